@@ -1,0 +1,49 @@
+# Everything a newcomer needs: `make demo` (the connector end to end) and `make test`.
+# The first target that needs Python creates .venv and installs the project into it.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: help install test lint typecheck unit integration bench demo up fmt clean
+
+help:
+	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
+	@echo "make up     - start the local stack and keep it up until Ctrl-C"
+	@echo "make test   - lint, type-check and run every test tier that can run here"
+	@echo "make bench  - speed / memory benchmarks"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check shared functions sandbox devstack tests scripts
+
+typecheck: $(STAMP)
+	$(PY) -m mypy shared
+
+test: lint typecheck
+	$(PY) -m pytest
+
+unit: $(STAMP)
+	$(PY) -m pytest -m "not integration"
+
+integration: $(STAMP)
+	$(PY) -m pytest -m integration
+
+bench: $(STAMP)
+	$(PY) -m pytest -m benchmark --benchmark-enable -p no:randomly
+
+fmt: $(STAMP)
+	$(PY) -m ruff format shared functions sandbox devstack tests scripts
+	$(PY) -m ruff check --fix .
+	terraform fmt -recursive terraform
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,140 @@
+"""Structured logs in Cloud Logging's JSON format, one line per event, secrets redacted.
+
+Use :func:`get_logger` and pass event fields with ``extra={"fields": {...}}`` or through
+:func:`log_context`, which binds fields (trace, ``requestId``, ``correlationId`` …) to every
+line logged inside it — also across threads started with :func:`contextvars.copy_context`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "CloudLoggingFormatter",
+    "configure_logging",
+    "get_logger",
+    "log_context",
+    "redact",
+    "trace_fields",
+]
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_CONTEXT: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "roit_log_context", default=_EMPTY
+)
+_SENSITIVE_KEY = re.compile(
+    r"token|secret|password|passwd|authorization|credential|signature|api[_-]?key|cookie",
+    re.IGNORECASE,
+)
+_SENSITIVE_VALUE = re.compile(
+    r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"  # a JWT
+    r"|whsec_[A-Za-z0-9+/=]+"  # a Standard Webhooks secret
+    r"|(?i:bearer)\s+[A-Za-z0-9._~+/=-]+"
+)
+REDACTED = "[REDACTED]"
+_LEVELS = {
+    logging.DEBUG: "DEBUG",
+    logging.INFO: "INFO",
+    logging.WARNING: "WARNING",
+    logging.ERROR: "ERROR",
+    logging.CRITICAL: "CRITICAL",
+}
+
+
+def redact(value: Any, key: str | None = None) -> Any:
+    """A copy of ``value`` with sensitive keys and token-looking strings replaced."""
+    if key is not None and _SENSITIVE_KEY.search(key):
+        return REDACTED
+    if isinstance(value, str):
+        return _SENSITIVE_VALUE.sub(REDACTED, value)
+    if isinstance(value, Mapping):
+        return {str(k): redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+class CloudLoggingFormatter(logging.Formatter):
+    """Formats a record as one JSON object Cloud Logging understands."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "severity": _LEVELS.get(record.levelno, "DEFAULT"),
+            "message": redact(record.getMessage()),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "logger": record.name,
+        }
+        entry.update(redact(dict(_CONTEXT.get())))
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, Mapping):
+            entry.update(redact(dict(fields)))
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["error"] = {"type": record.exc_info[0].__name__}
+        return json.dumps(entry, default=str, separators=(",", ":"))
+
+
+_configured = False
+
+
+def configure_logging(level: str | int = "INFO") -> None:
+    """Send the connector's logs to stdout as JSON lines (idempotent)."""
+    global _configured
+    logger = logging.getLogger("roit")
+    logger.setLevel(level if isinstance(level, int) else level.upper())
+    if _configured:
+        return
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(CloudLoggingFormatter())
+    logger.addHandler(handler)
+    logger.propagate = False
+    _configured = True
+
+
+def get_logger(name: str) -> logging.Logger:
+    """A logger under the connector's ``roit`` hierarchy."""
+    return logging.getLogger(f"roit.{name}")
+
+
+@contextlib.contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    """Bind fields to every log line inside the block (``None`` values are left out)."""
+    merged = {**_CONTEXT.get(), **{k: v for k, v in fields.items() if v is not None}}
+    token = _CONTEXT.set(merged)
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+_CLOUD_TRACE = re.compile(r"^([0-9a-fA-F]{32})(?:/(\d+))?(?:;o=([01]))?$")
+
+
+def trace_fields(headers: Mapping[str, str], project: str | None) -> dict[str, Any]:
+    """Cloud Logging trace fields from ``traceparent`` or ``X-Cloud-Trace-Context``."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    trace_id = span_id = None
+    sampled = False
+    if match := _TRACEPARENT.match(lowered.get("traceparent", "").strip()):
+        trace_id, span_id, flags = match.group(1), match.group(2), match.group(3)
+        sampled = int(flags, 16) & 1 == 1
+    elif match := _CLOUD_TRACE.match(lowered.get("x-cloud-trace-context", "").strip()):
+        trace_id, span_id = match.group(1).lower(), match.group(2)
+        sampled = match.group(3) == "1"
+    if not trace_id:
+        return {}
+    prefix = f"projects/{project}/traces/" if project else ""
+    out: dict[str, Any] = {"logging.googleapis.com/trace": prefix + trace_id}
+    if span_id:
+        out["logging.googleapis.com/spanId"] = span_id
+    out["logging.googleapis.com/trace_sampled"] = sampled
+    return out

@@ -1,0 +1,81 @@
+"""One ROIT token per instance, shared by every concurrent request, renewed ahead of expiry."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jwt
+
+__all__ = ["DOCUMENTED_LIFETIME_S", "TokenManager", "token_expiry"]
+
+DOCUMENTED_LIFETIME_S = 8 * 3600.0
+"""ROIT's Introduction page: a token is valid for 8 hours after it is generated."""
+
+
+def token_expiry(token: str, *, issued_at: float) -> float:
+    """When ``token`` expires (epoch seconds): its JWT ``exp`` claim, else 8 h after issue."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return issued_at + DOCUMENTED_LIFETIME_S
+    exp = claims.get("exp")
+    if isinstance(exp, int | float) and not isinstance(exp, bool):
+        return float(exp)
+    return issued_at + DOCUMENTED_LIFETIME_S
+
+
+@dataclass(frozen=True)
+class _Token:
+    value: str
+    renew_at: float
+
+
+class TokenManager:
+    """Caches a token and renews it once, for all threads, when it is about to expire.
+
+    Args:
+        exchange: performs the token exchange and returns the token (may raise).
+        renew_before_s: renew this long before expiry (at most a fifth of the lifetime, so a
+            short-lived token is still used for most of its life).
+        clock: epoch-seconds clock, replaceable in tests.
+    """
+
+    def __init__(
+        self,
+        exchange: Callable[[], str],
+        *,
+        renew_before_s: float = 300.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._exchange = exchange
+        self._renew_before_s = renew_before_s
+        self._clock = clock
+        self._current: _Token | None = None
+        self._lock = threading.Lock()
+        self.exchanges = 0
+
+    def get(self) -> str:
+        """A valid token; the first caller on a cold or stale cache exchanges, others wait."""
+        current = self._current
+        if current is not None and self._clock() < current.renew_at:
+            return current.value
+        with self._lock:
+            current = self._current
+            if current is not None and self._clock() < current.renew_at:
+                return current.value
+            issued_at = self._clock()
+            value = self._exchange()
+            self.exchanges += 1
+            expires_at = token_expiry(value, issued_at=issued_at)
+            margin = min(self._renew_before_s, max(expires_at - issued_at, 0.0) / 5)
+            self._current = _Token(value, expires_at - margin)
+            return value
+
+    def invalidate(self, value: str) -> None:
+        """Drop ``value`` if it is still the cached token (ROIT refused it with a 401)."""
+        with self._lock:
+            if self._current is not None and self._current.value == value:
+                self._current = None
