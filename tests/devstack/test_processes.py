@@ -1,0 +1,128 @@
+"""ManagedProcess: real child processes, readiness checks, and clean group shutdown."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from devstack.processes import (
+    ManagedProcess,
+    ProcessStartError,
+    _cli_flags,
+    free_port,
+    port_is_open,
+    pubsub_emulator_process,
+)
+
+# A server that prints a ready line, answers HTTP, and starts a child that ignores SIGTERM
+# (like gcloud's Java child): stop() must still leave nothing of the group behind.
+SERVER = """
+import http.server, subprocess, sys, signal
+port = int(sys.argv[1])
+child = subprocess.Popen([sys.executable, "-c",
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"])
+print("child", child.pid, flush=True)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/health" else 404); self.end_headers()
+    def log_message(self, *a): pass
+server = http.server.HTTPServer(("127.0.0.1", port), H)
+print("ready on", port, flush=True)
+server.serve_forever()
+"""
+
+
+def _group_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_free_port_is_bindable():
+    port = free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+
+
+def test_cli_flags():
+    assert _cli_flags({"token_ttl_s": 60, "verbose": True, "quiet": False, "x": None}) == [
+        "--token-ttl-s",
+        "60",
+        "--verbose",
+    ]
+    assert _cli_flags({"fault": ["a", "b"]}) == ["--fault", "a", "--fault", "b"]
+
+
+def test_ready_by_line_port_and_health_then_stop_kills_the_whole_group(tmp_path):
+    port = free_port()
+    process = ManagedProcess(
+        "toy",
+        [sys.executable, "-c", SERVER, str(port)],
+        port=port,
+        health_path="/health",
+        ready_pattern=r"ready on \d+",
+        log_dir=tmp_path,
+    )
+    with process:
+        assert process.url == f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(process.url + "/health") as response:
+            assert response.status == 200
+        pgid = process.pid
+        assert pgid is not None
+        child = int(process.log_tail().split("child ")[1].split()[0])
+        assert os.getpgid(child) == pgid
+    assert not process.running()
+    assert _group_gone(pgid)
+    assert not port_is_open("127.0.0.1", port)
+    assert "ready on" in (tmp_path / "toy.log").read_text()
+
+
+def test_early_exit_fails_with_the_log_tail(tmp_path):
+    process = ManagedProcess(
+        "crasher",
+        [sys.executable, "-c", "print('bad config: ROIT_BASE_URL missing'); raise SystemExit(3)"],
+        port=free_port(),
+        log_dir=tmp_path,
+    )
+    with pytest.raises(ProcessStartError, match="exited with code 3") as info:
+        process.start().wait_ready(timeout=10)
+    assert "ROIT_BASE_URL missing" in str(info.value)
+    process.stop()
+
+
+def test_not_ready_in_time_fails_and_stops(tmp_path):
+    process = ManagedProcess(
+        "sleeper",
+        [sys.executable, "-c", "import time; print('starting', flush=True); time.sleep(60)"],
+        port=free_port(),
+        log_dir=tmp_path,
+    )
+    started = time.monotonic()
+    with pytest.raises(ProcessStartError, match="not ready") as info:
+        process.start().wait_ready(timeout=1)
+    assert "starting" in str(info.value)
+    assert time.monotonic() - started < 15
+    assert not process.running()
+
+
+@pytest.mark.integration
+def test_pubsub_emulator_starts_and_stops_without_leftovers(tmp_path):
+    from conftest import require_tool
+
+    require_tool("gcloud", "the Google Cloud CLI")
+    require_tool("java", "a Java runtime")
+    process = pubsub_emulator_process()
+    with process:
+        pgid = process.pid
+        assert pgid is not None
+        with urllib.request.urlopen(process.url + "/") as response:
+            assert response.status == 200
+    assert _group_gone(pgid)
+    assert not port_is_open("127.0.0.1", process.port)
