@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install test lint typecheck unit integration bench demo up fmt clean
+.PHONY: help install test lint typecheck unit integration bench demo up fmt clean terraform-tools
 
 help:
 	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
@@ -28,7 +28,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy shared
 
-test: lint typecheck
+test: lint typecheck terraform-tools
 	$(PY) -m pytest
 
 unit: $(STAMP)
@@ -47,3 +47,22 @@ fmt: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+
+# Terraform checks (tests/terraform): their tools stay out of the project venv.
+# checkov in its own venv; the provider-schema package is only downloaded (its assembly is read).
+CHECKOV_VENV   := .venv-checkov
+CHECKOV_STAMP  := $(CHECKOV_VENV)/.installed
+TFSCHEMA_DIR   := .venv-tfschema
+TFSCHEMA_STAMP := $(TFSCHEMA_DIR)/.downloaded
+
+$(CHECKOV_STAMP): scripts/requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r scripts/requirements-checkov.txt
+	touch $@
+
+$(TFSCHEMA_STAMP): scripts/requirements-tfschema.txt $(STAMP)
+	$(PY) -m pip download --quiet --no-deps --dest $(TFSCHEMA_DIR) -r scripts/requirements-tfschema.txt
+	touch $@
+
+terraform-tools: $(CHECKOV_STAMP) $(TFSCHEMA_STAMP)

@@ -1,0 +1,164 @@
+# The deployments: folder name under functions/ (= entry point), sizing, ingress, who may invoke
+# them and their environment on top of local.common_environment (names from docs/DESIGN.md).
+locals {
+  common_environment = {
+    ROIT_BASE_URL           = var.roit_base_url
+    ROIT_INTEGRATION_ID     = var.roit_integration_id
+    ROIT_GCP_PROJECT        = var.project_id
+    ROIT_CREDENTIALS_SECRET = google_secret_manager_secret.main["credentials"].secret_id
+    ROIT_AUTH_SCHEME        = var.roit_auth_scheme
+    ROIT_RETRY_BUDGET_S     = tostring(var.retry_budget_s)
+    ROIT_LOG_LEVEL          = var.log_level
+  }
+
+  # A request makes at most a token exchange and one ROIT call in a row, each bounded by the
+  # retry budget; 30 s of margin covers Pub/Sub and Secret Manager calls.
+  call_timeout_floor_s = 2 * var.retry_budget_s + 30
+
+  deployments = {
+    "poll-pending" = {
+      source            = "poll_pending"
+      description       = "Polls ROIT for pending entities and publishes them to roit-pending."
+      ingress_settings  = "ALLOW_ALL"
+      invokers          = ["scheduler", "team"]
+      memory_mb         = 512
+      cpu               = "1"
+      timeout_s         = 360
+      min_instances     = 0
+      max_instances     = 1
+      max_concurrency   = 1
+      minimum_timeout_s = var.poll_time_budget_s + local.call_timeout_floor_s
+      environment = {
+        ROIT_PENDING_TOPIC      = google_pubsub_topic.main["roit-pending"].id
+        ROIT_POLL_TARGETS       = var.poll_targets
+        ROIT_POLL_TIME_BUDGET_S = tostring(var.poll_time_budget_s)
+      }
+    }
+    "update-status" = {
+      source            = "update_status"
+      description       = "Reports the ERP's integration results (roit-status push) to ROIT."
+      ingress_settings  = "ALLOW_INTERNAL_ONLY"
+      invokers          = ["push"]
+      memory_mb         = 512
+      cpu               = "1"
+      timeout_s         = 120
+      min_instances     = 0
+      max_instances     = 10
+      max_concurrency   = 10
+      minimum_timeout_s = local.call_timeout_floor_s
+      environment = {
+        ROIT_DEAD_LETTER_TOPIC = google_pubsub_topic.main["roit-status-dead-letter"].id
+        ROIT_MAX_MESSAGE_AGE_S = tostring(var.max_message_age_s)
+      }
+    }
+    "register-delivery" = {
+      source            = "register_delivery"
+      description       = "Registers the ERP's master and transactional data (roit-deliveries push) with ROIT."
+      ingress_settings  = "ALLOW_INTERNAL_ONLY"
+      invokers          = ["push"]
+      memory_mb         = 512
+      cpu               = "1"
+      timeout_s         = 300
+      min_instances     = 0
+      max_instances     = 10
+      max_concurrency   = 10
+      minimum_timeout_s = local.call_timeout_floor_s
+      environment = {
+        ROIT_DEAD_LETTER_TOPIC  = google_pubsub_topic.main["roit-deliveries-dead-letter"].id
+        ROIT_MAX_MESSAGE_AGE_S  = tostring(var.max_message_age_s)
+        ROIT_DELIVERY_MAX_BATCH = tostring(var.delivery_max_batch)
+      }
+    }
+    "reprocess" = {
+      source            = "reprocess"
+      description       = "Asks ROIT to reprocess a request (team curl, IAM-authenticated)."
+      ingress_settings  = "ALLOW_ALL"
+      invokers          = ["team"]
+      memory_mb         = 512
+      cpu               = "1"
+      timeout_s         = 120
+      min_instances     = 0
+      max_instances     = 5
+      max_concurrency   = 10
+      minimum_timeout_s = local.call_timeout_floor_s
+      environment = {
+        ROIT_REPROCESS_CALLER_AUTH = "iam"
+      }
+    }
+    "reprocess-webhook" = {
+      source            = "reprocess"
+      description       = "Asks ROIT to reprocess a request (partner webhook: public, every request must carry a valid Standard Webhooks signature)."
+      ingress_settings  = "ALLOW_ALL"
+      invokers          = ["public"]
+      memory_mb         = 512
+      cpu               = "1"
+      timeout_s         = 120
+      min_instances     = 0
+      max_instances     = 5
+      max_concurrency   = 10
+      minimum_timeout_s = local.call_timeout_floor_s
+      environment = {
+        ROIT_REPROCESS_CALLER_AUTH  = "webhook"
+        ROIT_WEBHOOK_SECRETS_SECRET = google_secret_manager_secret.main["webhook"].secret_id
+        ROIT_WEBHOOK_TOLERANCE_S    = tostring(var.webhook_tolerance_s)
+      }
+    }
+    "get-attachments" = {
+      source            = "get_attachments"
+      description       = "Returns the documents attached to a ROIT request (IAM-authenticated)."
+      ingress_settings  = "ALLOW_ALL"
+      invokers          = ["team", "attachments"]
+      memory_mb         = 512
+      cpu               = "1"
+      timeout_s         = 120
+      min_instances     = 0
+      max_instances     = 5
+      max_concurrency   = 10
+      minimum_timeout_s = local.call_timeout_floor_s
+      environment       = {}
+    }
+  }
+
+  # Who each invoker name stands for. allUsers appears here only, for reprocess-webhook, whose
+  # code rejects every request without a valid webhook signature (ROIT_REPROCESS_CALLER_AUTH=webhook).
+  invokers = {
+    scheduler   = [google_service_account.scheduler.member]
+    push        = [google_service_account.push.member]
+    team        = [local.team_member]
+    attachments = var.attachments_invoker_members
+    public      = ["allUsers"]
+  }
+}
+
+module "function" {
+  source   = "./modules/function"
+  for_each = local.deployments
+
+  project_id            = var.project_id
+  region                = var.region
+  name                  = each.key
+  entry_point           = each.value.source
+  description           = each.value.description
+  runtime               = var.runtime
+  source_bucket         = google_storage_bucket.sources.name
+  source_archive_path   = "${local.archives_dir}/${each.value.source}.zip"
+  service_account_email = google_service_account.function[each.key].email
+  ingress_settings      = each.value.ingress_settings
+  memory_mb             = coalesce(try(var.function_settings[each.key].memory_mb, null), each.value.memory_mb)
+  cpu                   = coalesce(try(var.function_settings[each.key].cpu, null), each.value.cpu)
+  timeout_s             = coalesce(try(var.function_settings[each.key].timeout_s, null), each.value.timeout_s)
+  min_instances         = coalesce(try(var.function_settings[each.key].min_instances, null), each.value.min_instances)
+  max_instances         = coalesce(try(var.function_settings[each.key].max_instances, null), each.value.max_instances)
+  max_concurrency       = coalesce(try(var.function_settings[each.key].max_concurrency, null), each.value.max_concurrency)
+  minimum_timeout_s     = each.value.minimum_timeout_s
+  environment_variables = merge(local.common_environment, each.value.environment)
+  invoker_members = merge([
+    for who in each.value.invokers : { for index, member in local.invokers[who] : "${who}-${index}" => member }
+  ]...)
+  labels = merge(var.labels, { function = each.value.source, environment = var.environment })
+
+  depends_on = [
+    google_project_service.main,
+    google_secret_manager_secret_iam_member.accessor,
+  ]
+}
