@@ -173,7 +173,10 @@ class RoitClient:
                 if response.status_code == 401 and token is not None and not renewed:
                     renewed = True
                     self.tokens.invalidate(token)
-                    log.info("ROIT refused the token; renewing once", extra=_f(url, 401, attempt))
+                    log.info(
+                        "ROIT refused the token; renewing once",
+                        extra={"fields": _f(url, 401, attempt)},
+                    )
                     continue
                 if response.is_success:
                     try:
@@ -201,7 +204,8 @@ class RoitClient:
             if give_up:
                 log.warning("ROIT call failed", extra={"fields": fields})
                 raise error
-            log.info("ROIT call failed; retrying", extra={"fields": {**fields, "retryInS": delay}})
+            fields["retryInS"] = round(delay, 3)
+            log.info("ROIT call failed; retrying", extra={"fields": fields})
             self._sleep(delay)
 
     def _post(
@@ -255,4 +259,4 @@ class RoitClient:
 
 
 def _f(url: str, status: int | None, attempt: int) -> dict[str, Any]:
-    return {"fields": {"endpoint": url, "status": status, "attempt": attempt}}
+    return {"endpoint": url, "status": status, "attempt": attempt}

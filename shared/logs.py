@@ -21,6 +21,7 @@ from typing import Any
 __all__ = [
     "CloudLoggingFormatter",
     "configure_logging",
+    "current_correlation_id",
     "get_logger",
     "log_context",
     "redact",
@@ -113,6 +114,11 @@ def log_context(**fields: Any) -> Iterator[None]:
         yield
     finally:
         _CONTEXT.reset(token)
+
+
+def current_correlation_id() -> str:
+    """The correlation id bound by the innermost :func:`log_context` ("" outside one)."""
+    return str(_CONTEXT.get().get("correlationId", ""))
 
 
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")

@@ -28,6 +28,7 @@ __all__ = [
     "ReprocessSettings",
     "RoitSettings",
     "load_settings",
+    "parse_targets",
 ]
 
 ENV_PREFIX = "ROIT_"
@@ -118,9 +119,18 @@ PollTarget = tuple[PendingEntity, str | None]
 _ALL_DOCUMENTS: PollTarget = (PendingEntity.DOCUMENT, None)
 
 
-def _parse_targets(raw: Any) -> list[PollTarget]:
-    if isinstance(raw, list):
-        return [(PendingEntity(e), t) for e, t in raw]
+def parse_targets(raw: Any) -> list[PollTarget]:
+    """``ENTITY[:TYPE],…`` (or a list of such strings) as (entity, type) pairs, no duplicates.
+
+    Raises:
+        ValueError: not a string or list of strings, an unknown entity, or no target at all.
+    """
+    if isinstance(raw, list) and all(isinstance(x, tuple) and len(x) == 2 for x in raw):
+        raw = ",".join(f"{e}:{t or ''}" for e, t in raw)
+    elif isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+        raw = ",".join(raw)
+    if not isinstance(raw, str):
+        raise ValueError("must be ENTITY[:TYPE] strings, comma-separated or as a list")
     targets: list[PollTarget] = []
     for chunk in (c.strip() for c in str(raw).split(",")):
         if not chunk:
@@ -152,7 +162,19 @@ class PollerSettings(RoitSettings):
     @field_validator("poll_targets", mode="before")
     @classmethod
     def _targets(cls, value: Any) -> list[PollTarget]:
-        return _parse_targets(value)
+        return parse_targets(value)
+
+    @model_validator(mode="after")
+    def _topic_project(self) -> PollerSettings:
+        _require_project(self.pending_topic, self.gcp_project, "ROIT_PENDING_TOPIC")
+        return self
+
+
+def _require_project(topic: str, project: str | None, variable: str) -> None:
+    if not topic.startswith("projects/") and not project:
+        raise ValueError(
+            f"{variable} is a topic id: set ROIT_GCP_PROJECT or give projects/P/topics/T"
+        )
 
 
 class PushSettings(RoitSettings):
@@ -160,6 +182,11 @@ class PushSettings(RoitSettings):
 
     dead_letter_topic: str = Field(min_length=1)
     max_message_age_s: PositiveSeconds = 86_400.0
+
+    @model_validator(mode="after")
+    def _topic_project(self) -> PushSettings:
+        _require_project(self.dead_letter_topic, self.gcp_project, "ROIT_DEAD_LETTER_TOPIC")
+        return self
 
 
 class DeliverySettings(PushSettings):

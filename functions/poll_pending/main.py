@@ -1,0 +1,38 @@
+"""poll_pending: drain ROIT's pending entities into the pending topic (Cloud Scheduler, OIDC)."""
+
+from __future__ import annotations
+
+import flask
+import functions_framework
+
+from shared.http import json_response, read_json
+from shared.logs import current_correlation_id
+from shared.poller import PollRequest, drain
+from shared.runtime import Runtime
+from shared.settings import PollerSettings
+
+RUNTIME = Runtime(PollerSettings)
+
+
+def _poll(request: flask.Request) -> flask.Response:
+    settings = RUNTIME.settings
+    body: PollRequest = read_json(request, PollRequest, allow_empty=True)
+    summary = drain(
+        RUNTIME.client,
+        RUNTIME.publisher,
+        topic=settings.pending_topic,
+        targets=body.targets or settings.poll_targets,
+        time_budget_s=settings.poll_time_budget_s,
+        max_pages=body.max_pages or settings.poll_max_pages,
+        correlation_id=current_correlation_id(),
+    )
+    # 503: publishing broke (unpublished entities were handed back to ROIT, see the summary);
+    # 502: ROIT failed. Either way Cloud Scheduler records a failed run and may retry safely.
+    status = 503 if summary.publish_failed else 502 if summary.roit_failed else 200
+    return json_response(summary.to_json(), status)
+
+
+@functions_framework.http
+def poll_pending(request: flask.Request) -> flask.Response:
+    """Poll every configured (entity, type) pair; answers a JSON summary."""
+    return RUNTIME.serve(request, lambda: _poll(request))

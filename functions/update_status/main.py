@@ -1,0 +1,28 @@
+"""update_status: report the ERP's result for a request to ROIT (Pub/Sub push)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+import functions_framework
+
+from shared.events import handle_push, message_json
+from shared.models import StatusUpdate, parse_input
+from shared.pubsub import PushMessage
+from shared.runtime import Runtime
+from shared.settings import PushSettings
+
+RUNTIME = Runtime(PushSettings)
+
+
+def _report(message: PushMessage) -> dict[str, Any]:
+    update = parse_input(StatusUpdate, message_json(message))
+    RUNTIME.client.update_status(update)
+    return {"requestId": update.request_id, "reported": update.status.value}
+
+
+@functions_framework.http
+def update_status(request: flask.Request) -> flask.Response:
+    """Pub/Sub push endpoint of the status topic."""
+    return handle_push(request, RUNTIME, _report)

@@ -1,0 +1,95 @@
+"""Per-instance state: settings validated at cold start, clients created once on first use."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
+
+import flask
+
+from shared.client import RoitClient
+from shared.http import error_response, json_response
+from shared.logs import configure_logging, log_context, trace_fields
+from shared.pubsub import Publisher
+from shared.secrets import SecretProvider, provider_for
+from shared.settings import RoitSettings, load_settings
+
+__all__ = ["Runtime"]
+
+S = TypeVar("S", bound=RoitSettings)
+T = TypeVar("T")
+
+
+class Runtime(Generic[S]):
+    """What one function instance keeps between invocations.
+
+    Constructing it reads and validates the settings (a bad one fails the cold start, naming
+    the variable); the ROIT client, secret provider and publisher are created on first use,
+    once, however many requests arrive at the same time.
+    """
+
+    def __init__(self, settings_cls: type[S]) -> None:
+        self.settings: S = load_settings(settings_cls)
+        configure_logging(self.settings.log_level)
+        self._lock = threading.RLock()  # a factory may need another lazy member
+        self._client: RoitClient | None = None
+        self._secrets: SecretProvider | None = None
+        self._publisher: Publisher | None = None
+
+    def _once(self, attr: str, factory: Callable[[], T]) -> T:
+        value: T | None = getattr(self, attr)
+        if value is None:
+            with self._lock:
+                value = getattr(self, attr)
+                if value is None:
+                    value = factory()
+                    setattr(self, attr, value)
+        return value
+
+    @property
+    def secrets(self) -> SecretProvider:
+        """The Secret Manager provider (no client is built until a secret is read)."""
+        return self._once("_secrets", lambda: provider_for(self.settings))
+
+    @property
+    def client(self) -> RoitClient:
+        """The instance's ROIT client (one pool, one token)."""
+        return self._once("_client", lambda: RoitClient(self.settings, secrets=self.secrets))
+
+    @property
+    def publisher(self) -> Publisher:
+        """The instance's Pub/Sub publisher (the library is imported on first use)."""
+        return self._once("_publisher", lambda: Publisher(self.settings.gcp_project))
+
+    @contextmanager
+    def request_context(self, request: flask.Request, **fields: str | None) -> Iterator[str]:
+        """Bind trace and correlation id to the logs of one request; yields the correlation id.
+
+        The correlation id comes from ``X-Correlation-Id`` when a caller sends a sane one.
+        """
+        supplied = request.headers.get("X-Correlation-Id", "")
+        correlation_id = supplied if _sane_id(supplied) else str(uuid.uuid4())
+        trace = trace_fields(dict(request.headers), self.settings.gcp_project)
+        with log_context(correlationId=correlation_id, **trace, **fields):
+            yield correlation_id
+
+    def serve(self, request: flask.Request, work: Callable[[], Any]) -> flask.Response:
+        """Run one HTTP invocation: logs bound to the request, every error mapped to JSON.
+
+        Args:
+            request: the incoming request.
+            work: returns a JSON-able payload (answered 200) or a ready ``flask.Response``.
+        """
+        with self.request_context(request):
+            try:
+                result = work()
+            except Exception as exc:  # noqa: BLE001 - error_response maps every error
+                return error_response(exc)
+            return result if isinstance(result, flask.Response) else json_response(result)
+
+
+def _sane_id(value: str) -> bool:
+    return 0 < len(value) <= 128 and all(c.isalnum() or c in "-_.:" for c in value)
