@@ -89,7 +89,7 @@ NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 class RoitModel(BaseModel):
     """Base of what ROIT sends: unknown fields kept, nothing required that ROIT may omit."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True)
 
 
 class StrictModel(BaseModel):

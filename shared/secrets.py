@@ -169,7 +169,7 @@ class SecretManagerProvider(SecretProvider):
             raise SecretAccessError(
                 f"secret {version} cannot be read ({type(exc).__name__})", transient=False
             ) from None
-        except gexc.GoogleAPIError as exc:
+        except Exception as exc:  # noqa: BLE001 - API errors and transport errors alike
             raise SecretAccessError(
                 f"secret {version} unavailable ({type(exc).__name__})", transient=True
             ) from None

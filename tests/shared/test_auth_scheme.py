@@ -1,0 +1,51 @@
+"""The Authorization scheme is configuration: a sandbox that wants `Bearer` proves both ways."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from devstack.processes import ManagedProcess, sandbox_process
+from shared.client import RoitClient
+from shared.errors import AuthenticationError
+from shared.models import PendingEntity
+from shared.settings import RoitSettings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def bearer_sandbox() -> Iterator[ManagedProcess]:
+    process = sandbox_process(auth_scheme="bearer", seed=0)
+    try:
+        yield process.start().wait_ready(30)
+    finally:
+        process.stop()
+
+
+def _client(url: str, scheme: str) -> RoitClient:
+    return RoitClient(
+        RoitSettings.model_validate(
+            {
+                "base_url": url,
+                "integration_id": "9876c5d4-ba32-1098-7654-321f98765432",
+                "client_id": "sandbox-client",
+                "client_secret": "sandbox-secret",
+                "auth_scheme": scheme,
+                "retry_max_attempts": 1,
+            }
+        )
+    )
+
+
+def test_bearer_scheme_is_sent_when_configured(bearer_sandbox) -> None:
+    client = _client(bearer_sandbox.url, "bearer")
+    assert client.pending(PendingEntity.DOCUMENT) == []
+
+
+def test_wrong_scheme_is_refused_after_one_renewal(bearer_sandbox) -> None:
+    client = _client(bearer_sandbox.url, "raw")
+    with pytest.raises(AuthenticationError):
+        client.pending(PendingEntity.DOCUMENT)
+    assert client.tokens.exchanges == 2  # the first token, then exactly one renewal

@@ -1,0 +1,203 @@
+"""The ROIT client against the ROIT sandbox running as a real process over loopback.
+
+No mock of httpx: every failure here is produced by the sandbox's fault injection.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from shared.errors import (
+    AuthenticationError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitError,
+    RoitConnectionError,
+    RoitTimeoutError,
+    ServerError,
+)
+from shared.models import DeliveryEntity, DeliveryRequest, PendingEntity, StatusUpdate
+from shared.token import token_expiry
+
+pytestmark = pytest.mark.integration
+
+
+def _calls(sandbox, endpoint: str) -> dict[str, int]:
+    return sandbox.control.stats()["calls"].get(endpoint, {})
+
+
+def test_every_endpoint_round_trip(sandbox, make_client) -> None:
+    ids = sandbox.control.reset(documents=3)
+    sandbox.control.seed(master=2)
+    client = make_client()
+
+    items = client.pending(PendingEntity.DOCUMENT)
+    assert {i.record.request_id for i in items} == set(ids)
+    first = items[0]
+    assert "document" in first.raw  # the payload ROIT sent is kept whole
+    assert client.pending(PendingEntity.DOCUMENT) == []
+
+    update = StatusUpdate.model_validate(
+        {
+            "requestId": first.record.request_id,
+            "reference": first.record.reference,
+            "status": "DONE",
+            "message": "posted",
+            "entryReference": 42,
+        }
+    )
+    record = client.update_status(update)
+    assert record.request_id == first.record.request_id
+    assert sandbox.control.request(first.record.request_id)["status"] == "DONE"
+
+    files = client.attachments(first.record.request_id)
+    assert files and all("fileName" in f for f in files)
+
+    client.reprocess(first.record.request_id)
+    assert sandbox.control.request(first.record.request_id)["status"] == "PENDING"
+    again = client.pending(PendingEntity.DOCUMENT)
+    assert [i.record.request_id for i in again] == [first.record.request_id]
+
+    result = client.register_delivery(
+        DeliveryRequest(
+            integration_id=sandbox.integration_id,
+            entity=DeliveryEntity.COST_CENTER,
+            data=[{"code": "CC-1", "name": "Finance"}],
+        )
+    )
+    assert result["received"] == 1
+    assert len(sandbox.control.deliveries()) == 1
+    assert sandbox.control.stats()["tokenExchanges"] == 1
+
+
+def test_token_renewed_after_expiry(sandbox, make_client) -> None:
+    sandbox.control.configure(token_lifetime_s=1)
+    client = make_client()
+    client.pending(PendingEntity.DOCUMENT)
+    expires_at = token_expiry(client.tokens.get(), issued_at=time.time())
+    assert expires_at - time.time() <= 2.5  # the short lifetime came from the JWT's exp
+    time.sleep(max(0.0, expires_at - time.time()) + 0.05)
+    client.pending(PendingEntity.DOCUMENT)
+    assert sandbox.control.stats()["tokenExchanges"] == 2
+    assert "401" not in _calls(sandbox, "pending")  # renewed ahead, never refused
+
+
+def test_revoked_token_is_renewed_once(sandbox, make_client) -> None:
+    client = make_client()
+    client.pending(PendingEntity.DOCUMENT)
+    sandbox.control.revoke_tokens()
+    client.pending(PendingEntity.DOCUMENT)
+    assert _calls(sandbox, "pending") == {"200": 2, "401": 1}
+    assert sandbox.control.stats()["tokenExchanges"] == 2
+
+
+def test_rate_limit_honours_retry_after(sandbox, make_client, sleeps) -> None:
+    client = make_client(sleep=sleeps)
+    sandbox.control.set_fault("pending", rate_limit_next=1, retry_after=2)
+    assert client.pending(PendingEntity.DOCUMENT) == []
+    assert sleeps.delays == [2.0]
+    assert _calls(sandbox, "pending") == {"429": 1, "200": 1}
+
+
+def test_retry_after_beyond_the_budget_gives_up_at_once(sandbox, make_client, sleeps) -> None:
+    client = make_client(sleep=sleeps, retry_budget_s=5.0)
+    sandbox.control.set_fault("pending", rate_limit_next=3, retry_after=60)
+    with pytest.raises(RateLimitError) as info:
+        client.pending(PendingEntity.DOCUMENT)
+    assert info.value.retry_after_s == 60
+    assert sleeps.delays == []
+
+
+def test_server_errors_are_retried_then_succeed(sandbox, make_client, sleeps) -> None:
+    client = make_client(sleep=sleeps)
+    sandbox.control.set_fault("status", fail_next=2, error_status=503)
+    sandbox.control.seed(documents=1)
+    (item,) = client.pending(PendingEntity.DOCUMENT)
+    update = StatusUpdate(
+        request_id=item.record.request_id, reference=item.record.reference,
+        status="ERROR", message="rejected by ERP",
+    )  # fmt: skip
+    client.update_status(update)
+    assert _calls(sandbox, "status") == {"503": 2, "200": 1}
+    assert len(sleeps.delays) == 2 and sleeps.delays[1] > sleeps.delays[0] * 1.2
+
+
+def test_persistent_server_errors_end_after_max_attempts(sandbox, make_client, sleeps) -> None:
+    client = make_client(sleep=sleeps, retry_max_attempts=3)
+    sandbox.control.set_fault("pending", error_rate=1.0, error_status=500)
+    with pytest.raises(ServerError):
+        client.pending(PendingEntity.DOCUMENT)
+    assert _calls(sandbox, "pending") == {"500": 3}
+
+
+def test_client_errors_are_not_retried(sandbox, make_client) -> None:
+    client = make_client()
+    with pytest.raises(NotFoundError) as info:
+        client.reprocess("no-such-request")
+    assert info.value.status_code == 404
+    assert _calls(sandbox, "reprocess") == {"404": 1}
+
+
+def test_timeouts_are_retried_then_typed(sandbox, make_client, sleeps) -> None:
+    client = make_client(sleep=sleeps, http_timeout_s=0.3, retry_max_attempts=2)
+    sandbox.control.set_fault("attachs", latency_ms=1500)
+    with pytest.raises(RoitTimeoutError):
+        client.attachments("any")
+
+
+def test_dropped_connection_is_retried(sandbox, make_client, sleeps) -> None:
+    client = make_client(sleep=sleeps)
+    client.pending(PendingEntity.DOCUMENT)  # warm: the drop hits a pooled keep-alive connection
+    sandbox.control.set_fault("pending", drop_next=1)
+    assert client.pending(PendingEntity.DOCUMENT) == []
+    sandbox.control.set_fault("pending", drop_rate=1.0)
+    with pytest.raises(RoitConnectionError):
+        client.pending(PendingEntity.DOCUMENT)
+
+
+def test_malformed_body_is_retried_then_typed(sandbox, make_client, sleeps) -> None:
+    client = make_client(sleep=sleeps, retry_max_attempts=2)
+    sandbox.control.set_fault("pending", malformed_next=1)
+    assert client.pending(PendingEntity.DOCUMENT) == []
+    sandbox.control.set_fault("pending", malformed_next=5)
+    with pytest.raises(MalformedResponseError):
+        client.pending(PendingEntity.DOCUMENT)
+
+
+def test_wrong_credentials_fail_typed(sandbox, make_client) -> None:
+    client = make_client(client_secret="wrong", retry_max_attempts=1)
+    with pytest.raises(AuthenticationError):
+        client.pending(PendingEntity.DOCUMENT)
+
+
+def test_token_response_field_is_configuration(sandbox, make_client) -> None:
+    client = make_client(token_response_field="data.accessToken", retry_max_attempts=1)
+    with pytest.raises(MalformedResponseError, match="ROIT_TOKEN_RESPONSE_FIELD"):
+        client.pending(PendingEntity.DOCUMENT)
+
+
+def test_fifty_threads_on_a_cold_client_share_one_token(sandbox, make_client) -> None:
+    sandbox.control.set_fault("token", latency_ms=300)  # widen the race window
+    client = make_client()
+    barrier = threading.Barrier(50)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            client.pending(PendingEntity.SUPPLIER)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    stats = sandbox.control.stats()
+    assert stats["tokenExchanges"] == 1
+    assert stats["calls"]["pending"] == {"200": 50}

@@ -1,0 +1,134 @@
+"""Secrets through the real google-cloud-secret-manager client against the local stand-in."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+
+import pytest
+
+from shared.client import RoitClient
+from shared.errors import AuthenticationError, ConfigurationError
+from shared.models import PendingEntity
+from shared.secrets import (
+    SecretAccessError,
+    SecretManagerProvider,
+    StaticSecretProvider,
+    load_credentials,
+    secret_version_name,
+)
+from shared.settings import RoitSettings
+
+pytestmark = pytest.mark.integration
+
+
+def _name() -> str:
+    return f"s-{uuid.uuid4().hex[:10]}"
+
+
+def _provider(secret_manager, ttl_s: float = 300.0) -> SecretManagerProvider:
+    return SecretManagerProvider(
+        project=secret_manager.project, ttl_s=ttl_s, endpoint=secret_manager.endpoint
+    )
+
+
+def test_reads_latest_and_caches_until_ttl(secret_manager) -> None:
+    name = _name()
+    secret_manager.put(name, "v1")
+    provider = _provider(secret_manager, ttl_s=0.5)
+    assert provider.get(name) == "v1"
+    secret_manager.put(name, "v2")  # rotation
+    assert provider.get(name) == "v1"  # still cached
+    time.sleep(0.6)
+    assert provider.get(name) == "v2"  # picked up after the TTL, no redeploy
+
+
+def test_full_resource_names_and_pinned_versions(secret_manager) -> None:
+    name = _name()
+    first = secret_manager.put(name, "one")
+    secret_manager.put(name, "two")
+    provider = _provider(secret_manager)
+    assert provider.get(first) == "one"
+    assert provider.get(f"projects/{secret_manager.project}/secrets/{name}") == "two"
+
+
+def test_unknown_secret_is_a_permanent_access_error(secret_manager) -> None:
+    with pytest.raises(SecretAccessError) as info:
+        _provider(secret_manager).get("never-created")
+    assert info.value.transient is False
+
+
+def test_unreachable_secret_manager_is_transient() -> None:
+    provider = SecretManagerProvider(project="p", endpoint="http://127.0.0.1:9")
+    with pytest.raises(SecretAccessError) as info:
+        provider.get("x")
+    assert info.value.transient is True
+
+
+def test_concurrent_cold_reads_share_one_fetch() -> None:
+    calls: list[str] = []
+    gate = threading.Event()
+
+    class Slow(StaticSecretProvider):
+        def _fetch(self, name: str) -> str:
+            calls.append(name)
+            gate.wait(1)
+            return super()._fetch(name)
+
+    provider = Slow({"a": "1"})
+    threads = [threading.Thread(target=provider.get, args=("a",)) for _ in range(20)]
+    for t in threads:
+        t.start()
+    gate.set()
+    for t in threads:
+        t.join()
+    assert calls == ["a"]
+
+
+def test_short_name_needs_a_project() -> None:
+    with pytest.raises(ConfigurationError):
+        secret_version_name("roit-api-credentials", None)
+
+
+def _settings(sandbox, secret_manager, secret: str, **extra: object) -> RoitSettings:
+    return RoitSettings.model_validate(
+        {
+            "base_url": sandbox.url,
+            "integration_id": sandbox.integration_id,
+            "credentials_secret": secret,
+            "gcp_project": secret_manager.project,
+            "secret_manager_endpoint": secret_manager.endpoint,
+            "retry_max_attempts": 1,
+            **extra,
+        }
+    )
+
+
+def test_client_reads_credentials_from_secret_manager_and_survives_rotation(
+    sandbox, secret_manager
+) -> None:
+    name = _name()
+    secret_manager.put(name, json.dumps({"client_id": sandbox.client_id, "client_secret": "old"}))
+    client = RoitClient(_settings(sandbox, secret_manager, name))
+    try:
+        with pytest.raises(AuthenticationError):
+            client.pending(PendingEntity.DOCUMENT)
+        # The operator rotates the secret; the refused credentials were dropped from the
+        # cache, so the next call reads the new version without waiting for the TTL.
+        secret_manager.put(
+            name, json.dumps({"clientId": sandbox.client_id, "clientSecret": sandbox.client_secret})
+        )
+        assert client.pending(PendingEntity.DOCUMENT) == []
+    finally:
+        client.close()
+
+
+def test_credentials_secret_must_be_json_with_both_fields(sandbox, secret_manager) -> None:
+    name = _name()
+    secret_manager.put(name, "just-a-password")
+    settings = _settings(sandbox, secret_manager, name)
+    with pytest.raises(SecretAccessError, match="client_id and client_secret") as info:
+        load_credentials(settings, _provider(secret_manager))
+    assert "just-a-password" not in str(info.value)
