@@ -97,19 +97,26 @@ def success(data: Any, message: str, status: int = 200) -> Response:
     return json_response(status, body)
 
 
+# Union members appear in pydantic's error locations ("entryReference.int"); drop them.
+_UNION_TAGS = {"int", "str", "float", "bool", "list", "dict", "none", "datetime"}
+
+
 def _field_name(loc: tuple[int | str, ...]) -> str:
     name = ""
     for part in loc:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part not in _UNION_TAGS and "[" not in part:
+            name += f".{part}" if name else part
     return name or "body"
 
 
 def validation_errors(exc: ValidationError) -> list[FieldError]:
-    """Pydantic errors as ``[{field, message}]`` (never echoes the input values)."""
-    return [
-        {"field": _field_name(tuple(err["loc"])), "message": err["msg"]}
-        for err in exc.errors(include_url=False, include_input=False)
-    ]
+    """Pydantic errors as ``[{field, message}]``, one per field (never echoes input values)."""
+    merged: dict[str, list[str]] = {}
+    for err in exc.errors(include_url=False, include_input=False):
+        merged.setdefault(_field_name(tuple(err["loc"])), []).append(err["msg"])
+    return [{"field": name, "message": "; ".join(msgs)} for name, msgs in merged.items()]
 
 
 def parse_body(request: Request, model: type[ModelT]) -> ModelT:
