@@ -100,7 +100,6 @@ locals {
       environment = {
         ROIT_REPROCESS_CALLER_AUTH  = "webhook"
         ROIT_WEBHOOK_SECRETS_SECRET = google_secret_manager_secret.main["webhook"].secret_id
-        ROIT_WEBHOOK_TOLERANCE_S    = tostring(var.webhook_tolerance_s)
       }
     }
     "get-attachments" = {

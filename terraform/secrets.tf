@@ -9,7 +9,7 @@ locals {
 
   # Which deployments read which secret: the only grants made.
   secret_readers = {
-    credentials = keys(local.deployments)
+    credentials = ["poll-pending", "update-status", "register-delivery", "reprocess", "reprocess-webhook", "get-attachments"]
     webhook     = ["reprocess-webhook"]
   }
 

@@ -139,17 +139,6 @@ variable "delivery_max_batch" {
   }
 }
 
-variable "webhook_tolerance_s" {
-  type        = number
-  description = "The timestamp tolerance of webhook signatures (ROIT_WEBHOOK_TOLERANCE_S)."
-  default     = 300
-
-  validation {
-    condition     = var.webhook_tolerance_s >= 1 && var.webhook_tolerance_s <= 3600
-    error_message = "The webhook tolerance must be between 1 and 3600 seconds."
-  }
-}
-
 variable "function_settings" {
   type = map(object({
     memory_mb       = optional(number)

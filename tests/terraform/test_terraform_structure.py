@@ -1,0 +1,333 @@
+"""What terraform/ must wire, checked over the parsed HCL (python-hcl2).
+
+The deployments, secret readers, invokers and publishers are literal data in locals, so these
+tests read them as written and check the resources that use them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from tfhelpers import REPO_ROOT, TERRAFORM_DIR, Config, block, load_script, unquote
+
+package_functions = load_script("package_functions")
+schema_tool = load_script("terraform_schema")
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return Config()
+
+
+@pytest.fixture(scope="module")
+def deployments(config: Config) -> dict:
+    return config.locals["deployments"]
+
+
+def _environment(config: Config, name: str) -> dict:
+    deployment = config.locals["deployments"][name]
+    return {**config.locals["common_environment"], **deployment["environment"]}
+
+
+def _design_settings() -> dict[str, tuple[str, str]]:
+    """ROIT_ settings of docs/DESIGN.md: name -> (used by, default)."""
+    settings = {}
+    for line in (REPO_ROOT / "docs" / "DESIGN.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`ROIT_"):
+            for name in re.findall(r"`(ROIT_\w+)`", cells[0]):
+                settings[name] = (cells[1], cells[2])
+    assert len(settings) > 20, "the settings table of docs/DESIGN.md was not found"
+    return settings
+
+
+def test_every_function_folder_has_a_deployment(deployments: dict) -> None:
+    folders = set(package_functions.discover_functions())
+    sources = {deployment["source"] for deployment in deployments.values()}
+    assert folders, "no function folders under functions/"
+    assert folders <= sources, f"not deployed: {sorted(folders - sources)}"
+    expected = {"poll_pending", "update_status", "register_delivery", "reprocess"}
+    assert expected | {"get_attachments"} <= sources
+
+
+def test_deployments_are_named_for_cloud_run(deployments: dict) -> None:
+    assert set(deployments) == {
+        "poll-pending",
+        "update-status",
+        "register-delivery",
+        "reprocess",
+        "reprocess-webhook",
+        "get-attachments",
+    }
+    for name, deployment in deployments.items():
+        assert deployment["source"].replace("_", "-") in name
+
+
+def test_reprocess_is_deployed_twice_with_its_caller_auth(config: Config) -> None:
+    assert config.locals["deployments"]["reprocess-webhook"]["source"] == "reprocess"
+    assert _environment(config, "reprocess")["ROIT_REPROCESS_CALLER_AUTH"] == "iam"
+    assert _environment(config, "reprocess-webhook")["ROIT_REPROCESS_CALLER_AUTH"] == "webhook"
+
+
+def test_each_secret_is_granted_to_exactly_its_readers(config: Config, deployments: dict) -> None:
+    secrets = config.locals["secrets"]
+    assert secrets == {"credentials": "roit-api-credentials", "webhook": "roit-webhook-secrets"}
+    variable_of = {
+        "credentials": "ROIT_CREDENTIALS_SECRET",
+        "webhook": "ROIT_WEBHOOK_SECRETS_SECRET",
+    }
+    reads = {
+        key: {name for name in deployments if variable_of[key] in _environment(config, name)}
+        for key in secrets
+    }
+    for key, variable in variable_of.items():
+        for name in reads[key]:
+            assert (
+                f'google_secret_manager_secret.main["{key}"]'
+                in _environment(config, name)[variable]
+            )
+    assert reads["credentials"] == set(deployments)
+    assert reads["webhook"] == {"reprocess-webhook"}
+    readers = {key: set(names) for key, names in config.locals["secret_readers"].items()}
+    assert readers == reads
+
+    grant = config.resource("google_secret_manager_secret_iam_member", "accessor")
+    assert grant["for_each"] == "${local.secret_grants}"
+    assert unquote(grant["role"]) == "roles/secretmanager.secretAccessor"
+    assert grant["member"] == "${google_service_account.function[each.value.deployment].member}"
+    assert grant["secret_id"] == (
+        "${google_secret_manager_secret.main[each.value.secret].secret_id}"
+    )
+    # No other path to a secret: no other Secret Manager grant, no project-level IAM at all.
+    others = [
+        key
+        for key, body in config.resources.items()
+        if "secretmanager" in str(body.get("role", "")) and key != grant_key()
+    ]
+    assert others == []
+    assert not [t for t, _ in config.resources if t.startswith("google_project_iam")]
+
+
+def grant_key() -> tuple[str, str]:
+    return ("google_secret_manager_secret_iam_member", "accessor")
+
+
+def test_secret_values_never_in_terraform(config: Config) -> None:
+    assert not [t for t, _ in config.resources if t == "google_secret_manager_secret_version"]
+    assert "secret_data" not in config.text
+
+
+def test_push_subscriptions_have_oidc_retry_and_dead_letter(config: Config) -> None:
+    assert config.locals["push_subscriptions"] == {
+        "roit-status-push": {"topic": "roit-status", "deployment": "update-status"},
+        "roit-deliveries-push": {"topic": "roit-deliveries", "deployment": "register-delivery"},
+    }
+    assert config.locals["push_max_delivery_attempts"] == 5
+    subscriptions = {
+        k: v for k, v in config.resources.items() if k[0] == "google_pubsub_subscription"
+    }
+    pushed = [body for body in subscriptions.values() if "push_config" in body]
+    assert pushed, "no push subscription"
+    for body in pushed:
+        push = block(body, "push_config")
+        oidc = block(push, "oidc_token")
+        assert oidc["service_account_email"] == "${google_service_account.push.email}"
+        assert oidc["audience"] == push["push_endpoint"]
+        retry = block(body, "retry_policy")
+        assert (unquote(retry["minimum_backoff"]), unquote(retry["maximum_backoff"])) == (
+            "10s",
+            "600s",
+        )
+        dead_letter = block(body, "dead_letter_policy")
+        assert dead_letter["max_delivery_attempts"] == "${local.push_max_delivery_attempts}"
+        assert "-dead-letter" in dead_letter["dead_letter_topic"]
+    erp = config.resource("google_pubsub_subscription", "erp")
+    assert unquote(erp["name"]) == "roit-pending-erp"
+    assert "roit-pending-dead-letter" in block(erp, "dead_letter_policy")["dead_letter_topic"]
+
+
+def test_every_dead_letter_topic_has_a_subscription(config: Config) -> None:
+    topics = config.locals["topics"]
+    assert topics == ["roit-pending", "roit-status", "roit-deliveries"]
+    assert '"${topic}-dead-letter"' in str(config.locals["all_topics"])
+    subscription = config.resource("google_pubsub_subscription", "dead_letter")
+    assert subscription["for_each"] == "${toset(local.topics)}"
+    assert unquote(subscription["name"]) == "${each.value}-dead-letter-sub"
+    assert subscription["topic"] == '${google_pubsub_topic.main["${each.value}-dead-letter"].id}'
+    assert block(subscription, "expiration_policy")["ttl"] == ""
+
+
+def test_pubsub_service_agent_can_dead_letter(config: Config) -> None:
+    agent = "${local.pubsub_service_agent}"
+    assert "gcp-sa-pubsub.iam.gserviceaccount.com" in config.locals["pubsub_service_agent"]
+    publisher = config.resource("google_pubsub_topic_iam_member", "dead_letter_publisher")
+    assert publisher["for_each"] == "${toset(local.topics)}"
+    assert "-dead-letter" in publisher["topic"]
+    assert (unquote(publisher["role"]), publisher["member"]) == ("roles/pubsub.publisher", agent)
+    subscriber = config.resource("google_pubsub_subscription_iam_member", "dead_letter_subscriber")
+    assert subscriber["for_each"] == "${local.dead_lettered_subscriptions}"
+    assert (unquote(subscriber["role"]), subscriber["member"]) == ("roles/pubsub.subscriber", agent)
+    covered = str(config.locals["dead_lettered_subscriptions"])
+    assert "google_pubsub_subscription.erp" in covered
+    assert "google_pubsub_subscription.push" in covered
+
+
+def test_functions_publish_only_to_their_topics(config: Config) -> None:
+    publishers = config.locals["function_publishers"]
+    assert publishers == {
+        "poll-pending": ["roit-pending"],
+        "update-status": ["roit-status-dead-letter"],
+        "register-delivery": ["roit-deliveries-dead-letter"],
+    }
+    for name, topics in publishers.items():
+        environment = _environment(config, name)
+        variable = "ROIT_PENDING_TOPIC" if name == "poll-pending" else "ROIT_DEAD_LETTER_TOPIC"
+        assert environment[variable] == f'${{google_pubsub_topic.main["{topics[0]}"].id}}'
+    grant = config.resource("google_pubsub_topic_iam_member", "function_publisher")
+    assert grant["for_each"] == "${local.function_publisher_grants}"
+    assert grant["member"] == "${google_service_account.function[each.value.deployment].member}"
+
+
+def test_only_reprocess_webhook_is_public(config: Config, deployments: dict) -> None:
+    for path in TERRAFORM_DIR.rglob("*"):
+        if path.suffix in {".tf", ".tfvars"}:
+            text = path.read_text(encoding="utf-8")
+            assert "allAuthenticatedUsers" not in text or path.name == "variables.tf", path
+    outside_validations = [
+        line
+        for line in config.text.splitlines()
+        if '"allUsers"' in line and "contains(" not in line
+    ]
+    assert outside_validations == ['    public      = ["allUsers"]']
+    assert config.locals["invokers"]["public"] == ["allUsers"]
+    public = [name for name, d in deployments.items() if "public" in d["invokers"]]
+    assert public == ["reprocess-webhook"]
+    assert _environment(config, "reprocess-webhook")["ROIT_REPROCESS_CALLER_AUTH"] == "webhook"
+    for directory in (TERRAFORM_DIR / "environments",):
+        for path in directory.glob("*.tfvars"):
+            assert "allUsers" not in path.read_text(encoding="utf-8"), path
+
+
+def test_invokers(config: Config, deployments: dict) -> None:
+    invokers = {name: set(d["invokers"]) for name, d in deployments.items()}
+    assert invokers == {
+        "poll-pending": {"scheduler", "team"},
+        "update-status": {"push"},
+        "register-delivery": {"push"},
+        "reprocess": {"team"},
+        "reprocess-webhook": {"public"},
+        "get-attachments": {"team", "attachments"},
+    }
+    assert config.locals["invokers"]["scheduler"] == ["${google_service_account.scheduler.member}"]
+    assert config.locals["invokers"]["push"] == ["${google_service_account.push.member}"]
+    module_main = (TERRAFORM_DIR / "modules" / "function" / "main.tf").read_text(encoding="utf-8")
+    assert 'resource "google_cloud_run_v2_service_iam_member" "invoker"' in module_main
+    assert 'role     = "roles/run.invoker"' in module_main
+    assert "google_cloudfunctions2_function.main.service_config[0].service" in module_main
+
+
+def test_scheduler_job_uses_oidc(config: Config) -> None:
+    job = config.resource("google_cloud_scheduler_job", "poll_pending")
+    target = block(job, "http_target")
+    oidc = block(target, "oidc_token")
+    assert oidc["service_account_email"] == "${google_service_account.scheduler.email}"
+    assert target["uri"] == '${module.function["poll-pending"].uri}'
+    assert oidc["audience"] == target["uri"]
+
+
+def test_environment_names_are_the_ones_the_code_reads(config: Config, deployments: dict) -> None:
+    design = _design_settings()
+    settings = pytest.importorskip("shared.settings")
+    from pydantic_settings import BaseSettings
+
+    read_by_code = {
+        "ROIT_" + field.upper()
+        for value in vars(settings).values()
+        if isinstance(value, type) and issubclass(value, BaseSettings)
+        for field in value.model_fields
+    }
+    for folder in ("shared", "functions"):  # names read straight from os.environ
+        for path in (REPO_ROOT / folder).rglob("*.py"):
+            read_by_code |= set(re.findall(r"ROIT_[A-Z0-9_]+", path.read_text(encoding="utf-8")))
+    for name, deployment in deployments.items():
+        environment = _environment(config, name)
+        source = deployment["source"]
+        for variable in environment:
+            assert variable in design, f"{name}: {variable} is not in docs/DESIGN.md"
+            assert variable in read_by_code, f"{name}: {variable} is read by no settings class"
+            used_by = design[variable][0]
+            assert used_by == "all" or source in used_by, f"{name}: {variable} is for {used_by}"
+        required = {
+            variable
+            for variable, (used_by, default) in design.items()
+            if "required" in default and (used_by == "all" or source in used_by)
+        }
+        assert required <= set(environment), f"{name} lacks {sorted(required - set(environment))}"
+
+
+def test_timeouts_cover_retry_and_poll_budgets(config: Config, deployments: dict) -> None:
+    retry_budget = config.default("retry_budget_s")
+    poll_budget = config.default("poll_time_budget_s")
+    assert retry_budget == 30
+    floor = 2 * retry_budget + 30
+    for name, deployment in deployments.items():
+        assert deployment["timeout_s"] >= floor, name
+        if deployment["max_concurrency"] > 1:
+            assert float(unquote(deployment["cpu"])) >= 1, f"{name}: concurrency needs 1 vCPU"
+    assert deployments["poll-pending"]["timeout_s"] >= poll_budget + floor
+    assert deployments["poll-pending"]["minimum_timeout_s"] == (
+        "${var.poll_time_budget_s + local.call_timeout_floor_s}"
+    )
+    module = (TERRAFORM_DIR / "modules" / "function" / "main.tf").read_text(encoding="utf-8")
+    assert "var.timeout_s >= var.minimum_timeout_s" in module
+    assert "var.max_concurrency == 1 || tonumber(var.cpu) >= 1" in module
+
+
+def test_module_follows_the_layout() -> None:
+    module = TERRAFORM_DIR / "modules" / "function"
+    for name in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"):
+        assert (module / name).is_file(), name
+    readme = (module / "README.md").read_text(encoding="utf-8")
+    parsed_variables = schema_tool.parse_file(module / "variables.tf")["variable"]
+    for (name,), body in schema_tool.labelled(parsed_variables, 1):
+        assert f"`{name}`" in readme, f"README lacks input {name}"
+        assert "type" in body and len(unquote(body["description"])) > 10, name
+    for (name,), _ in schema_tool.labelled(
+        schema_tool.parse_file(module / "outputs.tf")["output"], 1
+    ):
+        assert f"`{name}`" in readme, f"README lacks output {name}"
+
+
+def test_all_variables_are_typed_and_described(config: Config) -> None:
+    for name, body in config.variables.items():
+        assert "type" in body, name
+        assert unquote(body["description"]).endswith("."), name
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_tfvars_set_declared_variables(config: Config, environment: str) -> None:
+    import hcl2
+
+    path = TERRAFORM_DIR / "environments" / f"{environment}.tfvars"
+    parsed = hcl2.loads(path.read_text(encoding="utf-8"))
+    values = {k: unquote(v) for k, v in parsed.items() if not k.startswith("__")}
+    assert set(values) <= set(config.variables), set(values) - set(config.variables)
+    required = {name for name, body in config.variables.items() if "default" not in body}
+    assert required <= set(values), required - set(values)
+    assert values["environment"] == environment
+    assert values["roit_base_url"].startswith("https://")
+    for name in values.get("function_settings", {}):
+        assert unquote(name) in config.locals["deployments"]
+
+
+def test_terraform_reads_the_packaging_scripts_archives(config: Config) -> None:
+    assert (
+        config.locals["archives_dir"]
+        == '${coalesce(var.source_archives_dir, "${path.root}/../build/functions")}'
+    )
+    module_call = config.modules["function"]
+    assert module_call["source_archive_path"] == "${local.archives_dir}/${each.value.source}.zip"
+    module_main = (TERRAFORM_DIR / "modules" / "function" / "main.tf").read_text(encoding="utf-8")
+    assert "filesha256(var.source_archive_path)" in module_main
+    assert 'name   = "functions/${var.name}/${local.source_sha256}.zip"' in module_main
