@@ -94,7 +94,10 @@ def read_json(
         if allow_empty:
             return parse_input(model, {}) if model else {}
         raise InvalidInputError("body is empty; send a JSON object")
-    if request.mimetype != "application/json":
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    ):
         raise InvalidInputError("Content-Type must be application/json", status_code=415)
     try:
         payload = json.loads(data)
