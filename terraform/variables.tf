@@ -251,6 +251,6 @@ variable "notification_channels" {
 
 variable "kms_key_name" {
   type        = string
-  description = "A Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) for topics and secrets, or null for Google-managed encryption."
+  description = "A Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) for the Pub/Sub topics, or null for Google-managed encryption."
   default     = null
 }
