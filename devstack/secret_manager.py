@@ -12,9 +12,7 @@ Supported: create / get / list / delete secrets; add / get / list / access / ena
 destroy versions (`latest` = the most recently created version, as in Google's API). Errors
 use Google's JSON error shape and HTTP codes, so the client raises what it raises against
 Google over REST: `NotFound` (404), `Conflict` (409), `BadRequest` (400). State lives in
-memory. No authentication: loopback only.
-
-Run it with `python -m devstack.secret_manager --port P`.
+memory. No authentication: loopback only. Run: `python -m devstack.secret_manager --port P`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Fixtures shared by every test: environment isolation and the local stack's processes.
 
+`require_tool(name, install_hint)` (from `devstack.testing`, re-exported here) fails under
+`CI=true` and skips elsewhere when an external tool is missing.
+
 Process fixtures start real processes over loopback (the ROIT sandbox, the Pub/Sub emulator,
 the Secret Manager stand-in) once per session and always stop them, even when a test fails.
 """
@@ -7,12 +10,10 @@ the Secret Manager stand-in) once per session and always stop them, even when a 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from devstack.processes import (
@@ -23,9 +24,13 @@ from devstack.processes import (
     secret_manager_process,
 )
 from devstack.secret_client import local_client, put_secret
+from devstack.testing import require_tool, tool_missing
+from sandbox.control import SandboxControl
 
 if TYPE_CHECKING:
     from google.cloud.secretmanager import SecretManagerServiceClient
+
+__all__ = ["require_tool", "tool_missing"]
 
 SANDBOX_CLIENT_ID = "sandbox-client"
 SANDBOX_CLIENT_SECRET = "sandbox-secret"
@@ -45,21 +50,6 @@ def _isolate_environ() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def tool_missing(message: str) -> NoReturn:
-    """Fail when running in CI (`CI=true`), else skip, with `message` saying what to install."""
-    if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(f"{message} (CI=true: a missing tool is a failure)", pytrace=False)
-    pytest.skip(message)
-
-
-def require_tool(name: str, install_hint: str) -> str:
-    """Path of the external tool `name`; if missing, fail in CI or skip elsewhere."""
-    path = shutil.which(name)
-    if path is None:
-        tool_missing(f"`{name}` is not installed; install {install_hint}")
-    return path
-
-
 def _start(process: ManagedProcess, timeout: float) -> ManagedProcess:
     try:
         return process.start().wait_ready(timeout)
@@ -71,32 +61,12 @@ def _start(process: ManagedProcess, timeout: float) -> ManagedProcess:
 # --- ROIT sandbox ---------------------------------------------------------------------------
 
 
-class _HttpSandboxControl:
-    """Fallback used until `sandbox.control.SandboxControl` exists: just the reset call."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-
-    def reset(self) -> Any:
-        response = httpx.post(f"{self.base_url}/_sandbox/reset", timeout=10)
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-
-def _sandbox_control(base_url: str) -> Any:
-    try:
-        from sandbox.control import SandboxControl
-    except ImportError:
-        return _HttpSandboxControl(base_url)
-    return SandboxControl(base_url)
-
-
 @dataclass(frozen=True)
 class SandboxHandle:
     """A running, freshly reset ROIT sandbox and the demo credentials it accepts."""
 
     url: str
-    control: Any
+    control: SandboxControl
     client_id: str = SANDBOX_CLIENT_ID
     client_secret: str = SANDBOX_CLIENT_SECRET
     integration_id: str = SANDBOX_INTEGRATION_ID
@@ -112,12 +82,20 @@ def sandbox_server() -> Iterator[ManagedProcess]:
         process.stop()
 
 
+@pytest.fixture(scope="session")
+def _sandbox_control(sandbox_server: ManagedProcess) -> Iterator[SandboxControl]:
+    control = SandboxControl(sandbox_server.url)
+    try:
+        yield control
+    finally:
+        control.close()
+
+
 @pytest.fixture
-def sandbox(sandbox_server: ManagedProcess) -> SandboxHandle:
-    """The session's sandbox, reset (state, faults, counters) before the test."""
-    control = _sandbox_control(sandbox_server.url)
-    control.reset()
-    return SandboxHandle(url=sandbox_server.url, control=control)
+def sandbox(sandbox_server: ManagedProcess, _sandbox_control: SandboxControl) -> SandboxHandle:
+    """The session's sandbox, reset before the test: no requests, faults or counters."""
+    _sandbox_control.reset()
+    return SandboxHandle(url=sandbox_server.url, control=_sandbox_control)
 
 
 # --- Pub/Sub emulator -----------------------------------------------------------------------

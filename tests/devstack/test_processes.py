@@ -114,7 +114,7 @@ def test_not_ready_in_time_fails_and_stops(tmp_path):
 
 @pytest.mark.integration
 def test_pubsub_emulator_starts_and_stops_without_leftovers(tmp_path):
-    from conftest import require_tool
+    from devstack.testing import require_tool
 
     require_tool("gcloud", "the Google Cloud CLI")
     require_tool("java", "a Java runtime")

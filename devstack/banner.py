@@ -1,0 +1,82 @@
+"""What `python -m devstack up` prints: every URL and a ready-to-paste command per function."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from devstack import wiring
+from devstack.stack import CREDENTIALS_SECRET, WEBHOOK_SECRETS_SECRET, LocalStack
+from devstack.tools import curl_command
+
+__all__ = ["banner"]
+
+PY = "python -m devstack"
+SAMPLE_STATUS = {
+    "requestId": "<requestId>",
+    "reference": "<reference>",
+    "status": "DONE",
+    "message": "Integrated",
+}
+SAMPLE_DELIVERY = {
+    "entity": "COST_CENTER",
+    "data": [{"code": "CC0001", "description": "Headquarters"}],
+}
+
+
+def banner(stack: LocalStack) -> str:
+    """The text shown once the stack is up."""
+    sandbox = stack.sandbox_url
+    url = stack.function_url
+    project = stack.options.project
+    find_id = (
+        f"curl -sS '{sandbox}/_sandbox/requests?status=DONE&limit=1'   "
+        "# a requestId and its reference"
+    )
+    lines = [
+        "ROIT connector local stack is up.",
+        "",
+        f"  ROIT sandbox            {sandbox}   (inspection: {sandbox}/_sandbox/stats)",
+        f"  Pub/Sub emulator        {stack.pubsub_host}   (project {project})",
+        f"  Secret Manager stand-in {stack.secret_manager_endpoint}   "
+        f"(secrets {CREDENTIALS_SECRET}, {WEBHOOK_SECRETS_SECRET})",
+        f"  logs                    {stack.log_dir}",
+        "",
+        "  topics: "
+        + ", ".join(t for t in wiring.TOPICS)
+        + " (+ each -dead-letter topic and its -dead-letter-sub)",
+        f"  ERP pull subscription: {wiring.ERP_SUBSCRIPTION}; push: "
+        + ", ".join(f"{p.name} -> {p.function}" for p in wiring.PUSH_SUBSCRIPTIONS),
+        "",
+        "Functions (plain curl: locally nothing checks IAM):",
+        "",
+        f"poll_pending        {url('poll_pending')}   (what Cloud Scheduler calls)",
+        "  " + curl_command(url("poll_pending"), "{}"),
+        "",
+        f"update_status       {url('update_status')}   (pushed from roit-status-push)",
+        f"  {find_id}",
+        "  # as the ERP does: publish to the topic, Pub/Sub pushes it to the function",
+        f"  {PY} publish {wiring.STATUS_TOPIC} {shlex.quote(json.dumps(SAMPLE_STATUS))}",
+        "  # or call the function directly with a push envelope",
+        f"  {PY} envelope --subscription roit-status-push "
+        f"{shlex.quote(json.dumps(SAMPLE_STATUS))} | curl -sS -X POST {url('update_status')} "
+        "-H 'Content-Type: application/json' --data-binary @-",
+        "",
+        f"register_delivery   {url('register_delivery')}   (pushed from roit-deliveries-push)",
+        f"  {PY} publish {wiring.DELIVERIES_TOPIC} {shlex.quote(json.dumps(SAMPLE_DELIVERY))}",
+        "",
+        f"reprocess           {url('reprocess')}   (team, ROIT_REPROCESS_CALLER_AUTH=iam)",
+        "  " + curl_command(url("reprocess"), '{"requestId": "<requestId>"}'),
+        "",
+        f"reprocess-webhook   {url('reprocess-webhook')}   (partner webhook, signature required)",
+        "  # prints a signed curl (Standard Webhooks headers); add --send to send it",
+        f'  {PY} sign \'{{"requestId": "<requestId>"}}\'',
+        "",
+        f"get_attachments     {url('get_attachments')}",
+        "  " + curl_command(url("get_attachments"), '{"requestId": "<requestId>"}'),
+        "",
+        f"Dead letters: {PY} pull {wiring.dead_letter_subscription(wiring.DELIVERIES_TOPIC)}",
+        "",
+        "Press Ctrl-C to stop everything.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,163 @@
+"""`python -m devstack up | demo | sign | publish | envelope | pull`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+import httpx
+
+from devstack import tools
+from devstack.processes import ProcessStartError, ToolMissingError
+from devstack.stack import LocalStack, StackOptions
+
+__all__ = ["main"]
+
+
+def _stop_on_sigterm() -> None:
+    """Turn SIGTERM into KeyboardInterrupt, so `finally` blocks stop the stack."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from devstack.banner import banner
+
+    options = StackOptions(
+        seed_documents=args.documents, seed_master=args.master, seed_received=args.received
+    )
+    with LocalStack(options) as stack:
+        tools.write_state({**stack.describe(), "webhookSecret": stack.webhook_secret})
+        try:
+            print(banner(stack), flush=True)
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("\nstopping...", flush=True)
+        finally:
+            tools.remove_state(owner_pid=stack.describe()["pid"])
+    print("stopped: every process ended, every port released.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from devstack.demo import run_demo
+
+    return run_demo(documents=args.documents, keep_up=args.keep_up)
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    state = {} if (args.url and args.secret) else tools.read_state()
+    url = args.url or state["functions"]["reprocess-webhook"]
+    secret = args.secret or state["webhookSecret"]
+    body = args.body
+    headers = tools.signed_headers(secret, body)
+    if not args.send:
+        print(tools.curl_command(url, body, headers))
+        return 0
+    response = httpx.post(
+        url, content=body, headers={"Content-Type": "application/json", **headers}, timeout=60
+    )
+    print(f"HTTP {response.status_code}\n{response.text}")
+    return 0 if response.is_success else 1
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    state = tools.read_state()
+    attributes = dict(a.split("=", 1) for a in args.attr)
+    message_id = tools.publish(
+        state["pubsubEmulatorHost"], state["project"], args.topic, args.data, attributes
+    )
+    print(f"published message {message_id} to {args.topic}")
+    return 0
+
+
+def cmd_envelope(args: argparse.Namespace) -> int:
+    project = args.project
+    subscription = f"projects/{project}/subscriptions/{args.subscription}"
+    print(json.dumps(tools.push_envelope(args.data, subscription=subscription)))
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from devstack.wiring import emulator_clients
+
+    state = tools.read_state()
+    publisher, subscriber = emulator_clients(state["pubsubEmulatorHost"])
+    path = f"projects/{state['project']}/subscriptions/{args.subscription}"
+    try:
+        response = subscriber.pull(request={"subscription": path, "max_messages": 50}, timeout=10)
+        for received in response.received_messages:
+            message = received.message
+            print(json.dumps({"messageId": message.message_id,
+                              "attributes": dict(message.attributes),
+                              "data": message.data.decode(errors="replace")}))  # fmt: skip
+        if args.ack and response.received_messages:
+            ack_ids = [m.ack_id for m in response.received_messages]
+            subscriber.acknowledge(request={"subscription": path, "ack_ids": ack_ids})
+        print(f"{len(response.received_messages)} message(s)", file=sys.stderr)
+    finally:
+        subscriber.close()
+        publisher.stop()
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start the local stack until Ctrl-C")
+    up.add_argument("--documents", type=int, default=50, help="PENDING documents to seed")
+    up.add_argument("--master", type=int, default=10, help="PENDING POs and suppliers each")
+    up.add_argument("--received", type=int, default=3, help="not-ready documents")
+    up.set_defaults(run=cmd_up)
+
+    demo = commands.add_parser("demo", help="run one whole reconciled cycle")
+    demo.add_argument("--documents", type=int, default=200, help="PENDING documents to seed")
+    demo.add_argument("--keep-up", action="store_true", help="keep the stack up afterwards")
+    demo.set_defaults(run=cmd_demo)
+
+    sign = commands.add_parser("sign", help="sign a reprocess webhook call (prints a curl)")
+    sign.add_argument("body", help='the JSON body, e.g. \'{"requestId": "..."}\'')
+    sign.add_argument("--url", help="default: the running stack's reprocess-webhook")
+    sign.add_argument("--secret", help="whsec_...; default: the running stack's")
+    sign.add_argument("--send", action="store_true", help="send it and print the answer")
+    sign.set_defaults(run=cmd_sign)
+
+    publish = commands.add_parser("publish", help="publish a message to a topic (as the ERP)")
+    publish.add_argument("topic")
+    publish.add_argument("data")
+    publish.add_argument("--attr", action="append", default=[], metavar="KEY=VALUE")
+    publish.set_defaults(run=cmd_publish)
+
+    envelope = commands.add_parser("envelope", help="print a Pub/Sub push envelope for DATA")
+    envelope.add_argument("data")
+    envelope.add_argument("--subscription", default="roit-status-push")
+    envelope.add_argument("--project", default="roit-local")
+    envelope.set_defaults(run=cmd_envelope)
+
+    pull = commands.add_parser("pull", help="show messages of a subscription")
+    pull.add_argument("subscription")
+    pull.add_argument("--ack", action="store_true", help="acknowledge what was shown")
+    pull.set_defaults(run=cmd_pull)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; exit code 0 on success."""
+    args = _parser().parse_args(argv)
+    _stop_on_sigterm()
+    try:
+        return int(args.run(args))
+    except (ToolMissingError, ProcessStartError, tools.StackNotRunningError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,72 @@
+"""The demo's reconciliation: what should have happened against what the sandbox and Pub/Sub
+say did happen, printed as one table."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+__all__ = ["Check", "Progress", "reconciled", "render"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One reconciled number: `expected` from the demo's own bookkeeping, `observed` from
+    `source` (the sandbox's inspection API, a function's answer or a subscription)."""
+
+    section: str
+    label: str
+    expected: int
+    observed: int
+    source: str
+
+    @property
+    def ok(self) -> bool:
+        """Whether the two agree."""
+        return self.expected == self.observed
+
+
+def reconciled(checks: Iterable[Check]) -> bool:
+    """True when every check agrees (and there is at least one)."""
+    items = list(checks)
+    return bool(items) and all(c.ok for c in items)
+
+
+def render(checks: Iterable[Check]) -> str:
+    """A plain-text table, grouped by section, one row per check."""
+    items = list(checks)
+    headers = ("", "expected", "observed", "source", "")
+    rows = [(f"  {c.label}", str(c.expected), str(c.observed), c.source, _mark(c)) for c in items]
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        first, *numbers, source, mark = cells
+        parts = [first.ljust(widths[0])]
+        parts += [n.rjust(w) for n, w in zip(numbers, widths[1:3], strict=True)]
+        parts += [source.ljust(widths[3]), mark]
+        return "  ".join(parts).rstrip()
+
+    out = [line(headers), "-" * (sum(widths) + 2 * (len(widths) - 1))]
+    section = None
+    for check, row in zip(items, rows, strict=True):
+        if check.section != section:
+            section = check.section
+            out.append(section)
+        out.append(line(row))
+    return "\n".join(out)
+
+
+def _mark(check: Check) -> str:
+    return "ok" if check.ok else "MISMATCH"
+
+
+class Progress:
+    """Prints timestamped progress lines: `[  3.2s] message`."""
+
+    def __init__(self, write: Callable[[str], None] = print) -> None:
+        self._write = write
+        self._started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        self._write(f"[{time.monotonic() - self._started:6.1f}s] {message}")

@@ -1,0 +1,90 @@
+"""Hand tools for a running stack: signing, curl commands, push envelopes, the state file,
+and the reconciliation table."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from datetime import UTC, datetime
+
+import pytest
+import standardwebhooks
+
+from devstack import cli, tools
+from devstack.report import Check, reconciled, render
+from devstack.stack import new_webhook_secret
+
+
+def test_signed_headers_verify_with_standard_webhooks():
+    secret = new_webhook_secret()
+    body = '{"requestId": "abc"}'
+    headers = tools.signed_headers(secret, body)
+    assert set(headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert standardwebhooks.Webhook(secret).verify(body, headers) == {"requestId": "abc"}
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(new_webhook_secret()).verify(body, headers)
+
+
+def test_curl_command_round_trips_through_the_shell():
+    body = """{"requestId": "it's"}"""
+    command = tools.curl_command("http://127.0.0.1:1/", body, {"webhook-id": "msg_1"})
+    argv = shlex.split(command)
+    assert argv[:5] == ["curl", "-sS", "-X", "POST", "http://127.0.0.1:1/"]
+    assert argv[argv.index("--data-raw") + 1] == body
+    assert "webhook-id: msg_1" in argv
+
+
+def test_push_envelope_is_what_the_functions_parse():
+    from shared.pubsub import parse_push
+
+    envelope = tools.push_envelope(
+        '{"requestId": "r"}', subscription="projects/p/subscriptions/s", attributes={"k": "v"}
+    )
+    message = parse_push(json.loads(json.dumps(envelope)), {})
+    assert message.data == b'{"requestId": "r"}'
+    assert message.attributes == {"k": "v"}
+    assert message.subscription == "projects/p/subscriptions/s"
+    assert message.publish_time is not None
+    assert message.publish_time <= datetime.now(UTC)
+
+
+def test_state_file_is_private_and_removed_only_by_its_owner(tmp_path, monkeypatch):
+    path = tmp_path / "state.json"
+    monkeypatch.setenv("DEVSTACK_STATE_FILE", str(path))
+    with pytest.raises(tools.StackNotRunningError, match="devstack up"):
+        tools.read_state()
+    tools.write_state({"pid": 42, "project": "p"})
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert tools.read_state()["project"] == "p"
+    tools.remove_state(owner_pid=7)
+    assert path.exists()
+    tools.remove_state(owner_pid=42)
+    assert not path.exists()
+
+
+def test_sign_command_prints_a_signed_curl(capsys):
+    secret = new_webhook_secret()
+    code = cli.main(["sign", '{"requestId": "r"}', "--url", "http://h/", "--secret", secret])
+    assert code == 0
+    argv = shlex.split(capsys.readouterr().out)
+    headers = dict(a.split(": ", 1) for a in argv if a.startswith("webhook-"))
+    body = argv[argv.index("--data-raw") + 1]
+    assert standardwebhooks.Webhook(secret).verify(body, headers) == {"requestId": "r"}
+
+
+def test_commands_needing_a_stack_say_how_to_start_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DEVSTACK_STATE_FILE", str(tmp_path / "none.json"))
+    assert cli.main(["publish", "roit-status", "{}"]) == 2
+    assert "python -m devstack up" in capsys.readouterr().err
+
+
+def test_reconciliation_table():
+    good = Check("1. poll", "entities fetched", 5, 5, "sandbox")
+    bad = Check("1. poll", "entities published", 5, 4, "poll summary")
+    assert reconciled([good])
+    assert not reconciled([good, bad])
+    assert not reconciled([])
+    table = render([good, bad])
+    assert "1. poll" in table
+    assert "MISMATCH" in table.splitlines()[-1]
+    assert table.splitlines()[-2].endswith("ok")
