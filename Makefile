@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check shared functions sandbox devstack tests scripts
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared
+	$(PY) -m mypy shared sandbox
 
 test: lint typecheck terraform-tools
 	$(PY) -m pytest

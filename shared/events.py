@@ -22,7 +22,7 @@ import flask
 from shared.errors import InvalidInputError, RoitError, RoitStatusError
 from shared.http import error_response, json_response, read_json
 from shared.logs import get_logger, log_context
-from shared.pubsub import PushMessage, parse_push
+from shared.pubsub import Publisher, PushMessage, parse_push
 from shared.runtime import Runtime
 from shared.settings import PushSettings
 
@@ -79,6 +79,7 @@ def message_json(message: PushMessage) -> Any:
 def handle_push(
     request: flask.Request,
     runtime: Runtime[Any],
+    publisher: Publisher,
     handler: Callable[[PushMessage], dict[str, Any]],
 ) -> flask.Response:
     """Run ``handler`` on a pushed message and answer Pub/Sub with the decision.
@@ -86,6 +87,7 @@ def handle_push(
     Args:
         request: the push request (raw envelope or CloudEvent).
         runtime: the function's runtime; its settings are ``PushSettings``.
+        publisher: publishes to the dead-letter topic.
         handler: does the work; returns a small JSON-able summary.
     """
     settings: PushSettings = runtime.settings
@@ -111,12 +113,14 @@ def handle_push(
                     )
                 result = handler(message)
             except Exception as exc:  # noqa: BLE001 - every failure gets a decision
-                return _on_failure(runtime, message, exc)
+                return _on_failure(runtime.settings, publisher, message, exc)
             log.info("message handled", extra={"fields": result})
             return json_response({"status": "ok", "messageId": message.message_id, **result})
 
 
-def _on_failure(runtime: Runtime[Any], message: PushMessage, error: Exception) -> flask.Response:
+def _on_failure(
+    settings: PushSettings, publisher: Publisher, message: PushMessage, error: Exception
+) -> flask.Response:
     decision, code = decide(error)
     reason = error.message if isinstance(error, RoitError) else "unexpected error"
     fields = {"error": code, "reason": reason, "decision": decision.value}
@@ -125,7 +129,6 @@ def _on_failure(runtime: Runtime[Any], message: PushMessage, error: Exception) -
         retry_after = getattr(error, "retry_after_s", None)
         headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after else None
         return json_response({"status": "retry", "error": code, "reason": reason}, 503, headers)
-    settings: PushSettings = runtime.settings
     attributes = {
         **message.attributes,
         "error": code,
@@ -136,9 +139,7 @@ def _on_failure(runtime: Runtime[Any], message: PushMessage, error: Exception) -
     if message.subscription:
         attributes["sourceSubscription"] = message.subscription
     try:
-        dead_letter_id = runtime.publisher.publish(
-            settings.dead_letter_topic, message.data, attributes
-        )
+        dead_letter_id = publisher.publish(settings.dead_letter_topic, message.data, attributes)
     except Exception as exc:  # noqa: BLE001 - any publish failure: do not acknowledge
         log.error(
             "dead-letter publish failed; not acknowledging",

@@ -13,7 +13,6 @@ import flask
 from shared.client import RoitClient
 from shared.http import error_response, json_response
 from shared.logs import configure_logging, log_context, trace_fields
-from shared.pubsub import Publisher
 from shared.secrets import SecretProvider, provider_for
 from shared.settings import RoitSettings, load_settings
 
@@ -27,8 +26,9 @@ class Runtime(Generic[S]):
     """What one function instance keeps between invocations.
 
     Constructing it reads and validates the settings (a bad one fails the cold start, naming
-    the variable); the ROIT client, secret provider and publisher are created on first use,
-    once, however many requests arrive at the same time.
+    the variable); the ROIT client and secret provider are created on first use, once, however
+    many requests arrive at the same time. Functions that publish also keep a
+    :class:`~shared.pubsub.Publisher`, which HTTP-only functions never import.
     """
 
     def __init__(self, settings_cls: type[S]) -> None:
@@ -37,7 +37,6 @@ class Runtime(Generic[S]):
         self._lock = threading.RLock()  # a factory may need another lazy member
         self._client: RoitClient | None = None
         self._secrets: SecretProvider | None = None
-        self._publisher: Publisher | None = None
 
     def _once(self, attr: str, factory: Callable[[], T]) -> T:
         value: T | None = getattr(self, attr)
@@ -58,11 +57,6 @@ class Runtime(Generic[S]):
     def client(self) -> RoitClient:
         """The instance's ROIT client (one pool, one token)."""
         return self._once("_client", lambda: RoitClient(self.settings, secrets=self.secrets))
-
-    @property
-    def publisher(self) -> Publisher:
-        """The instance's Pub/Sub publisher (the library is imported on first use)."""
-        return self._once("_publisher", lambda: Publisher(self.settings.gcp_project))
 
     @contextmanager
     def request_context(self, request: flask.Request, **fields: str | None) -> Iterator[str]:

@@ -8,10 +8,12 @@ import functions_framework
 from shared.http import json_response, read_json
 from shared.logs import current_correlation_id
 from shared.poller import PollRequest, drain
+from shared.pubsub import Publisher
 from shared.runtime import Runtime
 from shared.settings import PollerSettings
 
 RUNTIME = Runtime(PollerSettings)
+PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on first use
 
 
 def _poll(request: flask.Request) -> flask.Response:
@@ -19,7 +21,7 @@ def _poll(request: flask.Request) -> flask.Response:
     body: PollRequest = read_json(request, PollRequest, allow_empty=True)
     summary = drain(
         RUNTIME.client,
-        RUNTIME.publisher,
+        PUBLISHER,
         topic=settings.pending_topic,
         targets=body.targets or settings.poll_targets,
         time_budget_s=settings.poll_time_budget_s,

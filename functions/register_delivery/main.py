@@ -9,11 +9,12 @@ import functions_framework
 
 from shared.events import handle_push, message_json
 from shared.models import DeliveryMessage, DeliveryRequest, parse_input
-from shared.pubsub import PushMessage
+from shared.pubsub import Publisher, PushMessage
 from shared.runtime import Runtime
 from shared.settings import DeliverySettings
 
 RUNTIME = Runtime(DeliverySettings)
+PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on first use
 
 
 def _register(message: PushMessage) -> dict[str, Any]:
@@ -36,4 +37,4 @@ def _register(message: PushMessage) -> dict[str, Any]:
 @functions_framework.http
 def register_delivery(request: flask.Request) -> flask.Response:
     """Pub/Sub push endpoint of the deliveries topic."""
-    return handle_push(request, RUNTIME, _register)
+    return handle_push(request, RUNTIME, PUBLISHER, _register)

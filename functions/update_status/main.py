@@ -9,11 +9,12 @@ import functions_framework
 
 from shared.events import handle_push, message_json
 from shared.models import StatusUpdate, parse_input
-from shared.pubsub import PushMessage
+from shared.pubsub import Publisher, PushMessage
 from shared.runtime import Runtime
 from shared.settings import PushSettings
 
 RUNTIME = Runtime(PushSettings)
+PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on first use
 
 
 def _report(message: PushMessage) -> dict[str, Any]:
@@ -25,4 +26,4 @@ def _report(message: PushMessage) -> dict[str, Any]:
 @functions_framework.http
 def update_status(request: flask.Request) -> flask.Response:
     """Pub/Sub push endpoint of the status topic."""
-    return handle_push(request, RUNTIME, _report)
+    return handle_push(request, RUNTIME, PUBLISHER, _report)
