@@ -23,7 +23,7 @@ install: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check shared functions sandbox devstack tests scripts
+	$(PY) -m ruff format --check shared functions sandbox devstack tests scripts benchmarks
 
 typecheck: $(STAMP)
 	$(PY) -m mypy shared sandbox
@@ -38,10 +38,10 @@ integration: $(STAMP)
 	$(PY) -m pytest -m integration
 
 bench: $(STAMP)
-	$(PY) -m pytest -m benchmark --benchmark-enable -p no:randomly
+	$(PY) benchmarks/bench.py --json build/bench.json
 
 fmt: $(STAMP)
-	$(PY) -m ruff format shared functions sandbox devstack tests scripts
+	$(PY) -m ruff format shared functions sandbox devstack tests scripts benchmarks
 	$(PY) -m ruff check --fix .
 	terraform fmt -recursive terraform
 
