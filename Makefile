@@ -37,6 +37,12 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(PY) -m pytest -m integration
 
+demo: $(STAMP)
+	$(PY) -m devstack demo
+
+up: $(STAMP)
+	$(PY) -m devstack up
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py --json build/bench.json
 

@@ -2,13 +2,17 @@
 # them and their environment on top of local.common_environment (names from docs/DESIGN.md).
 locals {
   common_environment = {
-    ROIT_BASE_URL           = var.roit_base_url
-    ROIT_INTEGRATION_ID     = var.roit_integration_id
-    ROIT_GCP_PROJECT        = var.project_id
-    ROIT_CREDENTIALS_SECRET = google_secret_manager_secret.main["credentials"].secret_id
-    ROIT_AUTH_SCHEME        = var.roit_auth_scheme
-    ROIT_RETRY_BUDGET_S     = tostring(var.retry_budget_s)
-    ROIT_LOG_LEVEL          = var.log_level
+    ROIT_BASE_URL                  = var.roit_base_url
+    ROIT_INTEGRATION_ID            = var.roit_integration_id
+    ROIT_GCP_PROJECT               = var.project_id
+    ROIT_CREDENTIALS_SECRET        = google_secret_manager_secret.main["credentials"].secret_id
+    ROIT_AUTH_SCHEME               = var.roit_auth_scheme
+    ROIT_TOKEN_URL                 = var.roit_token.url
+    ROIT_TOKEN_CLIENT_ID_FIELD     = var.roit_token.client_id_field
+    ROIT_TOKEN_CLIENT_SECRET_FIELD = var.roit_token.client_secret_field
+    ROIT_TOKEN_RESPONSE_FIELD      = var.roit_token.response_field
+    ROIT_RETRY_BUDGET_S            = tostring(var.retry_budget_s)
+    ROIT_LOG_LEVEL                 = var.log_level
   }
 
   # A request makes at most a token exchange and one ROIT call in a row, each bounded by the

@@ -61,6 +61,17 @@ variable "roit_auth_scheme" {
   }
 }
 
+variable "roit_token" {
+  type = object({
+    url                 = optional(string, "/auth/api/v1/token")
+    client_id_field     = optional(string, "clientId")
+    client_secret_field = optional(string, "clientSecret")
+    response_field      = optional(string, "data.token")
+  })
+  description = "ROIT's token exchange, which its public docs do not confirm: the endpoint (a path on roit_base_url or a full URL), the body fields carrying the credentials, and the dotted path of the JWT in the answer. Set them from ROIT's answer before going live."
+  default     = {}
+}
+
 variable "log_level" {
   type        = string
   description = "The functions' log level (ROIT_LOG_LEVEL)."
