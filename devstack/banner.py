@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
+from pathlib import Path
 
 from devstack import wiring
+from devstack.processes import REPO_ROOT
 from devstack.stack import CREDENTIALS_SECRET, WEBHOOK_SECRETS_SECRET, LocalStack
 from devstack.tools import curl_command
 
 __all__ = ["banner"]
 
-PY = "python -m devstack"
+
+def _python() -> str:
+    """How to call this interpreter from the repository root (`.venv/bin/python`)."""
+    try:
+        return str(Path(sys.executable).relative_to(REPO_ROOT))
+    except ValueError:
+        return "python"
+
+
+PY = f"{_python()} -m devstack"
 SAMPLE_STATUS = {
     "requestId": "<requestId>",
     "reference": "<reference>",
@@ -48,7 +60,7 @@ def banner(stack: LocalStack) -> str:
         f"  ERP pull subscription: {wiring.ERP_SUBSCRIPTION}; push: "
         + ", ".join(f"{p.name} -> {p.function}" for p in wiring.PUSH_SUBSCRIPTIONS),
         "",
-        "Functions (plain curl: locally nothing checks IAM):",
+        "Functions (plain curl: locally nothing checks IAM; run commands from the repo root):",
         "",
         f"poll_pending        {url('poll_pending')}   (what Cloud Scheduler calls)",
         "  " + curl_command(url("poll_pending"), "{}"),

@@ -19,20 +19,27 @@ from devstack.stack import LocalStack, StackOptions
 __all__ = ["main"]
 
 
-def _stop_on_sigterm() -> None:
-    """Turn SIGTERM into KeyboardInterrupt, so `finally` blocks stop the stack."""
+def _stop_on_signals() -> None:
+    """Turn SIGTERM and SIGINT into KeyboardInterrupt, so `finally` blocks stop the stack.
+
+    SIGINT is set explicitly: a shell starts background jobs with it ignored.
+    """
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     from devstack.banner import banner
 
     options = StackOptions(
-        seed_documents=args.documents, seed_master=args.master, seed_received=args.received
+        seed_documents=args.documents,
+        seed_master=args.master,
+        seed_received=args.received,
+        base_port=args.base_port,
     )
     with LocalStack(options) as stack:
         tools.write_state({**stack.describe(), "webhookSecret": stack.webhook_secret})
@@ -102,6 +109,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         if args.ack and response.received_messages:
             ack_ids = [m.ack_id for m in response.received_messages]
             subscriber.acknowledge(request={"subscription": path, "ack_ids": ack_ids})
+        sys.stdout.flush()
         print(f"{len(response.received_messages)} message(s)", file=sys.stderr)
     finally:
         subscriber.close()
@@ -117,6 +125,13 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--documents", type=int, default=50, help="PENDING documents to seed")
     up.add_argument("--master", type=int, default=10, help="PENDING POs and suppliers each")
     up.add_argument("--received", type=int, default=3, help="not-ready documents")
+    up.add_argument(
+        "--base-port",
+        type=int,
+        metavar="N",
+        help="fixed ports: sandbox N, emulator N+1, Secret Manager N+2, functions N+3..N+8 "
+        "(default: free ports, printed at start)",
+    )
     up.set_defaults(run=cmd_up)
 
     demo = commands.add_parser("demo", help="run one whole reconciled cycle")
@@ -153,7 +168,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; exit code 0 on success."""
     args = _parser().parse_args(argv)
-    _stop_on_sigterm()
+    _stop_on_signals()
     try:
         return int(args.run(args))
     except (ToolMissingError, ProcessStartError, tools.StackNotRunningError) as exc:

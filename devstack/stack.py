@@ -42,6 +42,7 @@ __all__ = [
     "LocalStack",
     "StackOptions",
     "new_webhook_secret",
+    "port_layout",
 ]
 
 CREDENTIALS_SECRET = "roit-api-credentials"
@@ -85,6 +86,9 @@ FUNCTIONS = (
 )
 
 
+SERVICES = ("sandbox", "pubsub-emulator", "secret-manager")
+
+
 def new_webhook_secret() -> str:
     """A fresh Standard Webhooks secret, `whsec_` + base64 of 32 random bytes."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
@@ -105,6 +109,15 @@ class StackOptions:
     retry_max_s: int = 600
     log_level: str = "INFO"
     log_dir: Path | None = None
+    base_port: int | None = None  # None: free ports; N: the layout of `port_layout`
+
+
+def port_layout(base_port: int | None) -> dict[str, int]:
+    """Process name -> port: `base_port` + SERVICES order then FUNCTIONS order, or free ports."""
+    names = [*SERVICES, *(spec.label for spec in FUNCTIONS)]
+    if base_port is None:
+        return {name: free_port() for name in names}
+    return {name: base_port + offset for offset, name in enumerate(names)}
 
 
 class LocalStack:
@@ -116,7 +129,7 @@ class LocalStack:
         self.webhook_secret = new_webhook_secret()
         self.processes: dict[str, ManagedProcess] = {}
         self.wiring: wiring.Wiring | None = None
-        self._function_ports = {spec.label: free_port() for spec in FUNCTIONS}
+        self._ports = port_layout(self.options.base_port)
 
     # -- addresses -------------------------------------------------------------------------
     @property
@@ -137,7 +150,7 @@ class LocalStack:
 
     def function_url(self, label: str) -> str:
         """URL of a function process, by label (`reprocess-webhook` for the webhook)."""
-        return f"http://127.0.0.1:{self._function_ports[label]}/"
+        return f"http://127.0.0.1:{self._ports[label]}/"
 
     # -- lifecycle -------------------------------------------------------------------------
     def _add(self, process: ManagedProcess) -> ManagedProcess:
@@ -175,10 +188,11 @@ class LocalStack:
             "seed_received": self.options.seed_received,
             **self.options.sandbox_options,
         }
+        ports = self._ports
         started = [
-            self._add(pubsub_emulator_process(project=self.options.project)),
-            self._add(sandbox_process(None, **sandbox_cli)),
-            self._add(secret_manager_process()),
+            self._add(pubsub_emulator_process(ports["pubsub-emulator"], self.options.project)),
+            self._add(sandbox_process(ports["sandbox"], **sandbox_cli)),
+            self._add(secret_manager_process(ports["secret-manager"])),
         ]
         for process in started:
             process.wait_ready(timeout=90 if process.name == "pubsub-emulator" else 30)
@@ -212,7 +226,7 @@ class LocalStack:
             self._add(
                 function_process(
                     spec.target,
-                    self._function_ports[spec.label],
+                    self._ports[spec.label],
                     self.function_env(spec),
                     label=spec.label,
                 )
