@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check shared functions sandbox devstack tests scripts benchmarks
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared sandbox
+	$(PY) -m mypy shared sandbox devstack
 
 test: lint typecheck terraform-tools
 	$(PY) -m pytest

@@ -83,6 +83,18 @@ class CloudLoggingFormatter(logging.Formatter):
         return json.dumps(entry, default=str, separators=(",", ":"))
 
 
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stdout`` is now (a test may have replaced it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 _configured = False
 
 
@@ -93,7 +105,7 @@ def configure_logging(level: str | int = "INFO") -> None:
     logger.setLevel(level if isinstance(level, int) else level.upper())
     if _configured:
         return
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler()
     handler.setFormatter(CloudLoggingFormatter())
     logger.addHandler(handler)
     logger.propagate = False

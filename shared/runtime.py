@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,11 +14,13 @@ import flask
 
 from shared.client import RoitClient
 from shared.http import error_response, json_response
-from shared.logs import configure_logging, log_context, trace_fields
+from shared.logs import configure_logging, get_logger, log_context, trace_fields
 from shared.secrets import SecretProvider, provider_for
 from shared.settings import RoitSettings, load_settings
 
 __all__ = ["Runtime"]
+
+log = get_logger("runtime")
 
 S = TypeVar("S", bound=RoitSettings)
 T = TypeVar("T")
@@ -77,12 +81,23 @@ class Runtime(Generic[S]):
             request: the incoming request.
             work: returns a JSON-able payload (answered 200) or a ready ``flask.Response``.
         """
-        with self.request_context(request):
+        started = time.monotonic()
+        with self.request_context(request) as correlation_id:
             try:
                 result = work()
             except Exception as exc:  # noqa: BLE001 - error_response maps every error
-                return error_response(exc)
-            return result if isinstance(result, flask.Response) else json_response(result)
+                response = error_response(exc)
+            else:
+                response = result if isinstance(result, flask.Response) else json_response(result)
+            response.headers["X-Correlation-Id"] = correlation_id
+            fields = {"status": response.status_code, "ms": _ms_since(started)}
+            level = logging.ERROR if response.status_code >= 500 else logging.INFO
+            log.log(level, "request served", extra={"fields": fields})
+            return response
+
+
+def _ms_since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
 
 
 def _sane_id(value: str) -> bool:

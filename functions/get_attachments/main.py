@@ -8,6 +8,7 @@ import flask
 import functions_framework
 
 from shared.http import read_json
+from shared.logs import log_context
 from shared.models import AttachmentsInput
 from shared.runtime import Runtime
 from shared.settings import RoitSettings
@@ -17,7 +18,8 @@ RUNTIME = Runtime(RoitSettings)
 
 def _attachments(request: flask.Request) -> dict[str, Any]:
     body: AttachmentsInput = read_json(request, AttachmentsInput)
-    files = RUNTIME.client.attachments(body.request_id, integration_id=body.integration_id)
+    with log_context(requestId=body.request_id):
+        files = RUNTIME.client.attachments(body.request_id, integration_id=body.integration_id)
     return {"requestId": body.request_id, "attachments": files}
 
 

@@ -8,6 +8,7 @@ import flask
 import functions_framework
 
 from shared.http import raw_body, read_json
+from shared.logs import log_context
 from shared.models import ReprocessInput
 from shared.runtime import Runtime
 from shared.settings import CallerAuth, ReprocessSettings
@@ -37,7 +38,8 @@ def _reprocess(request: flask.Request) -> dict[str, Any]:
     if VERIFIER is not None:
         VERIFIER.verify(raw_body(request), dict(request.headers))
     body: ReprocessInput = read_json(request, ReprocessInput)
-    record = RUNTIME.client.reprocess(body.request_id, integration_id=body.integration_id)
+    with log_context(requestId=body.request_id):
+        record = RUNTIME.client.reprocess(body.request_id, integration_id=body.integration_id)
     return record.model_dump(by_alias=True, exclude_unset=True, mode="json")
 
 

@@ -197,3 +197,29 @@ def test_methods_other_than_post_are_refused(team_fn, attachments_fn, clean_erro
     for fn in (team_fn, attachments_fn):
         clean_error(fn.get("/"), 405)
         clean_error(fn.put("/", json={"requestId": "x"}), 405)
+
+
+def test_one_json_log_line_per_event_with_trace_and_no_secrets(
+    sandbox, load_function, base_env, done_request, capsys
+) -> None:
+    fn = load_function("get_attachments", {**base_env, "ROIT_LOG_LEVEL": "INFO"})
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    response = fn.post(
+        "/",
+        json={"requestId": done_request["requestId"]},
+        headers={
+            "X-Correlation-Id": "corr-42",
+            "traceparent": f"00-{trace}-00f067aa0ba902b7-01",
+            "Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["X-Correlation-Id"] == "corr-42"
+    out = capsys.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert lines and all(line["severity"] in ("INFO", "WARNING", "ERROR") for line in lines)
+    served = [line for line in lines if line["message"] == "request served"]
+    assert served and served[-1]["status"] == 200 and served[-1]["correlationId"] == "corr-42"
+    assert served[-1]["logging.googleapis.com/trace"] == f"projects/roit-local/traces/{trace}"
+    assert any(line.get("requestId") == done_request["requestId"] for line in lines)
+    assert "eyJ" not in out and sandbox.client_secret not in out
