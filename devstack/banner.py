@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+import threading
 from pathlib import Path
 
-from devstack import wiring
+from devstack import tools, wiring
 from devstack.processes import REPO_ROOT
 from devstack.stack import CREDENTIALS_SECRET, WEBHOOK_SECRETS_SECRET, LocalStack
 from devstack.tools import curl_command
 
-__all__ = ["banner"]
+__all__ = ["banner", "hold"]
 
 
 def _python() -> str:
@@ -92,3 +93,16 @@ def banner(stack: LocalStack) -> str:
         "Press Ctrl-C to stop everything.",
     ]
     return "\n".join(lines)
+
+
+def hold(stack: LocalStack) -> None:
+    """Print the banner and keep the stack up until Ctrl-C (or SIGTERM), sharing its state
+    with `python -m devstack sign / publish / pull` in other terminals meanwhile."""
+    tools.write_state({**stack.describe(), "webhookSecret": stack.webhook_secret})
+    try:
+        print(banner(stack), flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+    finally:
+        tools.remove_state(owner_pid=stack.describe()["pid"])

@@ -6,7 +6,6 @@ import argparse
 import json
 import signal
 import sys
-import threading
 from collections.abc import Sequence
 from types import FrameType
 
@@ -33,7 +32,7 @@ def _stop_on_signals() -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from devstack.banner import banner
+    from devstack.banner import hold
 
     options = StackOptions(
         seed_documents=args.documents,
@@ -42,14 +41,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         base_port=args.base_port,
     )
     with LocalStack(options) as stack:
-        tools.write_state({**stack.describe(), "webhookSecret": stack.webhook_secret})
-        try:
-            print(banner(stack), flush=True)
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("\nstopping...", flush=True)
-        finally:
-            tools.remove_state(owner_pid=stack.describe()["pid"])
+        hold(stack)
     print("stopped: every process ended, every port released.")
     return 0
 

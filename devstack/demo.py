@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -256,20 +255,8 @@ def run_demo(*, documents: int = 200, keep_up: bool = False) -> int:
         ok = reconciled(checks)
         print("reconciled" if ok else "NOT reconciled: see MISMATCH rows above")
         if keep_up:
-            _stay_up(stack)
+            from devstack.banner import hold
+
+            hold(stack)
     say("stack stopped")
     return 0 if ok else 1
-
-
-def _stay_up(stack: LocalStack) -> None:
-    from devstack import tools
-    from devstack.banner import banner
-
-    tools.write_state({**stack.describe(), "webhookSecret": stack.webhook_secret})
-    try:
-        print(banner(stack), flush=True)
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        print("\nstopping...", flush=True)
-    finally:
-        tools.remove_state(owner_pid=stack.describe()["pid"])
