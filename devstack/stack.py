@@ -217,6 +217,7 @@ class LocalStack:
         }
         if spec.target == "poll_pending":
             env["ROIT_PENDING_TOPIC"] = wiring.PENDING_TOPIC
+            env["ROIT_DEAD_LETTER_TOPIC"] = wiring.dead_letter_topic(wiring.PENDING_TOPIC)
             env["ROIT_POLL_TARGETS"] = self.options.poll_targets
             env["ROIT_POLL_TIME_BUDGET_S"] = str(self.options.poll_time_budget_s)
         return {**env, **spec.env}

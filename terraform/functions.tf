@@ -1,5 +1,6 @@
 # The deployments: folder name under functions/ (= entry point), sizing, ingress, who may invoke
 # them and their environment on top of local.common_environment (names from docs/DESIGN.md).
+# local.deployments is local.deployment_settings over local.deployment_defaults.
 locals {
   common_environment = {
     ROIT_BASE_URL                  = var.roit_base_url
@@ -19,54 +20,55 @@ locals {
   # retry budget; 30 s of margin covers Pub/Sub and Secret Manager calls.
   call_timeout_floor_s = 2 * var.retry_budget_s + 30
 
-  deployments = {
+  # The sizing every deployment has unless its entry in local.deployment_settings says otherwise
+  # (var.function_settings overrides either per environment).
+  deployment_defaults = {
+    memory_mb         = 512
+    cpu               = "1"
+    timeout_s         = 120
+    min_instances     = 0
+    max_instances     = 5
+    max_concurrency   = 10
+    minimum_timeout_s = local.call_timeout_floor_s
+  }
+
+  # Each deployment: what it is, and only where its sizing differs from local.deployment_defaults.
+  deployment_settings = {
     "poll-pending" = {
-      source            = "poll_pending"
-      description       = "Polls ROIT for pending entities and publishes them to roit-pending."
-      ingress_settings  = "ALLOW_ALL"
-      invokers          = ["scheduler", "team"]
-      memory_mb         = 512
-      cpu               = "1"
+      source           = "poll_pending"
+      description      = "Polls ROIT for pending entities and publishes them to roit-pending."
+      ingress_settings = "ALLOW_ALL"
+      invokers         = ["scheduler", "team"]
+      # One poller at a time, with room for its poll budget.
       timeout_s         = 360
-      min_instances     = 0
       max_instances     = 1
       max_concurrency   = 1
       minimum_timeout_s = var.poll_time_budget_s + local.call_timeout_floor_s
       environment = {
         ROIT_PENDING_TOPIC      = google_pubsub_topic.main["roit-pending"].id
+        ROIT_DEAD_LETTER_TOPIC  = google_pubsub_topic.main["roit-pending-dead-letter"].id
         ROIT_POLL_TARGETS       = var.poll_targets
         ROIT_POLL_TIME_BUDGET_S = tostring(var.poll_time_budget_s)
       }
     }
     "update-status" = {
-      source            = "update_status"
-      description       = "Reports the ERP's integration results (roit-status push) to ROIT."
-      ingress_settings  = "ALLOW_INTERNAL_ONLY"
-      invokers          = ["push"]
-      memory_mb         = 512
-      cpu               = "1"
-      timeout_s         = 120
-      min_instances     = 0
-      max_instances     = 10
-      max_concurrency   = 10
-      minimum_timeout_s = local.call_timeout_floor_s
+      source           = "update_status"
+      description      = "Reports the ERP's integration results (roit-status push) to ROIT."
+      ingress_settings = "ALLOW_INTERNAL_ONLY"
+      invokers         = ["push"]
+      max_instances    = 10
       environment = {
         ROIT_DEAD_LETTER_TOPIC = google_pubsub_topic.main["roit-status-dead-letter"].id
         ROIT_MAX_MESSAGE_AGE_S = tostring(var.max_message_age_s)
       }
     }
     "register-delivery" = {
-      source            = "register_delivery"
-      description       = "Registers the ERP's master and transactional data (roit-deliveries push) with ROIT."
-      ingress_settings  = "ALLOW_INTERNAL_ONLY"
-      invokers          = ["push"]
-      memory_mb         = 512
-      cpu               = "1"
-      timeout_s         = 300
-      min_instances     = 0
-      max_instances     = 10
-      max_concurrency   = 10
-      minimum_timeout_s = local.call_timeout_floor_s
+      source           = "register_delivery"
+      description      = "Registers the ERP's master and transactional data (roit-deliveries push) with ROIT."
+      ingress_settings = "ALLOW_INTERNAL_ONLY"
+      invokers         = ["push"]
+      timeout_s        = 300
+      max_instances    = 10
       environment = {
         ROIT_DEAD_LETTER_TOPIC  = google_pubsub_topic.main["roit-deliveries-dead-letter"].id
         ROIT_MAX_MESSAGE_AGE_S  = tostring(var.max_message_age_s)
@@ -74,52 +76,35 @@ locals {
       }
     }
     "reprocess" = {
-      source            = "reprocess"
-      description       = "Asks ROIT to reprocess a request (team curl, IAM-authenticated)."
-      ingress_settings  = "ALLOW_ALL"
-      invokers          = ["team"]
-      memory_mb         = 512
-      cpu               = "1"
-      timeout_s         = 120
-      min_instances     = 0
-      max_instances     = 5
-      max_concurrency   = 10
-      minimum_timeout_s = local.call_timeout_floor_s
+      source           = "reprocess"
+      description      = "Asks ROIT to reprocess a request (team curl, IAM-authenticated)."
+      ingress_settings = "ALLOW_ALL"
+      invokers         = ["team"]
       environment = {
         ROIT_REPROCESS_CALLER_AUTH = "iam"
       }
     }
     "reprocess-webhook" = {
-      source            = "reprocess"
-      description       = "Asks ROIT to reprocess a request (partner webhook: public, every request must carry a valid Standard Webhooks signature)."
-      ingress_settings  = "ALLOW_ALL"
-      invokers          = ["public"]
-      memory_mb         = 512
-      cpu               = "1"
-      timeout_s         = 120
-      min_instances     = 0
-      max_instances     = 5
-      max_concurrency   = 10
-      minimum_timeout_s = local.call_timeout_floor_s
+      source           = "reprocess"
+      description      = "Asks ROIT to reprocess a request (partner webhook: public, every request must carry a valid Standard Webhooks signature)."
+      ingress_settings = "ALLOW_ALL"
+      invokers         = ["public"]
       environment = {
         ROIT_REPROCESS_CALLER_AUTH  = "webhook"
         ROIT_WEBHOOK_SECRETS_SECRET = google_secret_manager_secret.main["webhook"].secret_id
       }
     }
     "get-attachments" = {
-      source            = "get_attachments"
-      description       = "Returns the documents attached to a ROIT request (IAM-authenticated)."
-      ingress_settings  = "ALLOW_ALL"
-      invokers          = ["team", "attachments"]
-      memory_mb         = 512
-      cpu               = "1"
-      timeout_s         = 120
-      min_instances     = 0
-      max_instances     = 5
-      max_concurrency   = 10
-      minimum_timeout_s = local.call_timeout_floor_s
-      environment       = {}
+      source           = "get_attachments"
+      description      = "Returns the documents attached to a ROIT request (IAM-authenticated)."
+      ingress_settings = "ALLOW_ALL"
+      invokers         = ["team", "attachments"]
+      environment      = {}
     }
+  }
+
+  deployments = {
+    for name, settings in local.deployment_settings : name => merge(local.deployment_defaults, settings)
   }
 
   # Who each invoker name stands for. allUsers appears here only, for reprocess-webhook, whose

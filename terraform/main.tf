@@ -1,5 +1,28 @@
+# The project number (for the Pub/Sub service agent's address) comes from data.google_project,
+# which reads the project through the Cloud Resource Manager API: on a fresh project that API is
+# off until Terraform enables it, so the read waits for it. It is enabled by a resource of its
+# own, not one of google_project_service.main, because a data source with depends_on is read
+# during apply whenever anything it depends on changes: depending on all of
+# google_project_service.main would leave the number unknown (and force the service agent's
+# grants to be replaced) whenever an API is added to local.apis. This way the number is unknown
+# only in the first plan (and the read happens in apply, once the API is on); every later plan
+# reads it at plan time.
+resource "google_project_service" "resource_manager" {
+  project            = var.project_id
+  service            = "cloudresourcemanager.googleapis.com"
+  disable_on_destroy = false
+}
+
+# It used to be one of google_project_service.main: keep the state's object.
+moved {
+  from = google_project_service.main["cloudresourcemanager.googleapis.com"]
+  to   = google_project_service.resource_manager
+}
+
 data "google_project" "main" {
   project_id = var.project_id
+
+  depends_on = [google_project_service.resource_manager]
 }
 
 locals {
@@ -10,11 +33,11 @@ locals {
 
   team_member = "group:${var.team_group}"
 
+  # Besides cloudresourcemanager.googleapis.com (google_project_service.resource_manager).
   apis = toset([
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
-    "cloudresourcemanager.googleapis.com",
     "cloudscheduler.googleapis.com",
     "iam.googleapis.com",
     "logging.googleapis.com",

@@ -19,9 +19,10 @@ locals {
     }
   }
 
-  # The topics each function publishes to: the only publisher grants functions get.
+  # The topics each function publishes to: the only publisher grants functions get. poll_pending
+  # dead-letters the pending entities it cannot read or publish (ROIT_DEAD_LETTER_TOPIC).
   function_publishers = {
-    "poll-pending"      = ["roit-pending"]
+    "poll-pending"      = ["roit-pending", "roit-pending-dead-letter"]
     "update-status"     = ["roit-status-dead-letter"]
     "register-delivery" = ["roit-deliveries-dead-letter"]
   }
@@ -51,6 +52,19 @@ locals {
   ]...)
 }
 
+# With kms_key_name set, Pub/Sub encrypts and decrypts the topics' messages as its service agent,
+# which needs this role on the key before a topic can use it (else creating the topic fails).
+resource "google_kms_crypto_key_iam_member" "pubsub_encrypter_decrypter" {
+  count = var.kms_key_name == null ? 0 : 1
+
+  crypto_key_id = var.kms_key_name
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = local.pubsub_service_agent
+
+  # The service agent exists once the Pub/Sub API is on.
+  depends_on = [google_project_service.main]
+}
+
 resource "google_pubsub_topic" "main" {
   for_each = local.all_topics
 
@@ -58,7 +72,10 @@ resource "google_pubsub_topic" "main" {
   name         = each.value
   kms_key_name = var.kms_key_name
 
-  depends_on = [google_project_service.main]
+  depends_on = [
+    google_project_service.main,
+    google_kms_crypto_key_iam_member.pubsub_encrypter_decrypter,
+  ]
 }
 
 resource "google_pubsub_subscription" "dead_letter" {

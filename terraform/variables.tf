@@ -107,12 +107,15 @@ variable "poll_time_budget_s" {
 
 variable "poll_targets" {
   type        = string
-  description = "The (entity, type) pairs the poller asks for (ROIT_POLL_TARGETS), a comma list of ENTITY[:TYPE]."
+  description = "The (entity, type) pairs the poller asks for (ROIT_POLL_TARGETS), a comma list of ENTITY[:TYPE]: ENTITY one of ROIT's pending entities, TYPE any document type code (e.g. NFE, NF3E, CTE-OS)."
   default     = "DOCUMENT"
 
+  # What shared/settings.py's parse_targets accepts: ENTITY from the PendingEntity enum, TYPE any
+  # code without commas or colons (both upper-cased by the code, so any case here); written
+  # without spaces or empty items. tests/terraform checks the entity list against the enum.
   validation {
-    condition     = can(regex("^[A-Z_]+(:[A-Z_]+)?(,[A-Z_]+(:[A-Z_]+)?)*$", var.poll_targets))
-    error_message = "The poll targets must be a comma list of ENTITY[:TYPE] in capitals, e.g. DOCUMENT:NFE,SUPPLIER."
+    condition     = can(regex("^(?i)(DOCUMENT|ACCOUNTS_PAYABLE|PURCHASE_ORDER|ERP_PARAMS|SUPPLIER|GENERIC|TAX_VALIDATION|DOCUMENT_REVERSE|SERVICE_ENTRY_SHEET)(:[^,:\\s]+)?(,(DOCUMENT|ACCOUNTS_PAYABLE|PURCHASE_ORDER|ERP_PARAMS|SUPPLIER|GENERIC|TAX_VALIDATION|DOCUMENT_REVERSE|SERVICE_ENTRY_SHEET)(:[^,:\\s]+)?)*$", var.poll_targets))
+    error_message = "The poll targets must be a comma list (no spaces) of ENTITY[:TYPE], ENTITY one of DOCUMENT, ACCOUNTS_PAYABLE, PURCHASE_ORDER, ERP_PARAMS, SUPPLIER, GENERIC, TAX_VALIDATION, DOCUMENT_REVERSE, SERVICE_ENTRY_SHEET and TYPE a type code without commas or colons, e.g. DOCUMENT:NFE,DOCUMENT:NF3E,DOCUMENT:CTE-OS,SUPPLIER."
   }
 }
 
@@ -159,7 +162,7 @@ variable "function_settings" {
     max_instances   = optional(number)
     max_concurrency = optional(number)
   }))
-  description = "Per-deployment overrides of the sizing in locals.deployments, keyed by deployment name (poll-pending, update-status, register-delivery, reprocess, reprocess-webhook, get-attachments)."
+  description = "Per-deployment overrides of the sizing in local.deployments (local.deployment_settings over local.deployment_defaults), keyed by deployment name (poll-pending, update-status, register-delivery, reprocess, reprocess-webhook, get-attachments)."
   default     = {}
 
   validation {

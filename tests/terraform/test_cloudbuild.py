@@ -6,7 +6,9 @@ import json
 import re
 import subprocess
 
-from tfhelpers import REPO_ROOT, missing_tool
+from tfhelpers import REPO_ROOT
+
+from devstack.testing import tool_missing
 
 # PyYAML is not a project dependency; the checkov tool venv (make terraform-tools) has it.
 CHECKOV_PYTHON = REPO_ROOT / ".venv-checkov" / "bin" / "python"
@@ -14,7 +16,7 @@ CHECKOV_PYTHON = REPO_ROOT / ".venv-checkov" / "bin" / "python"
 
 def _load() -> dict:
     if not CHECKOV_PYTHON.exists():
-        missing_tool("the checkov venv (it carries PyYAML)", "run `make terraform-tools`")
+        tool_missing("the checkov venv (it carries PyYAML) is missing: run `make terraform-tools`")
     result = subprocess.run(
         [
             str(CHECKOV_PYTHON),

@@ -6,14 +6,16 @@ import json
 import re
 import subprocess
 
-from tfhelpers import REPO_ROOT, TERRAFORM_DIR, missing_tool
+from tfhelpers import REPO_ROOT, TERRAFORM_DIR
+
+from devstack.testing import tool_missing
 
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 
 
 def test_checkov_passes() -> None:
     if not CHECKOV.exists():
-        missing_tool("checkov", "run `make terraform-tools` (installs it into .venv-checkov)")
+        tool_missing("checkov is not installed: run `make terraform-tools` (into .venv-checkov)")
     result = subprocess.run(
         [
             str(CHECKOV),

@@ -13,7 +13,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tfhelpers import TERRAFORM_DIR, load_script, missing_tool
+from tfhelpers import TERRAFORM_DIR, load_script
+
+from devstack.testing import tool_missing
 
 schema_tool = load_script("terraform_schema")
 
@@ -143,8 +145,8 @@ def test_other_providers_are_reported_as_not_covered(tmp_path: Path, schema: dic
 def test_committed_schema_regenerates_identically(tmp_path: Path, schema: dict) -> None:
     wheels = schema_tool.find_wheels()
     if not wheels:
-        missing_tool(
-            "the cdktf-cdktf-provider-google wheel", "run `make terraform-tools` to download it"
+        tool_missing(
+            "the cdktf-cdktf-provider-google wheel is not downloaded: run `make terraform-tools`"
         )
     regenerated = schema_tool.generate_schema(wheels, schema_tool.used_types(TERRAFORM_DIR))
     committed = schema_tool.DEFAULT_SCHEMA.read_text(encoding="utf-8")

@@ -6,10 +6,20 @@ tests read them as written and check the resources that use them.
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 
 import pytest
-from tfhelpers import REPO_ROOT, TERRAFORM_DIR, Config, block, load_script, unquote
+from tfhelpers import (
+    REPO_ROOT,
+    TERRAFORM_DIR,
+    Config,
+    block,
+    load_script,
+    terraform_binary,
+    unquote,
+)
 
 package_functions = load_script("package_functions")
 schema_tool = load_script("terraform_schema")
@@ -22,11 +32,11 @@ def config() -> Config:
 
 @pytest.fixture(scope="module")
 def deployments(config: Config) -> dict:
-    return config.locals["deployments"]
+    return config.deployments()
 
 
 def _environment(config: Config, name: str) -> dict:
-    deployment = config.locals["deployments"][name]
+    deployment = config.deployments()[name]
     return {**config.locals["common_environment"], **deployment["environment"]}
 
 
@@ -64,8 +74,36 @@ def test_deployments_are_named_for_cloud_run(deployments: dict) -> None:
         assert deployment["source"].replace("_", "-") in name
 
 
+def test_deployments_state_only_their_deviations_from_the_defaults(config: Config) -> None:
+    defaults = config.locals["deployment_defaults"]
+    assert set(defaults) == {
+        "memory_mb",
+        "cpu",
+        "timeout_s",
+        "min_instances",
+        "max_instances",
+        "max_concurrency",
+        "minimum_timeout_s",
+    }
+    for name, settings in config.locals["deployment_settings"].items():
+        repeated = [key for key in defaults if key in settings and settings[key] == defaults[key]]
+        assert repeated == [], f"{name} repeats the default {repeated}"
+    sizing = {
+        name: {key: deployment[key] for key in ("timeout_s", "max_instances", "max_concurrency")}
+        for name, deployment in config.deployments().items()
+    }
+    assert sizing == {
+        "poll-pending": {"timeout_s": 360, "max_instances": 1, "max_concurrency": 1},
+        "update-status": {"timeout_s": 120, "max_instances": 10, "max_concurrency": 10},
+        "register-delivery": {"timeout_s": 300, "max_instances": 10, "max_concurrency": 10},
+        "reprocess": {"timeout_s": 120, "max_instances": 5, "max_concurrency": 10},
+        "reprocess-webhook": {"timeout_s": 120, "max_instances": 5, "max_concurrency": 10},
+        "get-attachments": {"timeout_s": 120, "max_instances": 5, "max_concurrency": 10},
+    }
+
+
 def test_reprocess_is_deployed_twice_with_its_caller_auth(config: Config) -> None:
-    assert config.locals["deployments"]["reprocess-webhook"]["source"] == "reprocess"
+    assert config.deployments()["reprocess-webhook"]["source"] == "reprocess"
     assert _environment(config, "reprocess")["ROIT_REPROCESS_CALLER_AUTH"] == "iam"
     assert _environment(config, "reprocess-webhook")["ROIT_REPROCESS_CALLER_AUTH"] == "webhook"
 
@@ -176,14 +214,21 @@ def test_pubsub_service_agent_can_dead_letter(config: Config) -> None:
 def test_functions_publish_only_to_their_topics(config: Config) -> None:
     publishers = config.locals["function_publishers"]
     assert publishers == {
-        "poll-pending": ["roit-pending"],
+        "poll-pending": ["roit-pending", "roit-pending-dead-letter"],
         "update-status": ["roit-status-dead-letter"],
         "register-delivery": ["roit-deliveries-dead-letter"],
     }
     for name, topics in publishers.items():
         environment = _environment(config, name)
-        variable = "ROIT_PENDING_TOPIC" if name == "poll-pending" else "ROIT_DEAD_LETTER_TOPIC"
-        assert environment[variable] == f'${{google_pubsub_topic.main["{topics[0]}"].id}}'
+        published = {
+            environment[variable]
+            for variable in ("ROIT_PENDING_TOPIC", "ROIT_DEAD_LETTER_TOPIC")
+            if variable in environment
+        }
+        assert published == {f'${{google_pubsub_topic.main["{topic}"].id}}' for topic in topics}
+    assert _environment(config, "poll-pending")["ROIT_DEAD_LETTER_TOPIC"] == (
+        '${google_pubsub_topic.main["roit-pending-dead-letter"].id}'
+    )
     grant = config.resource("google_pubsub_topic_iam_member", "function_publisher")
     assert grant["for_each"] == "${local.function_publisher_grants}"
     assert grant["member"] == "${google_service_account.function[each.value.deployment].member}"
@@ -237,9 +282,11 @@ def test_scheduler_job_uses_oidc(config: Config) -> None:
 
 
 def test_environment_names_are_the_ones_the_code_reads(config: Config, deployments: dict) -> None:
-    design = _design_settings()
-    settings = pytest.importorskip("shared.settings")
     from pydantic_settings import BaseSettings
+
+    import shared.settings as settings
+
+    design = _design_settings()
 
     read_by_code = {
         "ROIT_" + field.upper()
@@ -318,7 +365,7 @@ def test_tfvars_set_declared_variables(config: Config, environment: str) -> None
     assert values["environment"] == environment
     assert values["roit_base_url"].startswith("https://")
     for name in values.get("function_settings", {}):
-        assert unquote(name) in config.locals["deployments"]
+        assert unquote(name) in config.deployments()
 
 
 def test_terraform_reads_the_packaging_scripts_archives(config: Config) -> None:
@@ -331,3 +378,88 @@ def test_terraform_reads_the_packaging_scripts_archives(config: Config) -> None:
     module_main = (TERRAFORM_DIR / "modules" / "function" / "main.tf").read_text(encoding="utf-8")
     assert "filesha256(var.source_archive_path)" in module_main
     assert 'name   = "functions/${var.name}/${local.source_sha256}.zip"' in module_main
+
+
+def test_kms_key_is_usable_by_the_pubsub_service_agent(config: Config) -> None:
+    grant = config.resource("google_kms_crypto_key_iam_member", "pubsub_encrypter_decrypter")
+    assert grant["count"] == "${var.kms_key_name == null ? 0 : 1}"
+    assert grant["crypto_key_id"] == "${var.kms_key_name}"
+    assert unquote(grant["role"]) == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert grant["member"] == "${local.pubsub_service_agent}"
+    topic = config.resource("google_pubsub_topic", "main")
+    assert topic["kms_key_name"] == "${var.kms_key_name}"
+    assert "${google_kms_crypto_key_iam_member.pubsub_encrypter_decrypter}" in topic["depends_on"]
+
+
+def test_project_number_waits_for_the_resource_manager_api(config: Config) -> None:
+    api = config.resource("google_project_service", "resource_manager")
+    assert unquote(api["service"]) == "cloudresourcemanager.googleapis.com"
+    assert api["disable_on_destroy"] is False
+    assert "cloudresourcemanager.googleapis.com" not in str(config.locals["apis"])
+    main = schema_tool.parse_file(TERRAFORM_DIR / "main.tf")
+    (project,) = [body for labels, body in schema_tool.labelled(main["data"], 2)]
+    assert project["depends_on"] == ["${google_project_service.resource_manager}"]
+    assert "data.google_project.main.number" in str(config.locals["pubsub_service_agent"])
+    (moved,) = main["moved"]
+    assert moved["to"] == "${google_project_service.resource_manager}"
+    assert "cloudresourcemanager.googleapis.com" in moved["from"]
+
+
+POLL_TARGETS_ACCEPTED = [
+    "DOCUMENT",
+    "DOCUMENT:NFE,DOCUMENT:NFSE,SUPPLIER",
+    "DOCUMENT:NF3E",
+    "DOCUMENT:CTE-OS,ACCOUNTS_PAYABLE",
+    "document:nfe",
+    "SERVICE_ENTRY_SHEET:X.1/2",
+]
+POLL_TARGETS_REJECTED = [
+    "",
+    "DOCUMENTS",
+    "NFE",
+    "DOCUMENT:",
+    "DOCUMENT:NFE:X",
+    "DOCUMENT,,SUPPLIER",
+    "DOCUMENT,",
+    "DOCUMENT, SUPPLIER",
+]
+
+
+def _poll_targets_regex(config: Config) -> str:
+    condition = config.variables["poll_targets"]["validation"][0]["condition"]
+    match = re.fullmatch(r'\$\{can\(regex\(("(?:[^"\\]|\\.)*"), var\.poll_targets\)\)\}', condition)
+    assert match, condition
+    pattern: str = json.loads(match.group(1))  # an HCL string literal: JSON escapes
+    return pattern
+
+
+def test_poll_targets_validation_matches_the_code(config: Config, tmp_path) -> None:
+    from shared.models import PendingEntity
+    from shared.settings import parse_targets
+
+    pattern = _poll_targets_regex(config)
+    for alternation in re.findall(r"\(([A-Z_|]+)\)", pattern):
+        assert set(alternation.split("|")) == {entity.value for entity in PendingEntity}
+    assert set(config.default("poll_targets").split(",")) <= {e.value for e in PendingEntity}
+    for value in POLL_TARGETS_ACCEPTED:
+        assert parse_targets(value), value  # the code takes every value Terraform lets through
+    # Terraform's own regex engine (RE2) on every case: `terraform console` needs no provider.
+    cases = POLL_TARGETS_ACCEPTED + POLL_TARGETS_REJECTED
+    expression = (
+        f"jsonencode([for s in {json.dumps(cases)} : can(regex({json.dumps(pattern)}, s))])"
+    )
+    result = subprocess.run(
+        [terraform_binary(), "console"],
+        input=expression + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    verdicts = json.loads(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert dict(zip(cases, verdicts, strict=True)) == {
+        **dict.fromkeys(POLL_TARGETS_ACCEPTED, True),
+        **dict.fromkeys(POLL_TARGETS_REJECTED, False),
+    }

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pytest
+from devstack.testing import require_tool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
@@ -28,21 +26,9 @@ def load_script(name: str) -> ModuleType:
     return module
 
 
-def missing_tool(what: str, install: str) -> None:
-    """Fail under CI (CI=true), where every tool must be installed; skip elsewhere."""
-    message = f"{what} is not installed: {install}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def terraform_binary() -> str:
-    """The terraform CLI, or a skip / failure saying what to install."""
-    path = shutil.which("terraform")
-    if path is None:
-        missing_tool("terraform", "install the Terraform CLI (>= 1.9, CI uses 1.11) on PATH")
-    assert path is not None
-    return path
+    """The terraform CLI, or a skip (a failure under CI=true) saying what to install."""
+    return require_tool("terraform", "the Terraform CLI (>= 1.9, CI uses 1.11) on PATH")
 
 
 class Config:
@@ -72,6 +58,20 @@ class Config:
 
     def default(self, variable: str) -> Any:
         return self.variables[variable]["default"]
+
+    def deployments(self) -> dict[str, dict[str, Any]]:
+        """local.deployments as Terraform computes it: each of local.deployment_settings merged
+        over local.deployment_defaults (fails if functions.tf computes it another way)."""
+        expression = self.locals["deployments"]
+        assert expression == (
+            "${{for name, settings in local.deployment_settings : "
+            "name => merge(local.deployment_defaults, settings)}}"
+        ), f"local.deployments is no longer the merge these tests model: {expression}"
+        defaults = self.locals["deployment_defaults"]
+        return {
+            name: {**defaults, **settings}
+            for name, settings in self.locals["deployment_settings"].items()
+        }
 
 
 def plain(value: Any) -> Any:
