@@ -134,7 +134,7 @@ def bench_drain(url: str, documents: int, rounds: int) -> dict[str, Any]:
         from sandbox.control import SandboxControl
         from shared.client import RoitClient
         from shared.models import PendingEntity
-        from shared.poller import drain
+        from shared.poller import Poller
         from shared.pubsub import Publisher
         from shared.settings import RoitSettings
 
@@ -152,10 +152,13 @@ def bench_drain(url: str, documents: int, rounds: int) -> dict[str, Any]:
             control.reset(documents=documents)
             control.configure(page_size=page_size)
             started = time.perf_counter()
-            summary = drain(
-                client, publisher, topic="bench", targets=[(PendingEntity.DOCUMENT, None)],
-                time_budget_s=600, max_pages=100_000, correlation_id="bench",
+            poller = Poller(
+                client=client, publisher=publisher, topic="bench",
+                dead_letter_topic="bench-dead-letter", correlation_id="bench",
             )  # fmt: skip
+            summary = poller.drain(
+                [(PendingEntity.DOCUMENT, None)], time_budget_s=600, max_pages=100_000
+            )
             assert summary.to_json()["totals"]["published"] == documents
             return documents / (time.perf_counter() - started)
 

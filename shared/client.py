@@ -32,7 +32,7 @@ from shared.models import (
     unwrap_list,
 )
 from shared.retry import backoff_delay, parse_retry_after, should_retry
-from shared.secrets import SecretProvider, load_credentials, provider_for
+from shared.secrets import RoitCredentials, SecretProvider, load_credentials, provider_for
 from shared.settings import AuthScheme, RoitSettings
 from shared.token import TokenManager
 
@@ -103,7 +103,16 @@ class RoitClient:
         }
         if doc_type:
             body["type"] = doc_type
-        return [PendingItem.from_raw(item) for item in unwrap_list(self.call("pending", body))]
+        return [PendingItem.from_raw(item) for item in unwrap_list(self.pending_body(body))]
+
+    def pending_body(self, body: dict[str, Any]) -> Any:
+        """One raw pending answer, as ROIT sent it (the poller reads it item by item).
+
+        Never retried once the request may have reached ROIT (a read timeout, a dropped
+        connection, a 2xx that is not JSON): ROIT may have handed out a page already, and
+        asking again would strand another one.
+        """
+        return self.call("pending", body, retry_ambiguous=False)
 
     def update_status(self, update: StatusUpdate) -> RequestRecord:
         """Report the ERP's result for a request."""
@@ -145,17 +154,23 @@ class RoitClient:
 
     # ------------------------------------------------------------------ the one call path
 
-    def call(self, endpoint: str, body: dict[str, Any]) -> Any:
+    def call(self, endpoint: str, body: dict[str, Any], *, retry_ambiguous: bool = True) -> Any:
         """POST ``body`` to a named endpoint with auth and retries; returns the parsed JSON.
+
+        ``retry_ambiguous=False`` gives up on a failure after which ROIT may have acted.
 
         Raises:
             RoitStatusError: a non-2xx answer that is not retried, or still failing at the end.
             RoitConnectionError: ROIT unreachable until the budget or attempts ran out.
             MalformedResponseError: a 2xx answer that is not JSON.
         """
-        return self._send(ENDPOINTS[endpoint], body, authenticated=True)
+        return self._send(
+            ENDPOINTS[endpoint], body, authenticated=True, retry_ambiguous=retry_ambiguous
+        )
 
-    def _send(self, url: str, body: dict[str, Any], *, authenticated: bool) -> Any:
+    def _send(
+        self, url: str, body: dict[str, Any], *, authenticated: bool, retry_ambiguous: bool = True
+    ) -> Any:
         settings = self.settings
         deadline = time.monotonic() + settings.retry_budget_s
         renewed = False
@@ -196,6 +211,8 @@ class RoitClient:
             )
             give_up = (
                 not should_retry(error)
+                or isinstance(error, AuthenticationError)  # refused after one renewal: stop
+                or (getattr(error, "ambiguous", False) and not retry_ambiguous)
                 or attempt >= settings.retry_max_attempts
                 or time.monotonic() + delay >= deadline
             )
@@ -225,27 +242,40 @@ class RoitClient:
         )
         try:
             return self._http.post(url, json=body, headers=headers, timeout=timeout)
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
+            raise RoitTimeoutError(
+                f"could not connect to ROIT for {url} in time", ambiguous=False
+            ) from None
         except httpx.TimeoutException:
             raise RoitTimeoutError(f"ROIT did not answer {url} in time") from None
+        except httpx.ConnectError as exc:
+            raise RoitConnectionError(
+                f"connection to ROIT failed on {url} ({type(exc).__name__})", ambiguous=False
+            ) from None
         except httpx.TransportError as exc:
             raise RoitConnectionError(
-                f"connection to ROIT failed on {url} ({type(exc).__name__})"
+                f"connection to ROIT broke on {url} ({type(exc).__name__})"
             ) from None
 
     def _exchange_token(self) -> str:
         settings = self.settings
         credentials = load_credentials(settings, self._secrets)
-        body = {
-            settings.token_client_id_field: credentials.client_id,
-            settings.token_client_secret_field: credentials.client_secret,
-        }
         try:
-            answer = self._send(settings.token_endpoint, body, authenticated=False)
+            answer = self._send(
+                settings.token_endpoint, self._token_body(credentials), authenticated=False
+            )
         except AuthenticationError:
-            # Perhaps the credentials were rotated: read the secret afresh next time.
-            if self._secrets is not None and settings.credentials_secret:
-                self._secrets.invalidate(settings.credentials_secret)
-            raise
+            if self._secrets is None or not settings.credentials_secret:
+                raise
+            # Perhaps the credentials were rotated: read the secret afresh, and if it changed,
+            # try once more with the new value.
+            self._secrets.invalidate(settings.credentials_secret)
+            fresh = load_credentials(settings, self._secrets)
+            if fresh == credentials:
+                raise
+            answer = self._send(
+                settings.token_endpoint, self._token_body(fresh), authenticated=False
+            )
         token: Any = answer
         for part in settings.token_response_field.split("."):
             token = token.get(part) if isinstance(token, dict) else None
@@ -256,6 +286,12 @@ class RoitClient:
             )
         log.info("ROIT token exchanged", extra={"fields": {"endpoint": "token"}})
         return token
+
+    def _token_body(self, credentials: RoitCredentials) -> dict[str, Any]:
+        return {
+            self.settings.token_client_id_field: credentials.client_id,
+            self.settings.token_client_secret_field: credentials.client_secret,
+        }
 
 
 def _f(url: str, status: int | None, attempt: int) -> dict[str, Any]:

@@ -71,9 +71,18 @@ class WebhookVerificationError(RoitError):
 
 
 class RoitConnectionError(RoitError):
-    """ROIT could not be reached, or the connection broke before an answer came."""
+    """ROIT could not be reached, or the connection broke before an answer came.
+
+    Attributes:
+        ambiguous: the request may have reached ROIT (a read timeout, a connection dropped
+            after sending), so ROIT may have acted on it; ``False`` when it surely did not.
+    """
 
     transient = True
+
+    def __init__(self, message: str, *, ambiguous: bool = True) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
 
 
 class RoitTimeoutError(RoitConnectionError):
@@ -88,6 +97,7 @@ class MalformedResponseError(RoitError):
     """
 
     transient = True
+    ambiguous = True  # ROIT answered 2xx: it acted on the request
 
 
 class RoitStatusError(RoitError):

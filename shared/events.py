@@ -22,14 +22,15 @@ import flask
 from shared.errors import InvalidInputError, RoitError, RoitStatusError
 from shared.http import error_response, json_response, read_json
 from shared.logs import get_logger, log_context
-from shared.pubsub import Publisher, PushMessage, parse_push
+from shared.pubsub import Publisher, PushMessage, fit_attribute, parse_push
 from shared.runtime import Runtime
 from shared.settings import PushSettings
 
 __all__ = ["Decision", "PermanentFailure", "decide", "handle_push", "message_json"]
 
 log = get_logger("events")
-MAX_PUSH_BYTES = 10 * 1024 * 1024 + 64 * 1024  # Pub/Sub's 10 MB message, base64 + envelope
+# Pub/Sub's largest message (10 MB) grows by a third in base64, plus attributes and envelope.
+MAX_PUSH_BYTES = (10 * 1024 * 1024) * 4 // 3 + 512 * 1024
 
 
 class Decision(StrEnum):
@@ -40,11 +41,27 @@ class Decision(StrEnum):
 
 
 class PermanentFailure(RoitError):
-    """A handler's own verdict that a message can never succeed; carries an error code."""
+    """A handler's own verdict that a message can never succeed; carries an error code.
 
-    def __init__(self, message: str, *, code: str) -> None:
+    Attributes:
+        code: the ``error`` attribute of the dead letter.
+        data: what to dead-letter instead of the original data (e.g. only the part of a
+            message that was not delivered); ``None`` keeps the original.
+        attributes: extra attributes for the dead letter.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        data: bytes | None = None,
+        attributes: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.data = data
+        self.attributes = attributes or {}
 
 
 def decide(error: BaseException) -> tuple[Decision, str]:
@@ -72,8 +89,8 @@ def message_json(message: PushMessage) -> Any:
     """
     try:
         return json.loads(message.data)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInputError("message data is not valid JSON") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInputError("message data is not valid JSON (or nested too deeply)") from None
 
 
 def handle_push(
@@ -129,17 +146,20 @@ def _on_failure(
         retry_after = getattr(error, "retry_after_s", None)
         headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after else None
         return json_response({"status": "retry", "error": code, "reason": reason}, 503, headers)
+    override = error if isinstance(error, PermanentFailure) else None
     attributes = {
         **message.attributes,
+        **(override.attributes if override else {}),
         "error": code,
-        "reason": reason[:1024],
+        "reason": fit_attribute(reason),
         "originalMessageId": message.message_id,
         "failedAt": datetime.now(UTC).isoformat(),
     }
+    data = override.data if override and override.data is not None else message.data
     if message.subscription:
         attributes["sourceSubscription"] = message.subscription
     try:
-        dead_letter_id = publisher.publish(settings.dead_letter_topic, message.data, attributes)
+        dead_letter_id = publisher.publish(settings.dead_letter_topic, data, attributes)
     except Exception as exc:  # noqa: BLE001 - any publish failure: do not acknowledge
         log.error(
             "dead-letter publish failed; not acknowledging",

@@ -101,8 +101,8 @@ def read_json(
         raise InvalidInputError("Content-Type must be application/json", status_code=415)
     try:
         payload = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInputError("body is not valid JSON") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInputError("body is not valid JSON (or nested too deeply)") from None
     if not isinstance(payload, dict):
         raise InvalidInputError("body must be a JSON object")
     return parse_input(model, payload) if model else payload

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -131,7 +132,8 @@ class PendingItem(BaseModel):
         try:
             record = RequestRecord.model_validate(raw)
         except ValidationError as exc:
-            raise MalformedResponseError(f"ROIT pending item unreadable: {_first(exc)}") from exc
+            message, _ = _first(exc)
+            raise MalformedResponseError(f"ROIT pending item unreadable: {message}") from exc
         if not record.request_id:
             raise MalformedResponseError("ROIT pending item has no requestId")
         return cls(raw=raw, record=record)
@@ -206,10 +208,22 @@ class AttachmentsInput(ReprocessInput):
 M = TypeVar("M", bound=BaseModel)
 
 
-def _first(exc: ValidationError) -> str:
+_SAFE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
+
+
+def _location(err: Any) -> str | None:
+    """Dotted path of an error; a key that the sender chose and that does not look like a
+    plain field name (it might be a token pasted in the wrong place) is not repeated."""
+    parts = [
+        str(p) if isinstance(p, int) or _SAFE_KEY.match(str(p)) else "<field>" for p in err["loc"]
+    ]
+    return ".".join(parts) or None
+
+
+def _first(exc: ValidationError) -> tuple[str, str | None]:
     err = exc.errors(include_url=False, include_input=False)[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "body"
-    return f"{loc}: {err['msg']}"
+    loc = _location(err)
+    return f"{loc or 'body'}: {err['msg']}", loc
 
 
 def parse_input(model: type[M], payload: Any) -> M:
@@ -221,9 +235,8 @@ def parse_input(model: type[M], payload: Any) -> M:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        err = exc.errors(include_url=False, include_input=False)[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
-        raise InvalidInputError(_first(exc), field=field) from exc
+        message, field = _first(exc)
+        raise InvalidInputError(message, field=field) from exc
 
 
 _LIST_KEYS = ("items", "content", "results", "records", "requests", "entities", "documents")

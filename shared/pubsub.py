@@ -19,7 +19,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.errors import ConfigurationError, InvalidInputError
 
-__all__ = ["Publisher", "PushMessage", "parse_push", "topic_path"]
+__all__ = [
+    "MAX_ATTRIBUTE_BYTES",
+    "Publisher",
+    "PushMessage",
+    "fit_attribute",
+    "parse_push",
+    "topic_path",
+]
+
+MAX_ATTRIBUTE_BYTES = 1024
+"""Pub/Sub refuses an attribute value longer than this (in UTF-8 bytes)."""
+
+
+def fit_attribute(value: str) -> str:
+    """``value`` cut to what Pub/Sub accepts as an attribute, on a character boundary."""
+    encoded = value.encode("utf-8")
+    if len(encoded) <= MAX_ATTRIBUTE_BYTES:
+        return value
+    return encoded[:MAX_ATTRIBUTE_BYTES].decode("utf-8", errors="ignore")
 
 
 def topic_path(topic: str, project: str | None) -> str:
@@ -66,8 +84,11 @@ class Publisher:
         self, topic: str, messages: Sequence[tuple[bytes, Mapping[str, str]]]
     ) -> list[str | BaseException]:
         """Publish every message, then wait for each; returns its message id or its error."""
-        client = self._get_client()
-        path = topic_path(topic, self._project)
+        try:
+            client = self._get_client()
+            path = topic_path(topic, self._project)
+        except Exception as exc:  # noqa: BLE001 - no client: every message failed with this
+            return [exc for _ in messages]
         futures: list[Any] = []
         for data, attributes in messages:
             try:

@@ -153,6 +153,8 @@ class PollerSettings(RoitSettings):
     """poll_pending."""
 
     pending_topic: str = Field(min_length=1)
+    dead_letter_topic: str = Field(min_length=1)
+    poll_requeue_workers: int = Field(default=8, ge=1, le=64)
     poll_targets: Annotated[list[PollTarget], NoDecode] = Field(
         default_factory=lambda: [_ALL_DOCUMENTS]
     )
@@ -167,6 +169,7 @@ class PollerSettings(RoitSettings):
     @model_validator(mode="after")
     def _topic_project(self) -> PollerSettings:
         _require_project(self.pending_topic, self.gcp_project, "ROIT_PENDING_TOPIC")
+        _require_project(self.dead_letter_topic, self.gcp_project, "ROIT_DEAD_LETTER_TOPIC")
         return self
 
 

@@ -9,10 +9,16 @@ from dataclasses import dataclass
 
 import jwt
 
-__all__ = ["DOCUMENTED_LIFETIME_S", "TokenManager", "token_expiry"]
+from shared.errors import AuthenticationError
+
+__all__ = ["DOCUMENTED_LIFETIME_S", "FAILURE_MEMORY_S", "TokenManager", "token_expiry"]
 
 DOCUMENTED_LIFETIME_S = 8 * 3600.0
 """ROIT's Introduction page: a token is valid for 8 hours after it is generated."""
+
+FAILURE_MEMORY_S = 2.0
+"""After a transient exchange failure, callers queued behind it fail at once for this long
+instead of each running a whole exchange (and its retries) in turn."""
 
 
 def token_expiry(token: str, *, issued_at: float) -> float:
@@ -55,6 +61,7 @@ class TokenManager:
         self._clock = clock
         self._current: _Token | None = None
         self._lock = threading.Lock()
+        self._failure: tuple[float, Exception] | None = None
         self.exchanges = 0
 
     def get(self) -> str:
@@ -67,7 +74,15 @@ class TokenManager:
             if current is not None and self._clock() < current.renew_at:
                 return current.value
             issued_at = self._clock()
-            value = self._exchange()
+            if self._failure is not None and issued_at < self._failure[0]:
+                raise self._failure[1]  # the exchange just failed: don't make waiters repeat it
+            try:
+                value = self._exchange()
+            except Exception as exc:
+                if getattr(exc, "transient", False) and not isinstance(exc, AuthenticationError):
+                    self._failure = (self._clock() + FAILURE_MEMORY_S, exc)
+                raise
+            self._failure = None
             self.exchanges += 1
             expires_at = token_expiry(value, issued_at=issued_at)
             margin = min(self._renew_before_s, max(expires_at - issued_at, 0.0) / 5)

@@ -84,6 +84,12 @@ class WebhookVerifier:
             return webhook_id
         raise WebhookVerificationError(reason)
 
+    def forget(self, webhook_id: str) -> None:
+        """Let ``webhook_id`` through again: its request failed, and a sender retries a failed
+        delivery with the same id."""
+        with self._lock:
+            self._seen.pop(webhook_id, None)
+
     def _remember(self, webhook_id: str) -> None:
         now = self._clock()
         with self._lock:

@@ -7,7 +7,7 @@ import functions_framework
 
 from shared.http import json_response, read_json
 from shared.logs import current_correlation_id
-from shared.poller import PollRequest, drain
+from shared.poller import Poller, PollRequest
 from shared.pubsub import Publisher
 from shared.runtime import Runtime
 from shared.settings import PollerSettings
@@ -19,17 +19,22 @@ PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on fi
 def _poll(request: flask.Request) -> flask.Response:
     settings = RUNTIME.settings
     body: PollRequest = read_json(request, PollRequest, allow_empty=True)
-    summary = drain(
-        RUNTIME.client,
-        PUBLISHER,
+    poller = Poller(
+        client=RUNTIME.client,
+        publisher=PUBLISHER,
         topic=settings.pending_topic,
-        targets=body.targets or settings.poll_targets,
+        dead_letter_topic=settings.dead_letter_topic,
+        correlation_id=current_correlation_id(),
+        requeue_workers=settings.poll_requeue_workers,
+    )
+    summary = poller.drain(
+        body.targets or settings.poll_targets,
         time_budget_s=settings.poll_time_budget_s,
         max_pages=body.max_pages or settings.poll_max_pages,
-        correlation_id=current_correlation_id(),
     )
-    # 503: publishing broke (unpublished entities were handed back to ROIT, see the summary);
-    # 502: ROIT failed. Either way Cloud Scheduler records a failed run and may retry safely.
+    # 503: some entities did not reach the pending topic (requeued / dead-lettered / failed,
+    # named in the summary); 502: ROIT failed. Either way Cloud Scheduler records a failed run,
+    # and running again is safe.
     status = 503 if summary.publish_failed else 502 if summary.roit_failed else 200
     return json_response(summary.to_json(), status)
 

@@ -7,7 +7,8 @@ from typing import Any
 import flask
 import functions_framework
 
-from shared.events import handle_push, message_json
+from shared.errors import RoitError
+from shared.events import Decision, PermanentFailure, decide, handle_push, message_json
 from shared.models import DeliveryMessage, DeliveryRequest, parse_input
 from shared.pubsub import Publisher, PushMessage
 from shared.runtime import Runtime
@@ -20,18 +21,31 @@ PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on fi
 def _register(message: PushMessage) -> dict[str, Any]:
     delivery = parse_input(DeliveryMessage, message_json(message))
     size = RUNTIME.settings.delivery_max_batch
-    batches = [delivery.data[i : i + size] for i in range(0, len(delivery.data), size)]
-    for batch in batches:
-        RUNTIME.client.register_delivery(
-            DeliveryRequest(
-                integration_id=delivery.integration_id or RUNTIME.settings.integration_id,
-                entity=delivery.entity,
-                data=batch,
-                is_default=delivery.is_default,
-                sub_entity=delivery.sub_entity,
+    starts = range(0, len(delivery.data), size)
+    for sent in starts:
+        try:
+            RUNTIME.client.register_delivery(
+                DeliveryRequest(
+                    integration_id=delivery.integration_id or RUNTIME.settings.integration_id,
+                    entity=delivery.entity,
+                    data=delivery.data[sent : sent + size],
+                    is_default=delivery.is_default,
+                    sub_entity=delivery.sub_entity,
+                )
             )
-        )
-    return {"entity": delivery.entity.value, "items": len(delivery.data), "calls": len(batches)}
+        except RoitError as exc:
+            if sent and decide(exc)[0] is Decision.DEAD_LETTER:
+                # Earlier batches are registered: dead-letter only what is not, so a replay
+                # of the dead letter sends nothing twice.
+                rest = delivery.model_copy(update={"data": delivery.data[sent:]})
+                raise PermanentFailure(
+                    exc.message,
+                    code=decide(exc)[1],
+                    data=rest.model_dump_json(by_alias=True, exclude_none=True).encode(),
+                    attributes={"itemsDelivered": str(sent), "itemsTotal": str(len(delivery.data))},
+                ) from exc
+            raise
+    return {"entity": delivery.entity.value, "items": len(delivery.data), "calls": len(starts)}
 
 
 @functions_framework.http

@@ -35,11 +35,15 @@ VERIFIER = (
 
 
 def _reprocess(request: flask.Request) -> dict[str, Any]:
-    if VERIFIER is not None:
-        VERIFIER.verify(raw_body(request), dict(request.headers))
-    body: ReprocessInput = read_json(request, ReprocessInput)
-    with log_context(requestId=body.request_id):
-        record = RUNTIME.client.reprocess(body.request_id, integration_id=body.integration_id)
+    webhook_id = VERIFIER.verify(raw_body(request), dict(request.headers)) if VERIFIER else None
+    try:
+        body: ReprocessInput = read_json(request, ReprocessInput)
+        with log_context(requestId=body.request_id):
+            record = RUNTIME.client.reprocess(body.request_id, integration_id=body.integration_id)
+    except Exception:
+        if VERIFIER is not None and webhook_id is not None:
+            VERIFIER.forget(webhook_id)  # the partner retries a failed delivery with this id
+        raise
     return record.model_dump(by_alias=True, exclude_unset=True, mode="json")
 
 

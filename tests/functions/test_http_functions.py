@@ -223,3 +223,27 @@ def test_one_json_log_line_per_event_with_trace_and_no_secrets(
     assert served[-1]["logging.googleapis.com/trace"] == f"projects/roit-local/traces/{trace}"
     assert any(line.get("requestId") == done_request["requestId"] for line in lines)
     assert "eyJ" not in out and sandbox.client_secret not in out
+
+
+def test_partner_retry_after_a_failed_delivery_is_accepted(
+    sandbox, webhook_fn, done_request
+) -> None:
+    kwargs = signed({"requestId": done_request["requestId"]}, NEW, msg_id="msg_retry_me")
+    sandbox.control.set_fault("reprocess", fail_next=5, error_status=503)
+    assert webhook_fn.post("/", **kwargs).status_code == 502
+    sandbox.control.clear_faults()
+    assert webhook_fn.post("/", **kwargs).status_code == 200  # same webhook-id, not a replay
+    assert webhook_fn.post("/", **kwargs).status_code == 401  # now it is one
+
+
+def test_deeply_nested_body_is_a_clean_400(team_fn, webhook_fn, clean_error) -> None:
+    nested = b"[" * 60_000
+    clean_error(team_fn.post("/", data=nested, content_type="application/json"), 400)
+    clean_error(webhook_fn.post("/", **signed(nested, NEW)), 400)
+
+
+def test_unknown_field_names_that_look_like_secrets_are_not_echoed(team_fn, clean_error) -> None:
+    jwt_key = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    body = clean_error(team_fn.post("/", json={"requestId": "r", jwt_key: 1}), 400)
+    assert jwt_key not in json.dumps(body)
+    assert body["error"]["field"] == "<field>"

@@ -14,11 +14,15 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def poller(load_function, base_env, pubsub):
     topic, sub = pubsub.topic("roit-pending")
+    dead_topic, dead_sub = pubsub.topic("roit-pending-dead-letter")
 
     def load(**env: str):
-        return load_function("poll_pending", {**base_env, "ROIT_PENDING_TOPIC": topic, **env})
+        return load_function(
+            "poll_pending",
+            {**base_env, "ROIT_PENDING_TOPIC": topic, "ROIT_DEAD_LETTER_TOPIC": dead_topic, **env},
+        )
 
-    load.topic, load.sub = topic, sub
+    load.topic, load.sub, load.dead_sub = topic, sub, dead_sub
     return load
 
 
@@ -29,7 +33,9 @@ def test_drains_every_page_and_publishes_each_entity_as_roit_sent_it(
     response = poller().post("/", json={})
     assert response.status_code == 200, response.get_json()
     summary = response.get_json()
-    assert summary["totals"] == {"fetched": 120, "published": 120, "requeued": 0, "failed": 0}
+    assert summary["totals"] == {
+        "fetched": 120, "published": 120, "requeued": 0, "deadLettered": 0, "failed": 0,
+    }  # fmt: skip
     assert summary["targets"][0]["pages"] == 3  # page size 50
 
     messages = pubsub.pull(poller.sub, expect=120)
@@ -135,3 +141,25 @@ def test_bad_input_is_a_clean_4xx(sandbox, poller, clean_error, kwargs, status, 
 
 def test_get_is_refused(poller, clean_error) -> None:
     clean_error(poller().get("/"), 405)
+
+
+def test_page_lost_after_roit_committed_is_reported_not_retried(sandbox, poller, pubsub) -> None:
+    sandbox.control.reset(documents=80)
+    sandbox.control.set_fault("pending", drop_after_commit_next=1)
+    response = poller().post("/", json={})
+    assert response.status_code == 502
+    target = response.get_json()["targets"][0]
+    assert target["stopped"] == "page_lost" and target["fetched"] == 0
+    assert sum(sandbox.control.stats()["calls"]["pending"].values()) <= 1  # never asked again
+    assert pubsub.pull(poller.sub) == []
+
+
+def test_publishing_to_a_missing_topic_requeues_the_page(sandbox, poller, pubsub) -> None:
+    sandbox.control.reset(documents=7)
+    response = poller(ROIT_PENDING_TOPIC="projects/roit-local/topics/never-created").post(
+        "/", json={}
+    )
+    assert response.status_code == 503
+    target = response.get_json()["targets"][0]
+    assert (target["fetched"], target["published"], target["requeued"]) == (7, 0, 7)
+    assert sandbox.control.stats()["requestsByStatus"]["PENDING"] == 7

@@ -234,3 +234,43 @@ def test_delivery_with_unknown_entity_is_dead_lettered(
     response = delivery_fn.post("/", json=push_body({"entity": "ERP_PARAMS", "data": [{}]}))
     assert response.get_json()["error"] == "invalid_message"
     assert pubsub.pull(dead_letter[1], expect=1)[0].attributes["error"] == "invalid_message"
+
+
+def test_partial_delivery_dead_letters_only_what_was_not_registered(
+    sandbox, delivery_fn, dead_letter, pubsub, push_body
+) -> None:
+    from sandbox.fiscal import cnpj_check_digits
+
+    def supplier(i: int, valid: bool = True) -> dict:
+        base = f"{11222333 + i:08d}0001"
+        cnpj = base + (cnpj_check_digits(base) if valid else "00")
+        return {"code": f"S{i}", "name": f"Supplier {i}", "nationalRegister": cnpj}
+
+    items = [supplier(0), supplier(1), supplier(2, valid=False), supplier(3)]
+    response = delivery_fn.post("/", json=push_body({"entity": "SUPPLIER", "data": items}))
+    assert response.get_json()["status"] == "dead_lettered"
+    assert [i for d in sandbox.control.deliveries() for i in d["data"]] == items[:2]
+    (dead,) = pubsub.pull(dead_letter[1], expect=1)
+    assert dead.attributes["itemsDelivered"] == "2" and dead.attributes["itemsTotal"] == "4"
+    remainder = json.loads(dead.data)
+    assert remainder["data"] == items[2:] and remainder["entity"] == "SUPPLIER"
+
+
+def test_deeply_nested_data_is_invalid_not_a_crash(
+    status_fn, delivery_fn, dead_letter, pubsub, push_body, clean_error
+) -> None:
+    nested = b"[" * 100_000 + b"]" * 100_000
+    response = status_fn.post("/", json=push_body(nested))
+    assert response.status_code == 200 and response.get_json()["error"] == "invalid_message"
+    assert pubsub.pull(dead_letter[1], expect=1)[0].attributes["error"] == "invalid_message"
+    body = b'{"message": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    clean_error(delivery_fn.post("/", data=body, content_type="application/json"), 400)
+
+
+def test_a_large_legitimate_message_is_not_refused_for_its_size(
+    sandbox, delivery_fn, push_body
+) -> None:
+    items = [{"code": f"CC{i}", "name": "x" * 7000} for i in range(1200)]  # ~8.4 MB of data
+    response = delivery_fn.post("/", json=push_body({"entity": "COST_CENTER", "data": items}))
+    assert response.status_code == 200, response.get_json()
+    assert sum(len(d["data"]) for d in sandbox.control.deliveries()) == 1200

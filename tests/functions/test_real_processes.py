@@ -32,7 +32,13 @@ def test_two_pollers_at_once_publish_every_document_exactly_once(
 ) -> None:
     ids = set(sandbox.control.reset(documents=1000))
     topic, sub = pubsub.topic("roit-pending")
-    env = {**base_env, "ROIT_PENDING_TOPIC": topic, "PUBSUB_EMULATOR_HOST": pubsub_emulator.host}
+    dead_topic, _ = pubsub.topic("roit-pending-dead-letter")
+    env = {
+        **base_env,
+        "ROIT_PENDING_TOPIC": topic,
+        "ROIT_DEAD_LETTER_TOPIC": dead_topic,
+        "PUBSUB_EMULATOR_HOST": pubsub_emulator.host,
+    }
     pollers = _started(
         [function_process("poll_pending", env=env, label=f"poller-{i}") for i in range(2)]
     )

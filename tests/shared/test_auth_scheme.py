@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.processes import ManagedProcess, sandbox_process
+from sandbox.control import SandboxControl
 from shared.client import RoitClient
 from shared.errors import AuthenticationError
 from shared.models import PendingEntity
@@ -24,7 +25,7 @@ def bearer_sandbox() -> Iterator[ManagedProcess]:
         process.stop()
 
 
-def _client(url: str, scheme: str) -> RoitClient:
+def _client(url: str, scheme: str, retry_max_attempts: int = 1) -> RoitClient:
     return RoitClient(
         RoitSettings.model_validate(
             {
@@ -33,7 +34,7 @@ def _client(url: str, scheme: str) -> RoitClient:
                 "client_id": "sandbox-client",
                 "client_secret": "sandbox-secret",
                 "auth_scheme": scheme,
-                "retry_max_attempts": 1,
+                "retry_max_attempts": retry_max_attempts,
             }
         )
     )
@@ -45,7 +46,10 @@ def test_bearer_scheme_is_sent_when_configured(bearer_sandbox) -> None:
 
 
 def test_wrong_scheme_is_refused_after_one_renewal(bearer_sandbox) -> None:
-    client = _client(bearer_sandbox.url, "raw")
+    control = SandboxControl(bearer_sandbox.url)
+    control.reset()
+    client = _client(bearer_sandbox.url, "raw", retry_max_attempts=5)
     with pytest.raises(AuthenticationError):
         client.pending(PendingEntity.DOCUMENT)
     assert client.tokens.exchanges == 2  # the first token, then exactly one renewal
+    assert control.stats()["calls"]["pending"] == {"401": 2}  # and no retries after that

@@ -149,28 +149,58 @@ def test_timeouts_are_retried_then_typed(sandbox, make_client, sleeps) -> None:
 
 
 def test_dropped_connection_is_retried(sandbox, make_client, sleeps) -> None:
+    sandbox.control.reset(documents=1)
+    (state,) = sandbox.control.requests()
     client = make_client(sleep=sleeps)
-    client.pending(PendingEntity.DOCUMENT)  # warm: the drop hits a pooled keep-alive connection
-    sandbox.control.set_fault("pending", drop_next=1)
-    assert client.pending(PendingEntity.DOCUMENT) == []
-    sandbox.control.set_fault("pending", drop_rate=1.0)
-    with pytest.raises(RoitConnectionError):
-        client.pending(PendingEntity.DOCUMENT)
+    client.attachments(state["requestId"])  # warm: the drop hits a pooled keep-alive connection
+    sandbox.control.set_fault("attachs", drop_next=1)
+    assert client.attachments(state["requestId"])
+    assert len(sleeps.delays) == 1
+    sandbox.control.set_fault("attachs", drop_rate=1.0)
+    with pytest.raises(RoitConnectionError) as info:
+        client.attachments(state["requestId"])
+    assert info.value.ambiguous  # the request may have reached ROIT
 
 
 def test_malformed_body_is_retried_then_typed(sandbox, make_client, sleeps) -> None:
     client = make_client(sleep=sleeps, retry_max_attempts=2)
-    sandbox.control.set_fault("pending", malformed_next=1)
-    assert client.pending(PendingEntity.DOCUMENT) == []
-    sandbox.control.set_fault("pending", malformed_next=5)
+    sandbox.control.set_fault("attachs", malformed_next=1)
+    with pytest.raises(NotFoundError):  # retried past the malformed answer, then a real 404
+        client.attachments("unknown")
+    sandbox.control.set_fault("attachs", malformed_next=5)
     with pytest.raises(MalformedResponseError):
+        client.attachments("unknown")
+
+
+@pytest.mark.parametrize(
+    "fault", [{"drop_next": 1}, {"malformed_next": 1}, {"drop_after_commit_next": 1}]
+)
+def test_pending_is_never_retried_once_roit_may_have_handed_out_a_page(
+    sandbox, make_client, sleeps, fault
+) -> None:
+    sandbox.control.reset(documents=3)
+    client = make_client(sleep=sleeps)
+    client.pending(PendingEntity.SUPPLIER)  # warm the connection and the token
+    sandbox.control.set_fault("pending", **fault)
+    with pytest.raises((RoitConnectionError, MalformedResponseError)) as info:
         client.pending(PendingEntity.DOCUMENT)
+    assert info.value.ambiguous
+    assert sleeps.delays == []  # a retry could have stranded a second page
 
 
-def test_wrong_credentials_fail_typed(sandbox, make_client) -> None:
-    client = make_client(client_secret="wrong", retry_max_attempts=1)
+def test_pending_is_retried_when_roit_surely_did_nothing(sandbox, make_client, sleeps) -> None:
+    client = make_client(sleep=sleeps)
+    sandbox.control.set_fault("pending", fail_next=1, error_status=503)
+    assert client.pending(PendingEntity.DOCUMENT) == []
+    assert len(sleeps.delays) == 1
+
+
+def test_wrong_credentials_fail_typed_without_retrying(sandbox, make_client, sleeps) -> None:
+    client = make_client(client_secret="wrong", sleep=sleeps)
     with pytest.raises(AuthenticationError):
         client.pending(PendingEntity.DOCUMENT)
+    assert _calls(sandbox, "token") == {"401": 1}  # no burst of failed logins
+    assert sleeps.delays == []
 
 
 def test_token_response_field_is_configuration(sandbox, make_client) -> None:

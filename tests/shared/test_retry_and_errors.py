@@ -88,3 +88,52 @@ def test_backoff_grows_is_capped_and_jittered(attempt: int) -> None:
 def test_retry_after_wins_when_longer() -> None:
     err = errors.RateLimitError("r", status_code=429, retry_after_s=5.0)
     assert backoff_delay(1, base_s=0.5, error=err) == 5.0
+
+
+def test_token_manager_waiters_do_not_repeat_a_failed_exchange() -> None:
+    import threading
+
+    from shared.token import TokenManager
+
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def failing_exchange() -> str:
+        calls.append(1)
+        gate.wait(1)
+        raise errors.ServerError("down", status_code=503)
+
+    manager = TokenManager(failing_exchange)
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            manager.get()
+        except errors.ServerError as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for t in threads:
+        t.start()
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert len(failures) == 10
+    assert len(calls) == 1  # the nine waiters failed fast instead of exchanging in turn
+
+
+def test_token_manager_does_not_remember_refused_credentials() -> None:
+    from shared.token import TokenManager
+
+    answers = iter([errors.AuthenticationError("no", status_code=401), "tok"])
+
+    def exchange() -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    manager = TokenManager(exchange)
+    with pytest.raises(errors.AuthenticationError):
+        manager.get()
+    assert manager.get() == "tok"  # e.g. a rotated secret works at once

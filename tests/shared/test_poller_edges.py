@@ -1,0 +1,130 @@
+"""Poller edge cases a real ROIT sandbox cannot produce on demand (a malformed item, an
+unknown page shape, an oversized entity): ROIT is an httpx MockTransport here, Pub/Sub is
+the real emulator, and the assertion is always where each entity ended up."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+
+from shared.client import RoitClient
+from shared.models import PendingEntity
+from shared.poller import MAX_MESSAGE_BYTES, Poller
+from shared.pubsub import Publisher
+from shared.settings import RoitSettings
+
+pytestmark = pytest.mark.integration
+
+
+def _item(request_id: str, **extra: object) -> dict:
+    return {
+        "requestId": request_id,
+        "reference": f"ref-{request_id}",
+        "entity": "DOCUMENT",
+        **extra,
+    }
+
+
+class FakeRoit:
+    """Serves the given pending answers in turn, then empty pages; records reprocess calls."""
+
+    def __init__(self, answers: list[object]) -> None:
+        self.answers = list(answers)
+        self.reprocessed: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/token"):
+            return httpx.Response(200, json={"data": {"token": "opaque-token"}, "status": "ok"})
+        if path.endswith("/pending"):
+            body = self.answers.pop(0) if self.answers else {"status": "success", "data": []}
+            return httpx.Response(200, content=json.dumps(body).encode())  # \ud800 stays escaped
+        if path.endswith("/reprocess"):
+            self.reprocessed.append(json.loads(request.content)["requestId"])
+            return httpx.Response(200, json={"status": "success", "data": {"status": "PENDING"}})
+        return httpx.Response(404, json={"message": "no"})
+
+
+@pytest.fixture
+def run(pubsub_emulator, monkeypatch):
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub_emulator.host)
+    from google.cloud import pubsub_v1
+
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    project = pubsub_emulator.project
+
+    def topic() -> tuple[str, str]:
+        name = f"edge-{uuid.uuid4().hex[:8]}"
+        publisher.create_topic(request={"name": f"projects/{project}/topics/{name}"})
+        sub = f"projects/{project}/subscriptions/{name}-sub"
+        subscriber.create_subscription(
+            request={"name": sub, "topic": f"projects/{project}/topics/{name}"}
+        )
+        return name, sub
+
+    def pull(sub: str) -> list:
+        response = subscriber.pull(
+            request={"subscription": sub, "max_messages": 100, "return_immediately": True},
+            timeout=10,
+        )
+        return [m.message for m in response.received_messages]
+
+    def drain(fake: FakeRoit):
+        settings = RoitSettings.model_validate(
+            {"base_url": "http://roit.test", "integration_id": "int-1", "client_id": "a",
+             "client_secret": "b", "retry_max_attempts": 1}
+        )  # fmt: skip
+        client = RoitClient(settings, transport=httpx.MockTransport(fake))
+        (pending_topic, pending_sub), (dead_topic, dead_sub) = topic(), topic()
+        poller = Poller(
+            client=client, publisher=Publisher(project), topic=pending_topic,
+            dead_letter_topic=dead_topic, correlation_id="c-1",
+        )  # fmt: skip
+        summary = poller.drain([(PendingEntity.DOCUMENT, None)], time_budget_s=30, max_pages=10)
+        return summary.to_json()["targets"][0], pull(pending_sub), pull(dead_sub)
+
+    return drain
+
+
+def test_one_unreadable_item_does_not_cost_the_page(run) -> None:
+    page = {"status": "success", "data": [_item("a"), {"entity": "DOCUMENT"}, _item("b")]}
+    target, published, dead = run(FakeRoit([page]))
+    assert sorted(m.attributes["requestId"] for m in published) == ["a", "b"]
+    (letter,) = dead
+    assert letter.attributes["error"] == "unreadable_entity"
+    assert json.loads(letter.data) == {"entity": "DOCUMENT"}
+    assert (target["published"], target["deadLettered"], target["failed"]) == (2, 1, 0)
+
+
+def test_unknown_page_shape_is_kept_whole_in_the_dead_letter_topic(run) -> None:
+    answer = {"status": "success", "data": {"docs": [_item("a")]}}
+    target, published, dead = run(FakeRoit([answer]))
+    assert published == []
+    (letter,) = dead
+    assert letter.attributes["error"] == "unreadable_page"
+    assert json.loads(letter.data) == answer
+    assert target["stopped"] == "page_unreadable"
+
+
+def test_odd_text_and_long_attributes_are_published_as_sent(run) -> None:
+    odd = _item("a", note="\ud800 lone surrogate", reference="r" * 5000)
+    target, published, dead = run(FakeRoit([{"status": "success", "data": [odd]}]))
+    (message,) = published
+    assert json.loads(message.data) == odd  # the same JSON value ROIT sent
+    assert len(message.attributes["reference"].encode()) <= 1024
+    assert dead == [] and target["published"] == 1
+
+
+def test_entity_too_large_for_pubsub_is_dead_lettered_not_requeued_forever(run) -> None:
+    huge = _item("big", document={"xml": "x" * (MAX_MESSAGE_BYTES + 10)})
+    fake = FakeRoit([{"status": "success", "data": [huge, _item("small")]}])
+    target, published, dead = run(fake)
+    assert [m.attributes["requestId"] for m in published] == ["small"]
+    (letter,) = dead
+    assert letter.attributes["error"] == "unpublishable_entity"
+    assert json.loads(letter.data) == {"requestId": "big", "truncated": True}
+    assert fake.reprocessed == []  # requeueing would only bring it back, every run
+    assert target["deadLetteredRequestIds"] == ["big"]
