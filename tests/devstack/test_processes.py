@@ -126,3 +126,33 @@ def test_pubsub_emulator_starts_and_stops_without_leftovers(tmp_path):
             assert response.status == 200
     assert _group_gone(pgid)
     assert not port_is_open("127.0.0.1", process.port)
+
+
+def test_free_ports_stay_out_of_the_ephemeral_range() -> None:
+    from devstack.managed import _ephemeral_range
+
+    low, high = _ephemeral_range()
+    ports = {free_port() for _ in range(20)}
+    assert all(not (low <= p <= high) for p in ports)
+
+
+def test_a_process_is_not_ready_while_someone_else_holds_its_port(tmp_path) -> None:
+    """A port taken between choosing it and binding it must not pass for our server."""
+    import socket
+    import sys
+
+    from devstack.managed import ManagedProcess, ProcessStartError
+
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    port = squatter.getsockname()[1]
+    try:
+        process = ManagedProcess(
+            "sleeper", [sys.executable, "-c", "import time; time.sleep(30)"], port=port
+        )
+        with pytest.raises(ProcessStartError, match="not ready"):
+            process.start().wait_ready(2)
+    finally:
+        process.stop()
+        squatter.close()

@@ -174,7 +174,13 @@ def test_get_attachments_serves_a_sandbox_request(serve, sandbox) -> None:
 @pytest.mark.parametrize(
     ("name", "env"),
     [
-        ("poll_pending", {"ROIT_PENDING_TOPIC": "projects/roit-local/topics/roit-pending"}),
+        (
+            "poll_pending",
+            {
+                "ROIT_PENDING_TOPIC": "projects/roit-local/topics/roit-pending",
+                "ROIT_DEAD_LETTER_TOPIC": "projects/roit-local/topics/roit-pending-dead-letter",
+            },
+        ),
         (
             "update_status",
             {"ROIT_DEAD_LETTER_TOPIC": "projects/roit-local/topics/roit-status-dead-letter"},

@@ -168,6 +168,7 @@ def test_credentials_must_come_from_somewhere(env) -> None:
 
 def test_poll_targets(env) -> None:
     env.setenv("ROIT_PENDING_TOPIC", "projects/p/topics/roit-pending")
+    env.setenv("ROIT_DEAD_LETTER_TOPIC", "projects/p/topics/roit-pending-dead-letter")
     env.setenv("ROIT_POLL_TARGETS", "document:nfe, DOCUMENT:NFSE,SUPPLIER,DOCUMENT:NFE")
     settings = load_settings(PollerSettings)
     assert settings.poll_targets == [
