@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared._lazy import Lazy
 from shared.errors import ConfigurationError, InvalidInputError
 
 __all__ = [
@@ -53,6 +53,14 @@ def topic_path(topic: str, project: str | None) -> str:
     return f"projects/{project}/topics/{topic}"
 
 
+def _publisher_client() -> Any:
+    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+
+    return pubsub_v1.PublisherClient(
+        batch_settings=pubsub_v1.types.BatchSettings(max_messages=500, max_latency=0.005)
+    )
+
+
 class Publisher:
     """Publishes and waits for Pub/Sub's acknowledgement.
 
@@ -64,28 +72,14 @@ class Publisher:
     def __init__(self, project: str | None, *, timeout_s: float = 30.0) -> None:
         self._project = project
         self._timeout_s = timeout_s
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def _get_client(self) -> Any:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
-
-                    self._client = pubsub_v1.PublisherClient(
-                        batch_settings=pubsub_v1.types.BatchSettings(
-                            max_messages=500, max_latency=0.005
-                        )
-                    )
-        return self._client
+        self._client: Lazy[Any] = Lazy(_publisher_client)
 
     def publish_many(
         self, topic: str, messages: Sequence[tuple[bytes, Mapping[str, str]]]
     ) -> list[str | BaseException]:
         """Publish every message, then wait for each; returns its message id or its error."""
         try:
-            client = self._get_client()
+            client = self._client.get()
             path = topic_path(topic, self._project)
         except Exception as exc:  # noqa: BLE001 - no client: every message failed with this
             return [exc for _ in messages]

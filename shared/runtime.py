@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -12,6 +11,7 @@ from typing import Any, Generic, TypeVar
 
 import flask
 
+from shared._lazy import Lazy
 from shared.client import RoitClient
 from shared.http import error_response, json_response
 from shared.logs import configure_logging, get_logger, log_context, trace_fields
@@ -23,7 +23,6 @@ __all__ = ["Runtime"]
 log = get_logger("runtime")
 
 S = TypeVar("S", bound=RoitSettings)
-T = TypeVar("T")
 
 
 class Runtime(Generic[S]):
@@ -38,29 +37,20 @@ class Runtime(Generic[S]):
     def __init__(self, settings_cls: type[S]) -> None:
         self.settings: S = load_settings(settings_cls)
         configure_logging(self.settings.log_level)
-        self._lock = threading.RLock()  # a factory may need another lazy member
-        self._client: RoitClient | None = None
-        self._secrets: SecretProvider | None = None
-
-    def _once(self, attr: str, factory: Callable[[], T]) -> T:
-        value: T | None = getattr(self, attr)
-        if value is None:
-            with self._lock:
-                value = getattr(self, attr)
-                if value is None:
-                    value = factory()
-                    setattr(self, attr, value)
-        return value
+        self._secrets: Lazy[SecretProvider] = Lazy(lambda: provider_for(self.settings))
+        self._client: Lazy[RoitClient] = Lazy(
+            lambda: RoitClient(self.settings, secrets=self.secrets)
+        )
 
     @property
     def secrets(self) -> SecretProvider:
         """The Secret Manager provider (no client is built until a secret is read)."""
-        return self._once("_secrets", lambda: provider_for(self.settings))
+        return self._secrets.get()
 
     @property
     def client(self) -> RoitClient:
         """The instance's ROIT client (one pool, one token)."""
-        return self._once("_client", lambda: RoitClient(self.settings, secrets=self.secrets))
+        return self._client.get()
 
     @contextmanager
     def request_context(self, request: flask.Request, **fields: str | None) -> Iterator[str]:

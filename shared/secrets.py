@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from shared._lazy import Lazy
 from shared.errors import ConfigurationError, RoitError
 from shared.settings import RoitSettings
 
@@ -135,34 +136,28 @@ class SecretManagerProvider(SecretProvider):
         super().__init__(ttl_s=ttl_s)
         self._project = project
         self._endpoint = endpoint
-        self._client: Any = None
-        self._client_lock = threading.Lock()
+        self._client: Lazy[Any] = Lazy(self._build_client)
 
-    def _get_client(self) -> Any:
-        if self._client is None:
-            with self._client_lock:
-                if self._client is None:
-                    from google.cloud import secretmanager
+    def _build_client(self) -> Any:
+        from google.cloud import secretmanager
 
-                    if self._endpoint:
-                        from google.api_core.client_options import ClientOptions
-                        from google.auth.credentials import AnonymousCredentials
+        if not self._endpoint:
+            return secretmanager.SecretManagerServiceClient()
+        from google.api_core.client_options import ClientOptions
+        from google.auth.credentials import AnonymousCredentials
 
-                        self._client = secretmanager.SecretManagerServiceClient(
-                            transport="rest",
-                            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-                            client_options=ClientOptions(api_endpoint=self._endpoint),
-                        )
-                    else:
-                        self._client = secretmanager.SecretManagerServiceClient()
-        return self._client
+        return secretmanager.SecretManagerServiceClient(
+            transport="rest",
+            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            client_options=ClientOptions(api_endpoint=self._endpoint),
+        )
 
     def _fetch(self, name: str) -> str:
         from google.api_core import exceptions as gexc
 
         version = secret_version_name(name, self._project)
         try:
-            response = self._get_client().access_secret_version(
+            response = self._client.get().access_secret_version(
                 request={"name": version}, timeout=_SECRET_TIMEOUT_S
             )
         except (gexc.NotFound, gexc.PermissionDenied, gexc.InvalidArgument) as exc:

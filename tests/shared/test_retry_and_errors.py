@@ -137,3 +137,31 @@ def test_token_manager_does_not_remember_refused_credentials() -> None:
     with pytest.raises(errors.AuthenticationError):
         manager.get()
     assert manager.get() == "tok"  # e.g. a rotated secret works at once
+
+
+def test_lazy_builds_once_across_threads_and_retries_after_a_failure() -> None:
+    import threading
+
+    from shared._lazy import Lazy
+
+    builds: list[int] = []
+    gate = threading.Event()
+
+    def factory() -> object:
+        builds.append(1)
+        gate.wait(1)
+        if len(builds) == 1:
+            raise RuntimeError("first build fails")
+        return object()
+
+    lazy = Lazy(factory)
+    with pytest.raises(RuntimeError):
+        gate.set()
+        lazy.get()
+    values: list[object] = []
+    threads = [threading.Thread(target=lambda: values.append(lazy.get())) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert len(builds) == 2 and len({id(v) for v in values}) == 1

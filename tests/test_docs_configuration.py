@@ -1,0 +1,32 @@
+"""Every setting the code reads is documented in README.md and docs/DESIGN.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shared.settings import (
+    ENV_PREFIX,
+    DeliverySettings,
+    PollerSettings,
+    PushSettings,
+    ReprocessSettings,
+    RoitSettings,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+VARIABLES = sorted(
+    {
+        f"{ENV_PREFIX}{name.upper()}"
+        for cls in (RoitSettings, PollerSettings, PushSettings, DeliverySettings, ReprocessSettings)
+        for name in cls.model_fields
+    }
+)
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/DESIGN.md"])
+def test_every_setting_is_documented(document: str) -> None:
+    text = (REPO / document).read_text()
+    missing = [v for v in VARIABLES if f"`{v}`" not in text]
+    assert missing == []
