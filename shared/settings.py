@@ -102,6 +102,10 @@ class RoitSettings(BaseSettings):
                 "set ROIT_CREDENTIALS_SECRET (Secret Manager), "
                 "or ROIT_CLIENT_ID and ROIT_CLIENT_SECRET"
             )
+        if self.credentials_secret:
+            _require_project(
+                self.credentials_secret, self.gcp_project, "ROIT_CREDENTIALS_SECRET", "secret"
+            )
         return self
 
     @property
@@ -173,10 +177,10 @@ class PollerSettings(RoitSettings):
         return self
 
 
-def _require_project(topic: str, project: str | None, variable: str) -> None:
-    if not topic.startswith("projects/") and not project:
+def _require_project(name: str, project: str | None, variable: str, kind: str = "topic") -> None:
+    if not name.startswith("projects/") and not project:
         raise ValueError(
-            f"{variable} is a topic id: set ROIT_GCP_PROJECT or give projects/P/topics/T"
+            f"{variable} is a short {kind} name: set ROIT_GCP_PROJECT, or give a full path"
         )
 
 
@@ -213,6 +217,13 @@ class ReprocessSettings(RoitSettings):
             raise ValueError(
                 "ROIT_REPROCESS_CALLER_AUTH=webhook needs ROIT_WEBHOOK_SECRETS_SECRET "
                 "or ROIT_WEBHOOK_SECRETS"
+            )
+        if self.webhook_secrets_secret:
+            _require_project(
+                self.webhook_secrets_secret,
+                self.gcp_project,
+                "ROIT_WEBHOOK_SECRETS_SECRET",
+                "secret",
             )
         return self
 

@@ -163,7 +163,13 @@ def test_credentials_must_come_from_somewhere(env) -> None:
     with pytest.raises(ConfigurationError, match="ROIT_CREDENTIALS_SECRET"):
         load_settings(RoitSettings)
     env.setenv("ROIT_CREDENTIALS_SECRET", "roit-api-credentials")
+    with pytest.raises(ConfigurationError, match="ROIT_CREDENTIALS_SECRET is a short secret name"):
+        load_settings(RoitSettings)  # which project's secret? say so at start-up
+    env.setenv("ROIT_GCP_PROJECT", "proj")
     assert load_settings(RoitSettings).credentials_secret == "roit-api-credentials"
+    env.delenv("ROIT_GCP_PROJECT")
+    env.setenv("ROIT_CREDENTIALS_SECRET", "projects/p/secrets/roit-api-credentials")
+    assert load_settings(RoitSettings).gcp_project is None
 
 
 def test_poll_targets(env) -> None:
