@@ -39,10 +39,11 @@ def cmd_up(args: argparse.Namespace) -> int:
         seed_master=args.master,
         seed_received=args.received,
         base_port=args.base_port,
+        keep_logs=True,
     )
     with LocalStack(options) as stack:
         hold(stack)
-    print("stopped: every process ended, every port released.")
+    print(f"stopped: every process ended, every port released (logs: {stack.log_dir}).")
     return 0
 
 

@@ -254,6 +254,9 @@ def run_demo(*, documents: int = 200, keep_up: bool = False) -> int:
         print(f"token exchanges at the sandbox: {tokens} (one per function process)")
         ok = reconciled(checks)
         print("reconciled" if ok else "NOT reconciled: see MISMATCH rows above")
+        if not ok:
+            stack.keep_logs = True
+            print(f"the processes' logs stay in {stack.log_dir}")
         if keep_up:
             from devstack.banner import hold
 

@@ -10,6 +10,7 @@ import contextlib
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -148,6 +149,7 @@ class ManagedProcess:
         ready_pattern: str | None = None,
         log_dir: Path | None = None,
         drop_env_prefixes: tuple[str, ...] = INHERITED_ENV_DROPPED,
+        scratch_dirs: Sequence[Path | str] = (),
     ) -> None:
         self.name = name
         self.argv = list(argv)
@@ -164,6 +166,8 @@ class ManagedProcess:
         self.last_pid: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        # Directories this process owns, removed once it has stopped.
+        self.scratch_dirs = [Path(d) for d in scratch_dirs]
 
     @property
     def url(self) -> str:
@@ -188,7 +192,9 @@ class ManagedProcess:
         }
         env = {**inherited, "PYTHONUNBUFFERED": "1", **self.env}
         if self.log_path is None:
-            self.log_path = Path(tempfile.mkdtemp(prefix="roit-devstack-")) / f"{self.name}.log"
+            own_dir = Path(tempfile.mkdtemp(prefix="roit-devstack-"))
+            self.scratch_dirs.append(own_dir)
+            self.log_path = own_dir / f"{self.name}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("wb")
         self._proc = subprocess.Popen(
@@ -289,6 +295,8 @@ class ManagedProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
+        for directory in self.scratch_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
 
     def __enter__(self) -> Self:
         try:

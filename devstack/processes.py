@@ -128,6 +128,7 @@ def pubsub_emulator_process(port: int | None = None, project: str = "roit-local"
         port=port,
         env={"CLOUDSDK_CORE_DISABLE_PROMPTS": "1"},
         health_path="/",
+        scratch_dirs=[data_dir],
     )
 
 

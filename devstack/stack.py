@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -109,6 +110,7 @@ class StackOptions:
     retry_max_s: int = 600
     log_level: str = "INFO"
     log_dir: Path | None = None
+    keep_logs: bool = False  # keep a temporary log directory after stop (it is printed)
     base_port: int | None = None  # None: free ports; N: the layout of `port_layout`
 
 
@@ -125,7 +127,9 @@ class LocalStack:
 
     def __init__(self, options: StackOptions | None = None) -> None:
         self.options = options or StackOptions()
+        self._own_log_dir = self.options.log_dir is None
         self.log_dir = self.options.log_dir or Path(tempfile.mkdtemp(prefix="roit-devstack-"))
+        self.keep_logs = self.options.keep_logs
         self.webhook_secret = new_webhook_secret()
         self.processes: dict[str, ManagedProcess] = {}
         self.wiring: wiring.Wiring | None = None
@@ -251,6 +255,8 @@ class LocalStack:
                 for future in [pool.submit(p.stop) for p in members]:
                     if (error := future.exception()) is not None:
                         errors.append(error)
+        if self._own_log_dir and not self.keep_logs:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
         if errors:
             raise errors[0]
 

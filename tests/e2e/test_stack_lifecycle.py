@@ -91,3 +91,13 @@ def test_ctrl_c_on_devstack_up_stops_everything(tmp_path):
     assert "stopped: every process ended" in output
     assert not state_file.exists()
     _assert_nothing_left(pgids, ports)
+
+
+def test_a_stopped_process_leaves_no_scratch_directory(tmp_path) -> None:
+    from devstack.processes import sandbox_process
+
+    process = sandbox_process().start().wait_ready(30)
+    assert process.log_path is not None and process.log_path.exists()
+    scratch = process.log_path.parent
+    process.stop()
+    assert not scratch.exists()
