@@ -44,6 +44,9 @@ class ProcessStartError(RuntimeError):
     """A managed process exited or did not become ready in time."""
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def _ephemeral_range() -> tuple[int, int]:
     try:
         low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
@@ -59,7 +62,7 @@ def free_port(host: str = LOOPBACK) -> int:
     local port from that range) can hold it by the time a server binds it.
     """
     low, _ = _ephemeral_range()
-    candidates = list(range(max(1024, low - 12000), low))
+    candidates = [p for p in range(max(1024, low - 12000), low) if p not in _HANDED_OUT]
     random.shuffle(candidates)
     for port in candidates[:200]:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -67,6 +70,7 @@ def free_port(host: str = LOOPBACK) -> int:
                 sock.bind((host, port))
             except OSError:
                 continue
+            _HANDED_OUT.add(port)  # not bound yet by its server: never hand it out twice
             return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # the range is crowded
         sock.bind((host, 0))
@@ -101,7 +105,7 @@ def group_listens_on(pgid: int, port: int) -> bool | None:
         return None
     inodes = _listening_inodes(port)
     if not inodes:
-        return False
+        return None  # the port answers but /proc does not show its listener (another netns)
     targets = {f"socket:[{inode}]" for inode in inodes}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -109,11 +113,13 @@ def group_listens_on(pgid: int, port: int) -> bool | None:
         try:
             if os.getpgid(int(proc.name)) != pgid:
                 continue
-            links = {os.readlink(fd) for fd in (proc / "fd").iterdir()}
+            fds = list((proc / "fd").iterdir())
         except (OSError, ValueError):
             continue
-        if links & targets:
-            return True
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) in targets:
+                    return True
     return False
 
 

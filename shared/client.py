@@ -177,7 +177,7 @@ class RoitClient:
         attempt = 0
         while True:
             attempt += 1
-            token = self.tokens.get() if authenticated else None
+            token = self._token() if authenticated else None
             started = time.monotonic()
             error: RoitError
             try:
@@ -196,7 +196,7 @@ class RoitClient:
                 if response.is_success:
                     try:
                         return response.json()
-                    except ValueError:
+                    except (ValueError, RecursionError):
                         error = MalformedResponseError(f"ROIT answered {url} with a non-JSON body")
                 else:
                     error = error_from_response(
@@ -248,6 +248,8 @@ class RoitClient:
             ) from None
         except httpx.TimeoutException:
             raise RoitTimeoutError(f"ROIT did not answer {url} in time") from None
+        except httpx.DecodingError:
+            raise MalformedResponseError(f"ROIT answered {url} with an undecodable body") from None
         except httpx.ConnectError as exc:
             raise RoitConnectionError(
                 f"connection to ROIT failed on {url} ({type(exc).__name__})", ambiguous=False
@@ -256,6 +258,16 @@ class RoitClient:
             raise RoitConnectionError(
                 f"connection to ROIT broke on {url} ({type(exc).__name__})"
             ) from None
+
+    def _token(self) -> str:
+        """The instance's token. A failed exchange is never *ambiguous* for the call that
+        needed it: that call was not sent."""
+        try:
+            return self.tokens.get()
+        except (RoitConnectionError, MalformedResponseError) as exc:
+            if not exc.ambiguous:
+                raise
+            raise type(exc)(exc.message, ambiguous=False) from exc
 
     def _exchange_token(self) -> str:
         settings = self.settings

@@ -97,7 +97,10 @@ class MalformedResponseError(RoitError):
     """
 
     transient = True
-    ambiguous = True  # ROIT answered 2xx: it acted on the request
+
+    def __init__(self, message: str, *, ambiguous: bool = True) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous  # ROIT answered 2xx: it acted on the request
 
 
 class RoitStatusError(RoitError):
@@ -121,6 +124,11 @@ class RoitStatusError(RoitError):
         self.status_code = status_code
         self.detail = detail
         self.retry_after_s = retry_after_s
+
+    @property
+    def ambiguous(self) -> bool:
+        """ROIT may have acted before failing: a 500, or a gateway's 502 / 504."""
+        return self.status_code in (500, 502, 504)
 
 
 class BadRequestError(RoitStatusError):

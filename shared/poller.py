@@ -11,7 +11,7 @@ exactly one of three places before the next page is asked for:
 
 Anything that fits none of them is named in the summary and in an ERROR log line. A pending
 call is never retried once ROIT may have answered it (see ``RoitClient.pending_body``): such a
-page is reported as ``page_lost``. New pages are not asked for once the time budget is spent.
+page is reported as ``page_may_be_lost``. New pages are not asked for once the time budget is spent.
 """
 
 from __future__ import annotations
@@ -136,6 +136,18 @@ def _encode(raw: Any) -> bytes:
     return json.dumps(raw, separators=(",", ":")).encode("ascii")
 
 
+def _encode_for_dead_letter(raw: Any) -> bytes:
+    """What a dead letter carries: the entity as ROIT sent it, or a stub naming it."""
+    try:
+        data = _encode(raw)
+    except (ValueError, TypeError, RecursionError):
+        data = b""
+    if not data or len(data) > MAX_MESSAGE_BYTES:  # ROIT still has it all; keep what names it
+        request_id = raw.get("requestId") if isinstance(raw, dict) else None
+        data = _encode({"requestId": str(request_id) if request_id else None, "truncated": True})
+    return data
+
+
 def _permanent(error: BaseException) -> bool:
     """Pub/Sub refused the message itself (size, attributes): publishing again cannot help."""
     return isinstance(error, ValueError | TypeError) or type(error).__name__ in (
@@ -155,6 +167,7 @@ class Poller:
     correlation_id: str
     requeue_workers: int = 8
     clock: Callable[[], float] = time.monotonic
+    dead_letter_broken: bool = False
 
     def drain(
         self, targets: list[PollTarget], *, time_budget_s: float, max_pages: int
@@ -200,7 +213,7 @@ class Poller:
                 answer = self.client.pending_body(body)
             except RoitError as exc:
                 lost = bool(getattr(exc, "ambiguous", False))
-                target.stopped = "page_lost" if lost else "roit_error"
+                target.stopped = "page_may_be_lost" if lost else "roit_error"
                 target.error = type(exc).__name__
                 log.log(
                     40 if lost else 30,
@@ -213,14 +226,31 @@ class Poller:
                 raw_items = unwrap_list(answer)
             except MalformedResponseError as exc:
                 self._dead_letter_page(target, answer, exc.message)
-                return False
+                return self.dead_letter_broken
             if not raw_items:
                 return False
             target.pages += 1
             target.fetched += len(raw_items)
-            if self._handle_page(target, raw_items):
+            try:
+                broken = self._handle_page(target, raw_items)
+            except Exception as exc:  # noqa: BLE001 - a bug must not hide where the page went
+                self._page_failed(target, raw_items, exc)
+                return True
+            if broken:
                 target.stopped = "publish_failed"
                 return True
+
+    def _page_failed(self, target: TargetSummary, raw_items: list[Any], error: Exception) -> None:
+        """An unexpected error mid-page: name every entity of it, since where each one went
+        is unknown (some may have been published)."""
+        target.stopped, target.error = "page_failed", type(error).__name__
+        ids = [str(raw.get("requestId")) for raw in raw_items if isinstance(raw, dict)]
+        target.failed_request_ids.extend(ids)
+        target.failed += len(raw_items)
+        log.error(
+            "unexpected error while handling a page: these entities may stay PROCESSING at ROIT",
+            extra={"fields": {"requestIds": ids, "errorType": type(error).__name__}},
+        )
 
     @property
     def _integration_id(self) -> str:
@@ -239,13 +269,17 @@ class Poller:
         too_large: list[tuple[PendingItem, str]] = []
         to_publish: list[PendingItem] = []
         for item in readable:
-            data = _encode(item.raw)
+            try:
+                data = _encode(item.raw)
+                attrs = pending_attributes(
+                    item, integration_id=self._integration_id, correlation_id=self.correlation_id
+                )
+            except (ValueError, TypeError, RecursionError) as exc:  # odd JSON from ROIT
+                unreadable.append((item.raw, f"entity cannot be encoded ({type(exc).__name__})"))
+                continue
             if len(data) > MAX_MESSAGE_BYTES:
                 too_large.append((item, f"entity is {len(data)} bytes, over Pub/Sub's limit"))
                 continue
-            attrs = pending_attributes(
-                item, integration_id=self._integration_id, correlation_id=self.correlation_id
-            )
             to_publish.append(item)
             messages.append((data, attrs))
         results = self.publisher.publish_many(self.topic, messages)
@@ -267,7 +301,7 @@ class Poller:
         if retryable or leftovers:
             errors = sorted({type(r).__name__ for r in results if isinstance(r, BaseException)})
             self._requeue(target, [*retryable, *leftovers], errors)
-        return bool(retryable or leftovers)
+        return bool(retryable or leftovers or self.dead_letter_broken)
 
     def _dead_letter(
         self,
@@ -280,14 +314,11 @@ class Poller:
             return []
         messages: list[tuple[bytes, dict[str, str]]] = []
         for raw, reason in unreadable:
-            data = _encode(raw)
             messages.append(
-                (data[:MAX_MESSAGE_BYTES], self._dead_attrs("unreadable_entity", reason))
+                (_encode_for_dead_letter(raw), self._dead_attrs("unreadable_entity", reason))
             )
         for entity, reason in refused:
-            data = _encode(entity.raw)
-            if len(data) > MAX_MESSAGE_BYTES:  # keep what identifies it; ROIT still has it all
-                data = _encode({"requestId": entity.record.request_id, "truncated": True})
+            data = _encode_for_dead_letter(entity.raw)
             attrs = pending_attributes(
                 entity, integration_id=self._integration_id, correlation_id=self.correlation_id
             )
@@ -305,11 +336,16 @@ class Poller:
             elif item is not None:
                 leftovers.append(item)  # ROIT will hand it out again; logged as it is requeued
             else:
+                raw = unreadable[index][0]
+                request_id = raw.get("requestId") if isinstance(raw, dict) else None
                 target.failed += 1
+                if request_id is not None:
+                    target.failed_request_ids.append(str(request_id))
+                self.dead_letter_broken = True
                 log.error(
                     "an unreadable pending entity could not be dead-lettered: it stays "
                     "PROCESSING at ROIT",
-                    extra={"fields": {"error": type(result).__name__}},
+                    extra={"fields": {"error": type(result).__name__, "requestId": request_id}},
                 )
         if target.dead_lettered:
             log.error(
@@ -331,10 +367,11 @@ class Poller:
         target.stopped, target.error = "page_unreadable", "MalformedResponseError"
         attrs = self._dead_attrs("unreadable_page", reason)
         (result,) = self.publisher.publish_many(
-            self.dead_letter_topic, [(_encode(answer)[:MAX_MESSAGE_BYTES], attrs)]
+            self.dead_letter_topic, [(_encode_for_dead_letter(answer), attrs)]
         )
         if isinstance(result, BaseException):
             target.failed += 1
+            self.dead_letter_broken = True
         else:
             target.dead_lettered += 1
         log.error(
@@ -351,18 +388,19 @@ class Poller:
             extra={"fields": {"requestIds": ids, "publishErrors": errors}},
         )
 
-        def requeue(item: PendingItem) -> RoitError | None:
+        def requeue(item: PendingItem) -> Exception | None:
             try:
                 self.client.reprocess(
                     str(item.record.request_id), integration_id=item.record.integration_id
                 )
-            except RoitError as exc:
+            except Exception as exc:  # noqa: BLE001 - counted and named below
                 return exc
             return None
 
         workers = max(1, min(self.requeue_workers, len(items)))
+        contexts = [copy_context() for _ in items]  # the logs keep this run's context
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(pool.map(lambda i: copy_context().run(requeue, i), items))
+            outcomes = list(pool.map(lambda c, i: c.run(requeue, i), contexts, items))
         for request_id, outcome in zip(ids, outcomes, strict=True):
             if outcome is None:
                 target.requeued += 1

@@ -33,10 +33,9 @@ MAX_ATTRIBUTE_BYTES = 1024
 
 
 def fit_attribute(value: str) -> str:
-    """``value`` cut to what Pub/Sub accepts as an attribute, on a character boundary."""
-    encoded = value.encode("utf-8")
-    if len(encoded) <= MAX_ATTRIBUTE_BYTES:
-        return value
+    """``value`` as valid UTF-8 (a lone surrogate becomes ``?``) cut to what Pub/Sub accepts
+    as an attribute, on a character boundary."""
+    encoded = value.encode("utf-8", errors="replace")
     return encoded[:MAX_ATTRIBUTE_BYTES].decode("utf-8", errors="ignore")
 
 

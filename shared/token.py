@@ -37,6 +37,7 @@ def token_expiry(token: str, *, issued_at: float) -> float:
 class _Token:
     value: str
     renew_at: float
+    expires_at: float
 
 
 class TokenManager:
@@ -55,10 +56,12 @@ class TokenManager:
         *,
         renew_before_s: float = 300.0,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._exchange = exchange
         self._renew_before_s = renew_before_s
         self._clock = clock
+        self._monotonic = monotonic
         self._current: _Token | None = None
         self._lock = threading.Lock()
         self._failure: tuple[float, Exception] | None = None
@@ -74,19 +77,24 @@ class TokenManager:
             if current is not None and self._clock() < current.renew_at:
                 return current.value
             issued_at = self._clock()
-            if self._failure is not None and issued_at < self._failure[0]:
+            still_valid = current is not None and issued_at < current.expires_at
+            if self._failure is not None and self._monotonic() < self._failure[0]:
+                if still_valid and current is not None:
+                    return current.value
                 raise self._failure[1]  # the exchange just failed: don't make waiters repeat it
             try:
                 value = self._exchange()
             except Exception as exc:
                 if getattr(exc, "transient", False) and not isinstance(exc, AuthenticationError):
-                    self._failure = (self._clock() + FAILURE_MEMORY_S, exc)
+                    self._failure = (self._monotonic() + FAILURE_MEMORY_S, exc)
+                if still_valid and current is not None:
+                    return current.value  # early renewal failed: the token still works
                 raise
             self._failure = None
             self.exchanges += 1
             expires_at = token_expiry(value, issued_at=issued_at)
             margin = min(self._renew_before_s, max(expires_at - issued_at, 0.0) / 5)
-            self._current = _Token(value, expires_at - margin)
+            self._current = _Token(value, expires_at - margin, expires_at)
             return value
 
     def invalidate(self, value: str) -> None:

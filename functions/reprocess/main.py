@@ -40,9 +40,11 @@ def _reprocess(request: flask.Request) -> dict[str, Any]:
         body: ReprocessInput = read_json(request, ReprocessInput)
         with log_context(requestId=body.request_id):
             record = RUNTIME.client.reprocess(body.request_id, integration_id=body.integration_id)
-    except Exception:
-        if VERIFIER is not None and webhook_id is not None:
-            VERIFIER.forget(webhook_id)  # the partner retries a failed delivery with this id
+    except Exception as exc:
+        if VERIFIER is not None and webhook_id is not None and not getattr(exc, "ambiguous", False):
+            # ROIT surely did nothing: let the partner's retry (same webhook-id) through. When
+            # ROIT may have acted (a 5xx from a gateway, a lost answer), the id stays spent.
+            VERIFIER.forget(webhook_id)
         raise
     return record.model_dump(by_alias=True, exclude_unset=True, mode="json")
 

@@ -247,3 +247,11 @@ def test_unknown_field_names_that_look_like_secrets_are_not_echoed(team_fn, clea
     body = clean_error(team_fn.post("/", json={"requestId": "r", jwt_key: 1}), 400)
     assert jwt_key not in json.dumps(body)
     assert body["error"]["field"] == "<field>"
+
+
+def test_webhook_id_stays_spent_when_roit_may_have_acted(sandbox, webhook_fn, done_request) -> None:
+    kwargs = signed({"requestId": done_request["requestId"]}, NEW, msg_id="msg_maybe_done")
+    sandbox.control.set_fault("reprocess", fail_next=5, error_status=502)
+    assert webhook_fn.post("/", **kwargs).status_code == 502
+    sandbox.control.clear_faults()
+    assert webhook_fn.post("/", **kwargs).status_code == 401  # a gateway 502 may hide a success

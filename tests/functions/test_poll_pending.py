@@ -149,7 +149,7 @@ def test_page_lost_after_roit_committed_is_reported_not_retried(sandbox, poller,
     response = poller().post("/", json={})
     assert response.status_code == 502
     target = response.get_json()["targets"][0]
-    assert target["stopped"] == "page_lost" and target["fetched"] == 0
+    assert target["stopped"] == "page_may_be_lost" and target["fetched"] == 0
     assert sum(sandbox.control.stats()["calls"]["pending"].values()) <= 1  # never asked again
     assert pubsub.pull(poller.sub) == []
 

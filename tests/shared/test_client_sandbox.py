@@ -127,10 +127,22 @@ def test_server_errors_are_retried_then_succeed(sandbox, make_client, sleeps) ->
 
 def test_persistent_server_errors_end_after_max_attempts(sandbox, make_client, sleeps) -> None:
     client = make_client(sleep=sleeps, retry_max_attempts=3)
-    sandbox.control.set_fault("pending", error_rate=1.0, error_status=500)
+    sandbox.control.set_fault("attachs", error_rate=1.0, error_status=500)
     with pytest.raises(ServerError):
+        client.attachments("r")
+    assert _calls(sandbox, "attachs") == {"500": 3}
+
+
+@pytest.mark.parametrize(("status", "calls"), [(500, 1), (502, 1), (504, 1), (503, 3)])
+def test_pending_retries_only_the_5xx_that_say_nothing_was_done(
+    sandbox, make_client, sleeps, status, calls
+) -> None:
+    client = make_client(sleep=sleeps, retry_max_attempts=3)
+    sandbox.control.set_fault("pending", error_rate=1.0, error_status=status)
+    with pytest.raises(ServerError) as info:
         client.pending(PendingEntity.DOCUMENT)
-    assert _calls(sandbox, "pending") == {"500": 3}
+    assert info.value.ambiguous is (status != 503)
+    assert _calls(sandbox, "pending") == {str(status): calls}
 
 
 def test_client_errors_are_not_retried(sandbox, make_client) -> None:

@@ -72,19 +72,26 @@ def run(pubsub_emulator, monkeypatch):
         )
         return [m.message for m in response.received_messages]
 
-    def drain(fake: FakeRoit):
+    def drain(fake: FakeRoit, *, dead_letter_exists: bool = True):
         settings = RoitSettings.model_validate(
             {"base_url": "http://roit.test", "integration_id": "int-1", "client_id": "a",
              "client_secret": "b", "retry_max_attempts": 1}
         )  # fmt: skip
         client = RoitClient(settings, transport=httpx.MockTransport(fake))
         (pending_topic, pending_sub), (dead_topic, dead_sub) = topic(), topic()
+        if not dead_letter_exists:
+            publisher.delete_topic(request={"topic": f"projects/{project}/topics/{dead_topic}"})
         poller = Poller(
             client=client, publisher=Publisher(project), topic=pending_topic,
             dead_letter_topic=dead_topic, correlation_id="c-1",
         )  # fmt: skip
-        summary = poller.drain([(PendingEntity.DOCUMENT, None)], time_budget_s=30, max_pages=10)
-        return summary.to_json()["targets"][0], pull(pending_sub), pull(dead_sub)
+        summary = poller.drain(
+            [(PendingEntity.DOCUMENT, None), (PendingEntity.SUPPLIER, None)],
+            time_budget_s=30,
+            max_pages=10,
+        )
+        dead = pull(dead_sub) if dead_letter_exists else []
+        return summary.to_json()["targets"][0], pull(pending_sub), dead
 
     return drain
 
@@ -128,3 +135,34 @@ def test_entity_too_large_for_pubsub_is_dead_lettered_not_requeued_forever(run) 
     assert json.loads(letter.data) == {"requestId": "big", "truncated": True}
     assert fake.reprocessed == []  # requeueing would only bring it back, every run
     assert target["deadLetteredRequestIds"] == ["big"]
+
+
+def test_odd_characters_in_routing_fields_cost_nothing(run) -> None:
+    odd = _item("a", reference="ref\ud800x", type="NF\ud800E")
+    target, published, dead = run(FakeRoit([{"status": "success", "data": [odd, _item("b")]}]))
+    assert sorted(m.attributes["requestId"] for m in published) == ["a", "b"]
+    by_id = {m.attributes["requestId"]: m for m in published}
+    assert by_id["a"].attributes["reference"] == "ref?x"  # valid UTF-8 for Pub/Sub
+    assert json.loads(by_id["a"].data) == odd  # the data is untouched
+    assert dead == [] and target["published"] == 2
+
+
+def test_a_page_mixing_unreadable_and_unpublishable_entities(run) -> None:
+    huge = _item("big", document={"xml": "x" * (MAX_MESSAGE_BYTES + 10)})
+    page = [{"entity": "DOCUMENT"}, huge, _item("ok"), {"requestId": {"nested": 1}}]
+    target, published, dead = run(FakeRoit([{"status": "success", "data": page}]))
+    assert [m.attributes["requestId"] for m in published] == ["ok"]
+    errors = sorted(m.attributes["error"] for m in dead)
+    assert errors == ["unpublishable_entity", "unreadable_entity", "unreadable_entity"]
+    assert target["deadLetteredRequestIds"] == ["big"]
+    assert (target["fetched"], target["published"], target["deadLettered"]) == (4, 1, 3)
+
+
+def test_a_broken_dead_letter_topic_stops_the_run_and_names_what_it_could(run) -> None:
+    page = {"status": "success", "data": [{"requestId": {"odd": 1}}, _item("ok")]}
+    fake = FakeRoit([page, {"status": "success", "data": [_item("next")]}])
+    target, published, _ = run(fake, dead_letter_exists=False)
+    assert [m.attributes["requestId"] for m in published] == ["ok"]
+    assert target["stopped"] == "publish_failed" and target["failed"] == 1
+    assert target["failedRequestIds"] == ["{'odd': 1}"]
+    assert fake.answers  # the second page was never asked for
