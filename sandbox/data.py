@@ -34,7 +34,6 @@ class SeedGenerator:
         self.now = now or today
         self.companies = [self._company(name) for name in cat.COMPANY_NAMES]
         self.buyer = self._company(cat.BUYER_NAME)
-        self._serial = 0
 
     # -- identifiers ---------------------------------------------------------------------
     def cnpj(self) -> str:
@@ -102,7 +101,6 @@ class SeedGenerator:
 
     def document(self, doc_type: str) -> JsonDict:
         """A document payload of the given type (``NFE``, ``NFSE`` or ``CTE``)."""
-        self._serial += 1
         if doc_type == "NFE":
             return _documents.nfe(self)
         if doc_type == "NFSE":

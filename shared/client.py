@@ -97,21 +97,28 @@ class RoitClient:
         integration_id: str | None = None,
     ) -> list[PendingItem]:
         """One page of pending entities; ROIT marks each PROCESSING as it returns it."""
+        answer = self.pending_body(entity, doc_type, integration_id=integration_id)
+        return [PendingItem.from_raw(item) for item in unwrap_list(answer)]
+
+    def pending_body(
+        self,
+        entity: PendingEntity,
+        doc_type: str | None = None,
+        *,
+        integration_id: str | None = None,
+    ) -> Any:
+        """One raw pending answer, as ROIT sent it (the poller reads it item by item).
+
+        Never retried once the request may have reached ROIT (a read timeout, a dropped
+        connection, a 2xx that is not JSON, a 500 / 502 / 504): ROIT may have handed out a
+        page already, and asking again would strand another one.
+        """
         body: dict[str, Any] = {
             "entity": entity.value,
             "integrationId": integration_id or self.settings.integration_id,
         }
         if doc_type:
             body["type"] = doc_type
-        return [PendingItem.from_raw(item) for item in unwrap_list(self.pending_body(body))]
-
-    def pending_body(self, body: dict[str, Any]) -> Any:
-        """One raw pending answer, as ROIT sent it (the poller reads it item by item).
-
-        Never retried once the request may have reached ROIT (a read timeout, a dropped
-        connection, a 2xx that is not JSON): ROIT may have handed out a page already, and
-        asking again would strand another one.
-        """
         return self.call("pending", body, retry_ambiguous=False)
 
     def update_status(self, update: StatusUpdate) -> RequestRecord:
@@ -121,21 +128,13 @@ class RoitClient:
 
     def reprocess(self, request_id: str, *, integration_id: str | None = None) -> RequestRecord:
         """Ask ROIT to reprocess a request (the sandbox puts it back to PENDING)."""
-        body = {
-            "requestId": request_id,
-            "integrationId": integration_id or self.settings.integration_id,
-        }
-        return self._record(self.call("reprocess", body))
+        return self._record(self.call("reprocess", self._request_body(request_id, integration_id)))
 
     def attachments(
         self, request_id: str, *, integration_id: str | None = None
     ) -> list[dict[str, Any]]:
         """The documents attached to a request, as ROIT describes them."""
-        body = {
-            "requestId": request_id,
-            "integrationId": integration_id or self.settings.integration_id,
-        }
-        items = unwrap_list(self.call("attachs", body))
+        items = unwrap_list(self.call("attachs", self._request_body(request_id, integration_id)))
         if not all(isinstance(item, dict) for item in items):
             raise MalformedResponseError("ROIT attachment list holds a non-object")
         return items
@@ -144,6 +143,12 @@ class RoitClient:
         """Register master / transactional data; returns ROIT's ``data`` as sent."""
         body = delivery.model_dump(by_alias=True, exclude_none=True, mode="json")
         return unwrap_data(self.call("delivery", body))
+
+    def _request_body(self, request_id: str, integration_id: str | None) -> dict[str, Any]:
+        return {
+            "requestId": request_id,
+            "integrationId": integration_id or self.settings.integration_id,
+        }
 
     @staticmethod
     def _record(body: Any) -> RequestRecord:

@@ -15,18 +15,29 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import flask
+from pydantic import BaseModel
 
 from shared.errors import InvalidInputError, RoitError, RoitStatusError
 from shared.http import error_response, json_response, read_json
 from shared.logs import get_logger, log_context
+from shared.models import parse_input
 from shared.pubsub import Publisher, PushMessage, fit_attribute, parse_push
 from shared.runtime import Runtime
 from shared.settings import PushSettings
 
-__all__ = ["Decision", "PermanentFailure", "decide", "handle_push", "message_json"]
+__all__ = [
+    "Decision",
+    "PermanentFailure",
+    "decide",
+    "handle_push",
+    "message_json",
+    "message_model",
+]
+
+M = TypeVar("M", bound=BaseModel)
 
 log = get_logger("events")
 # Pub/Sub's largest message (10 MB) grows by a third in base64, plus attributes and envelope.
@@ -91,6 +102,15 @@ def message_json(message: PushMessage) -> Any:
         return json.loads(message.data)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidInputError("message data is not valid JSON (or nested too deeply)") from None
+
+
+def message_model(model: type[M], message: PushMessage) -> M:
+    """The message data parsed strictly into ``model``.
+
+    Raises:
+        InvalidInputError: not UTF-8 JSON, or not valid for ``model``.
+    """
+    return parse_input(model, message_json(message))
 
 
 def handle_push(

@@ -17,6 +17,7 @@ page is reported as ``page_may_be_lost``. New pages are not asked for once the t
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -199,9 +200,6 @@ class Poller:
         max_pages: int,
     ) -> bool:
         """Drain one target; returns True when publishing broke (the run must stop)."""
-        body: dict[str, Any] = {"entity": entity.value, "integrationId": self._integration_id}
-        if doc_type:
-            body["type"] = doc_type
         while True:
             if target.pages >= max_pages:
                 target.stopped = "max_pages"
@@ -210,13 +208,13 @@ class Poller:
                 target.stopped = "time_budget"
                 return False
             try:
-                answer = self.client.pending_body(body)
+                answer = self.client.pending_body(entity, doc_type)
             except RoitError as exc:
                 lost = bool(getattr(exc, "ambiguous", False))
                 target.stopped = "page_may_be_lost" if lost else "roit_error"
                 target.error = type(exc).__name__
                 log.log(
-                    40 if lost else 30,
+                    logging.ERROR if lost else logging.WARNING,
                     "pending call failed"
                     + ("; ROIT may have handed out a page that never arrived" if lost else ""),
                     extra={"fields": {"error": exc.message}},
@@ -271,9 +269,7 @@ class Poller:
         for item in readable:
             try:
                 data = _encode(item.raw)
-                attrs = pending_attributes(
-                    item, integration_id=self._integration_id, correlation_id=self.correlation_id
-                )
+                attrs = self._attributes(item)
             except (ValueError, TypeError, RecursionError) as exc:  # odd JSON from ROIT
                 unreadable.append((item.raw, f"entity cannot be encoded ({type(exc).__name__})"))
                 continue
@@ -283,7 +279,8 @@ class Poller:
             to_publish.append(item)
             messages.append((data, attrs))
         results = self.publisher.publish_many(self.topic, messages)
-        target.published += sum(1 for r in results if not isinstance(r, BaseException))
+        published = sum(1 for r in results if not isinstance(r, BaseException))
+        target.published += published
         refused = [
             (item, f"Pub/Sub refused the message ({type(r).__name__})")
             for item, r in zip(to_publish, results, strict=True)
@@ -294,9 +291,8 @@ class Poller:
             for item, r in zip(to_publish, results, strict=True)
             if isinstance(r, BaseException) and not _permanent(r)
         ]
-        log.info(
-            "page published", extra={"fields": {"page": target.pages, "items": len(raw_items)}}
-        )
+        fields = {"page": target.pages, "items": len(raw_items), "published": published}
+        log.info("page handled", extra={"fields": fields})
         leftovers = self._dead_letter(target, unreadable, [*too_large, *refused])
         if retryable or leftovers:
             errors = sorted({type(r).__name__ for r in results if isinstance(r, BaseException)})
@@ -318,13 +314,11 @@ class Poller:
                 (_encode_for_dead_letter(raw), self._dead_attrs("unreadable_entity", reason))
             )
         for entity, reason in refused:
-            data = _encode_for_dead_letter(entity.raw)
-            attrs = pending_attributes(
-                entity, integration_id=self._integration_id, correlation_id=self.correlation_id
-            )
-            messages.append((data, {**attrs, **self._dead_attrs("unpublishable_entity", reason)}))
+            attrs = {**self._attributes(entity), **self._dead_attrs("unpublishable_entity", reason)}
+            messages.append((_encode_for_dead_letter(entity.raw), attrs))
         results = self.publisher.publish_many(self.dead_letter_topic, messages)
         leftovers: list[PendingItem] = []
+        before = target.dead_lettered
         for index, result in enumerate(results):
             item: PendingItem | None = (
                 refused[index - len(unreadable)][0] if index >= len(unreadable) else None
@@ -347,12 +341,17 @@ class Poller:
                     "PROCESSING at ROIT",
                     extra={"fields": {"error": type(result).__name__, "requestId": request_id}},
                 )
-        if target.dead_lettered:
+        if count := target.dead_lettered - before:
             log.error(
                 "pending entities dead-lettered",
-                extra={"fields": {"count": target.dead_lettered, "topic": self.dead_letter_topic}},
+                extra={"fields": {"count": count, "topic": self.dead_letter_topic}},
             )
         return leftovers
+
+    def _attributes(self, item: PendingItem) -> dict[str, str]:
+        return pending_attributes(
+            item, integration_id=self._integration_id, correlation_id=self.correlation_id
+        )
 
     def _dead_attrs(self, code: str, reason: str) -> dict[str, str]:
         return {

@@ -8,8 +8,8 @@ import flask
 import functions_framework
 
 from shared.errors import RoitError
-from shared.events import Decision, PermanentFailure, decide, handle_push, message_json
-from shared.models import DeliveryMessage, DeliveryRequest, parse_input
+from shared.events import Decision, PermanentFailure, decide, handle_push, message_model
+from shared.models import DeliveryMessage, DeliveryRequest
 from shared.pubsub import Publisher, PushMessage
 from shared.runtime import Runtime
 from shared.settings import DeliverySettings
@@ -19,7 +19,7 @@ PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on fi
 
 
 def _register(message: PushMessage) -> dict[str, Any]:
-    delivery = parse_input(DeliveryMessage, message_json(message))
+    delivery = message_model(DeliveryMessage, message)
     size = RUNTIME.settings.delivery_max_batch
     starts = range(0, len(delivery.data), size)
     for sent in starts:
@@ -34,13 +34,14 @@ def _register(message: PushMessage) -> dict[str, Any]:
                 )
             )
         except RoitError as exc:
-            if sent and decide(exc)[0] is Decision.DEAD_LETTER:
+            decision, code = decide(exc)
+            if sent and decision is Decision.DEAD_LETTER:
                 # Earlier batches are registered: dead-letter only what is not, so a replay
                 # of the dead letter sends nothing twice.
                 rest = delivery.model_copy(update={"data": delivery.data[sent:]})
                 raise PermanentFailure(
                     exc.message,
-                    code=decide(exc)[1],
+                    code=code,
                     data=rest.model_dump_json(by_alias=True, exclude_none=True).encode(),
                     attributes={"itemsDelivered": str(sent), "itemsTotal": str(len(delivery.data))},
                 ) from exc

@@ -7,8 +7,8 @@ from typing import Any
 import flask
 import functions_framework
 
-from shared.events import handle_push, message_json
-from shared.models import StatusUpdate, parse_input
+from shared.events import handle_push, message_model
+from shared.models import StatusUpdate
 from shared.pubsub import Publisher, PushMessage
 from shared.runtime import Runtime
 from shared.settings import PushSettings
@@ -18,7 +18,7 @@ PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on fi
 
 
 def _report(message: PushMessage) -> dict[str, Any]:
-    update = parse_input(StatusUpdate, message_json(message))
+    update = message_model(StatusUpdate, message)
     RUNTIME.client.update_status(update)
     return {"requestId": update.request_id, "reported": update.status.value}
 
