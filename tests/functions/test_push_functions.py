@@ -32,19 +32,24 @@ def delivery_fn(load_function, base_env, dead_letter):
 @pytest.fixture
 def processing(sandbox):
     """One request the ERP has received (PROCESSING at ROIT)."""
+    from shared.client import RoitClient
+    from shared.models import PendingEntity
+    from shared.settings import RoitSettings
+
     sandbox.control.reset(documents=1)
     (state,) = sandbox.control.requests()
-    import httpx
-
-    token = httpx.post(
-        f"{sandbox.url}/auth/api/v1/token",
-        json={"clientId": sandbox.client_id, "clientSecret": sandbox.client_secret},
-    ).json()["data"]["token"]
-    httpx.post(
-        f"{sandbox.url}/ibs-core-entrypoint/api/v1/entrypoint/requests/pending",
-        json={"entity": "DOCUMENT", "integrationId": sandbox.integration_id},
-        headers={"Authorization": token},
-    ).raise_for_status()
+    settings = RoitSettings(
+        base_url=sandbox.url,
+        integration_id=sandbox.integration_id,
+        client_id=sandbox.client_id,
+        client_secret=sandbox.client_secret,
+    )
+    client = RoitClient(settings)
+    try:
+        (item,) = client.pending(PendingEntity.DOCUMENT)  # as the poller would
+    finally:
+        client.close()
+    assert item.record.request_id == state["requestId"]
     return state
 
 
