@@ -32,7 +32,7 @@ from shared.errors import MalformedResponseError, RoitError
 from shared.logs import get_logger, log_context
 from shared.models import PendingEntity, PendingItem, StrictModel, unwrap_list
 from shared.pubsub import Publisher, fit_attribute
-from shared.settings import PollTarget, parse_targets
+from shared.targets import PollTarget, parse_targets
 
 __all__ = [
     "PollRequest",

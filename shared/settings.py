@@ -3,11 +3,18 @@
 Each function reads the class for its needs (``PollerSettings``, ``PushSettings`` …). A missing
 or invalid variable raises :class:`~shared.errors.ConfigurationError` naming the variable, so a
 misconfigured deployment fails at start-up rather than on the first request.
+
+The limits Terraform also knows (function timeout, retry budget, poll budget, message age,
+delivery batch) are the ``Field`` bounds and the cross-checks below; ``terraform/variables.tf``
+validates exactly the same, and ``tests/terraform`` fails when the two disagree.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
@@ -16,31 +23,86 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
 from shared.errors import ConfigurationError
-from shared.models import PendingEntity
+from shared.targets import ALL_DOCUMENTS, PollTarget, parse_targets
 
 __all__ = [
+    "DEADLINE_RESERVE_S",
+    "MIN_WEBHOOK_SECRET_BYTES",
     "AuthScheme",
     "CallerAuth",
+    "ClientAuth",
     "DeliverySettings",
-    "PollTarget",
     "PollerSettings",
     "PushSettings",
     "ReprocessSettings",
     "RoitSettings",
+    "TokenRequestFormat",
     "load_settings",
-    "parse_targets",
+    "parse_webhook_secrets",
 ]
 
 ENV_PREFIX = "ROIT_"
 
-PositiveSeconds = Annotated[float, Field(gt=0, le=86_400)]
+DEADLINE_RESERVE_S = 5
+"""Seconds of a function's timeout kept back from its work: an invocation's deadline is its
+start + ``ROIT_FUNCTION_TIMEOUT_S`` - this, so the answer (or a dead letter) still goes out."""
+
+MIN_WEBHOOK_SECRET_BYTES = 24
+"""The shortest key Standard Webhooks recommends (24 to 64 random bytes)."""
+
+_WEBHOOK_PREFIX = "whsec_"
+
+
+def parse_webhook_secrets(raw: str) -> list[str]:
+    """The secrets in one value (whitespace- or comma-separated, so a rotation can hold two).
+
+    Raises:
+        ValueError: no secret, or one that is not ``whsec_`` + base64 of at least
+            :data:`MIN_WEBHOOK_SECRET_BYTES` bytes (says which by position, never the value).
+    """
+    secrets = [s for s in raw.replace(",", " ").split() if s]
+    if not secrets:
+        raise ValueError("holds no webhook secret")
+    for position, secret in enumerate(secrets, start=1):
+        if not secret.startswith(_WEBHOOK_PREFIX):
+            raise ValueError(f"secret #{position} does not start with {_WEBHOOK_PREFIX}")
+        encoded = secret[len(_WEBHOOK_PREFIX) :]
+        try:  # unpadded base64 is common in such secrets
+            key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"secret #{position} is not base64 after {_WEBHOOK_PREFIX}") from None
+        if len(key) < MIN_WEBHOOK_SECRET_BYTES:
+            raise ValueError(
+                f"secret #{position} has a {len(key)}-byte key; at least {MIN_WEBHOOK_SECRET_BYTES}"
+            )
+    return secrets
+
+
+Seconds = Annotated[float, Field(gt=0, le=86_400)]
+
+_TOPIC_ID = r"[A-Za-z][A-Za-z0-9._~+%-]{2,254}"
+_TOPIC = re.compile(rf"^(?:projects/[^/\s]+/topics/)?{_TOPIC_ID}$")
 
 
 class AuthScheme(StrEnum):
-    """How the JWT goes into the ``Authorization`` header (UNCONFIRMED upstream)."""
+    """How the token goes into the ``Authorization`` header (UNCONFIRMED upstream)."""
 
     RAW = "raw"
     BEARER = "bearer"
+
+
+class TokenRequestFormat(StrEnum):
+    """How the token request's body is encoded."""
+
+    JSON = "json"  # {"clientId": ..., "clientSecret": ...} (the sandbox's default)
+    FORM = "form"  # application/x-www-form-urlencoded, as OAuth2 client credentials
+
+
+class ClientAuth(StrEnum):
+    """Where the client credentials go in the token request."""
+
+    BODY = "body"  # as two body fields
+    BASIC = "basic"  # HTTP Basic (RFC 6749 §2.3.1)
 
 
 class CallerAuth(StrEnum):
@@ -58,28 +120,34 @@ class RoitSettings(BaseSettings):
     )
 
     base_url: str
-    integration_id: str = Field(min_length=1)
+    integration_id: str = Field(min_length=1, max_length=256)
     gcp_project: str | None = None
+    function_timeout_s: int = Field(default=60, ge=10, le=3600)
 
     credentials_secret: str | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
     secret_manager_endpoint: str | None = None
-    secret_ttl_s: PositiveSeconds = 300.0
+    secret_ttl_s: Seconds = 300.0
 
     token_url: str = "/auth/api/v1/token"
+    token_request_format: TokenRequestFormat = TokenRequestFormat.JSON
+    token_client_auth: ClientAuth = ClientAuth.BODY
     token_client_id_field: str = Field(default="clientId", min_length=1)
     token_client_secret_field: str = Field(default="clientSecret", min_length=1)
+    token_extra_fields: dict[str, str] = Field(default_factory=dict)
     token_response_field: str = Field(default="data.token", min_length=1)
+    token_expires_in_field: str = Field(default="data.expiresIn", min_length=1)
     auth_scheme: AuthScheme = AuthScheme.RAW
-    token_renew_before_s: PositiveSeconds = 300.0
+    token_renew_before_s: Seconds = 300.0
 
-    http_timeout_s: PositiveSeconds = 15.0
-    http_connect_timeout_s: PositiveSeconds = 5.0
+    http_timeout_s: Seconds = 15.0
+    http_connect_timeout_s: Seconds = 5.0
+    max_response_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024, le=512 * 1024**2)
     retry_max_attempts: int = Field(default=5, ge=1, le=20)
-    retry_budget_s: PositiveSeconds = 30.0
-    retry_backoff_base_s: PositiveSeconds = 0.5
-    retry_backoff_max_s: PositiveSeconds = 8.0
+    retry_budget_s: float = Field(default=30.0, ge=1, le=300)
+    retry_backoff_base_s: Seconds = 0.5
+    retry_backoff_max_s: Seconds = 8.0
 
     log_level: str = "INFO"
 
@@ -108,6 +176,15 @@ class RoitSettings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _budget_fits_timeout(self) -> RoitSettings:
+        if self.retry_budget_s + DEADLINE_RESERVE_S > self.function_timeout_s:
+            raise ValueError(
+                f"ROIT_RETRY_BUDGET_S + {DEADLINE_RESERVE_S} s must fit in "
+                "ROIT_FUNCTION_TIMEOUT_S (one ROIT call must be able to finish in time)"
+            )
+        return self
+
     @property
     def token_endpoint(self) -> str:
         """The token URL, absolute."""
@@ -115,66 +192,10 @@ class RoitSettings(BaseSettings):
             return self.token_url
         return f"{self.base_url}/{self.token_url.lstrip('/')}"
 
-
-PollTarget = tuple[PendingEntity, str | None]
-"""One (entity, type) pair to poll; type ``None`` asks for every type."""
-
-
-_ALL_DOCUMENTS: PollTarget = (PendingEntity.DOCUMENT, None)
-
-
-def parse_targets(raw: Any) -> list[PollTarget]:
-    """``ENTITY[:TYPE],…`` (or a list of such strings) as (entity, type) pairs, no duplicates.
-
-    Raises:
-        ValueError: not a string or list of strings, an unknown entity, or no target at all.
-    """
-    if isinstance(raw, list) and all(isinstance(x, tuple) and len(x) == 2 for x in raw):
-        raw = ",".join(f"{e}:{t or ''}" for e, t in raw)
-    elif isinstance(raw, list) and all(isinstance(x, str) for x in raw):
-        raw = ",".join(raw)
-    if not isinstance(raw, str):
-        raise ValueError("must be ENTITY[:TYPE] strings, comma-separated or as a list")
-    targets: list[PollTarget] = []
-    for chunk in (c.strip() for c in str(raw).split(",")):
-        if not chunk:
-            continue
-        entity, _, doc_type = chunk.partition(":")
-        try:
-            parsed = PendingEntity(entity.strip().upper())
-        except ValueError:
-            allowed = ", ".join(e.value for e in PendingEntity)
-            raise ValueError(f"unknown entity {entity.strip()!r} (allowed: {allowed})") from None
-        pair = (parsed, doc_type.strip().upper() or None)
-        if pair not in targets:
-            targets.append(pair)
-    if not targets:
-        raise ValueError("needs at least one ENTITY[:TYPE]")
-    return targets
-
-
-class PollerSettings(RoitSettings):
-    """poll_pending."""
-
-    pending_topic: str = Field(min_length=1)
-    dead_letter_topic: str = Field(min_length=1)
-    poll_requeue_workers: int = Field(default=8, ge=1, le=64)
-    poll_targets: Annotated[list[PollTarget], NoDecode] = Field(
-        default_factory=lambda: [_ALL_DOCUMENTS]
-    )
-    poll_time_budget_s: PositiveSeconds = 240.0
-    poll_max_pages: int = Field(default=1000, ge=1)
-
-    @field_validator("poll_targets", mode="before")
-    @classmethod
-    def _targets(cls, value: Any) -> list[PollTarget]:
-        return parse_targets(value)
-
-    @model_validator(mode="after")
-    def _topic_project(self) -> PollerSettings:
-        _require_project(self.pending_topic, self.gcp_project, "ROIT_PENDING_TOPIC")
-        _require_project(self.dead_letter_topic, self.gcp_project, "ROIT_DEAD_LETTER_TOPIC")
-        return self
+    @property
+    def invocation_s(self) -> float:
+        """How long one invocation may work: the function's timeout less the reserve."""
+        return float(self.function_timeout_s - DEADLINE_RESERVE_S)
 
 
 def _require_project(name: str, project: str | None, variable: str, kind: str = "topic") -> None:
@@ -184,22 +205,64 @@ def _require_project(name: str, project: str | None, variable: str, kind: str = 
         )
 
 
+def _require_topic(name: str, project: str | None, variable: str) -> None:
+    """A topic Pub/Sub would accept, so that a later refusal is about a message, not the topic."""
+    if not _TOPIC.match(name) or name.rsplit("/", 1)[-1].lower().startswith("goog"):
+        raise ValueError(
+            f"{variable} is not a valid topic: an id of 3-255 letters, digits or -_.~+% "
+            "starting with a letter (not 'goog'), or projects/PROJECT/topics/ID"
+        )
+    _require_project(name, project, variable)
+
+
+class PollerSettings(RoitSettings):
+    """poll_pending."""
+
+    function_timeout_s: int = Field(default=360, ge=10, le=3600)
+    pending_topic: str = Field(min_length=1)
+    dead_letter_topic: str = Field(min_length=1)
+    poll_requeue_workers: int = Field(default=8, ge=1, le=64)
+    poll_targets: Annotated[list[PollTarget], NoDecode] = Field(
+        default_factory=lambda: [ALL_DOCUMENTS]
+    )
+    poll_time_budget_s: float = Field(default=240, ge=1, le=3600)
+    poll_max_pages: int = Field(default=1000, ge=1, le=100_000)
+
+    @field_validator("poll_targets", mode="before")
+    @classmethod
+    def _targets(cls, value: Any) -> list[PollTarget]:
+        return parse_targets(value)
+
+    @model_validator(mode="after")
+    def _topics_and_budget(self) -> PollerSettings:
+        _require_topic(self.pending_topic, self.gcp_project, "ROIT_PENDING_TOPIC")
+        _require_topic(self.dead_letter_topic, self.gcp_project, "ROIT_DEAD_LETTER_TOPIC")
+        if self.poll_time_budget_s + self.retry_budget_s + DEADLINE_RESERVE_S > (
+            self.function_timeout_s
+        ):
+            raise ValueError(
+                f"ROIT_POLL_TIME_BUDGET_S + ROIT_RETRY_BUDGET_S + {DEADLINE_RESERVE_S} s must "
+                "fit in ROIT_FUNCTION_TIMEOUT_S (the last page must be handled in time)"
+            )
+        return self
+
+
 class PushSettings(RoitSettings):
     """Functions fed by a Pub/Sub push subscription."""
 
     dead_letter_topic: str = Field(min_length=1)
-    max_message_age_s: PositiveSeconds = 86_400.0
+    max_message_age_s: int = Field(default=86_400, ge=60, le=604_800)
 
     @model_validator(mode="after")
     def _topic_project(self) -> PushSettings:
-        _require_project(self.dead_letter_topic, self.gcp_project, "ROIT_DEAD_LETTER_TOPIC")
+        _require_topic(self.dead_letter_topic, self.gcp_project, "ROIT_DEAD_LETTER_TOPIC")
         return self
 
 
 class DeliverySettings(PushSettings):
     """register_delivery."""
 
-    delivery_max_batch: int = Field(default=100, ge=1, le=10_000)
+    delivery_max_batch: int = Field(default=100, ge=1, le=1000)
 
 
 class ReprocessSettings(RoitSettings):
@@ -208,6 +271,13 @@ class ReprocessSettings(RoitSettings):
     reprocess_caller_auth: CallerAuth = CallerAuth.WEBHOOK
     webhook_secrets_secret: str | None = None
     webhook_secrets: SecretStr | None = None
+
+    @field_validator("webhook_secrets")
+    @classmethod
+    def _valid_secrets(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_webhook_secrets(value.get_secret_value())  # raises ValueError naming the problem
+        return value
 
     @model_validator(mode="after")
     def _webhook_secret_source(self) -> ReprocessSettings:
@@ -248,9 +318,11 @@ def load_settings(cls: type[S]) -> S:
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False, include_input=False):
-            name = _env_name(err["loc"])
+            if not err["loc"]:  # a check across variables names them in its message
+                problems.append(err["msg"].removeprefix("Value error, "))
+                continue
             what = "is required" if err["type"] == "missing" else err["msg"]
-            problems.append(f"{name}: {what}")
+            problems.append(f"{_env_name(err['loc'])}: {what}")
         raise ConfigurationError("invalid settings: " + "; ".join(problems)) from None
     except SettingsError as exc:
         raise ConfigurationError(f"invalid settings: {exc}") from None

@@ -11,8 +11,8 @@ from shared.http import raw_body, read_json
 from shared.logs import log_context
 from shared.models import ReprocessInput
 from shared.runtime import Runtime
-from shared.settings import CallerAuth, ReprocessSettings
-from shared.webhooks import WebhookVerifier, split_secrets
+from shared.settings import CallerAuth, ReprocessSettings, parse_webhook_secrets
+from shared.webhooks import WebhookVerifier
 
 RUNTIME = Runtime(ReprocessSettings)
 
@@ -20,9 +20,9 @@ RUNTIME = Runtime(ReprocessSettings)
 def _webhook_secrets() -> list[str]:
     settings = RUNTIME.settings
     if settings.webhook_secrets is not None:
-        return split_secrets(settings.webhook_secrets.get_secret_value())
+        return parse_webhook_secrets(settings.webhook_secrets.get_secret_value())
     assert settings.webhook_secrets_secret  # enforced by ReprocessSettings
-    return split_secrets(RUNTIME.secrets.get(settings.webhook_secrets_secret))
+    return parse_webhook_secrets(RUNTIME.secrets.get(settings.webhook_secrets_secret))
 
 
 # webhook: every request must be signed. iam: the deployment is private, so Cloud Run has

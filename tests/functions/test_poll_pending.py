@@ -83,7 +83,7 @@ def test_time_budget_stops_asking_for_pages(sandbox, poller, pubsub) -> None:
     sandbox.control.configure(page_size=10)
     sandbox.control.set_fault("pending", latency_ms=150)
     try:
-        body = poller(ROIT_POLL_TIME_BUDGET_S="0.5").post("/", json={}).get_json()
+        body = poller(ROIT_POLL_TIME_BUDGET_S="1").post("/", json={}).get_json()
     finally:
         sandbox.control.configure(page_size=50)
     target = body["targets"][0]

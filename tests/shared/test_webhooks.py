@@ -10,7 +10,8 @@ import pytest
 import standardwebhooks
 
 from shared.errors import WebhookVerificationError
-from shared.webhooks import WebhookVerifier, split_secrets
+from shared.settings import parse_webhook_secrets
+from shared.webhooks import WebhookVerifier
 
 OLD = "whsec_" + base64.b64encode(b"old-secret-0123456789abcdef").decode()
 NEW = "whsec_" + base64.b64encode(b"new-secret-0123456789abcdef").decode()
@@ -65,7 +66,7 @@ def test_failed_attempt_does_not_burn_the_id() -> None:
 
 def test_rotation_accepts_both_secrets_then_only_the_new() -> None:
     current = [f"{NEW} {OLD}"]
-    verifier = WebhookVerifier(lambda: split_secrets(current[0]))
+    verifier = WebhookVerifier(lambda: parse_webhook_secrets(current[0]))
     verifier.verify(BODY, sign(OLD, msg_id="a"))
     verifier.verify(BODY, sign(NEW, msg_id="b"))
     current[0] = NEW

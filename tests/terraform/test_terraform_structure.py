@@ -411,7 +411,7 @@ POLL_TARGETS_ACCEPTED = [
     "DOCUMENT:NF3E",
     "DOCUMENT:CTE-OS,ACCOUNTS_PAYABLE",
     "document:nfe",
-    "SERVICE_ENTRY_SHEET:X.1/2",
+    "SERVICE_ENTRY_SHEET:X.1-2_b",
 ]
 POLL_TARGETS_REJECTED = [
     "",
@@ -422,6 +422,7 @@ POLL_TARGETS_REJECTED = [
     "DOCUMENT,,SUPPLIER",
     "DOCUMENT,",
     "DOCUMENT, SUPPLIER",
+    "DOCUMENT:X/1",
 ]
 
 
@@ -435,7 +436,7 @@ def _poll_targets_regex(config: Config) -> str:
 
 def test_poll_targets_validation_matches_the_code(config: Config, tmp_path) -> None:
     from shared.models import PendingEntity
-    from shared.settings import parse_targets
+    from shared.targets import parse_targets
 
     pattern = _poll_targets_regex(config)
     for alternation in re.findall(r"\(([A-Z_|]+)\)", pattern):

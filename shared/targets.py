@@ -1,0 +1,52 @@
+"""Poll targets: the (entity, type) pairs ``poll_pending`` asks ROIT for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.models import PendingEntity
+
+__all__ = ["ALL_DOCUMENTS", "PollTarget", "parse_targets"]
+
+PollTarget = tuple[PendingEntity, str | None]
+"""One (entity, type) pair to poll; type ``None`` asks for every type."""
+
+ALL_DOCUMENTS: PollTarget = (PendingEntity.DOCUMENT, None)
+
+
+def parse_targets(raw: Any) -> list[PollTarget]:
+    """``ENTITY[:TYPE],…`` (or a list of such strings) as (entity, type) pairs, no duplicates.
+
+    Raises:
+        ValueError: not a string or list of strings, an unknown entity, or no target at all.
+            The message never quotes the input (it may come from an HTTP caller).
+    """
+    if isinstance(raw, list) and all(isinstance(x, tuple) and len(x) == 2 for x in raw):
+        raw = ",".join(f"{e}:{t or ''}" for e, t in raw)
+    elif isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+        raw = ",".join(raw)
+    if not isinstance(raw, str):
+        raise ValueError("must be ENTITY[:TYPE] strings, comma-separated or as a list")
+    targets: list[PollTarget] = []
+    for chunk in (c.strip() for c in raw.split(",")):
+        if not chunk:
+            continue
+        entity, _, doc_type = chunk.partition(":")
+        try:
+            parsed = PendingEntity(entity.strip().upper())
+        except ValueError:
+            allowed = ", ".join(e.value for e in PendingEntity)
+            raise ValueError(f"unknown entity (allowed: {allowed})") from None
+        kind = doc_type.strip().upper() or None
+        if kind is not None and not _valid_type(kind):
+            raise ValueError("TYPE must be 1-64 letters, digits, '-', '_' or '.'")
+        pair = (parsed, kind)
+        if pair not in targets:
+            targets.append(pair)
+    if not targets:
+        raise ValueError("needs at least one ENTITY[:TYPE]")
+    return targets
+
+
+def _valid_type(kind: str) -> bool:
+    return len(kind) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_.") for c in kind)
