@@ -1,55 +1,110 @@
-"""One error tree for everything the connector can fail on.
+"""One error tree for everything the connector can fail on, and the facts every decision needs.
 
-``RoitError`` is the root. ROIT's HTTP answers become ``RoitStatusError`` subclasses, one per
-status family, built by :func:`error_from_response`; transport failures become
-``RoitConnectionError`` / ``RoitTimeoutError``; a 2xx answer the connector cannot read becomes
-``MalformedResponseError``; bad settings are ``ConfigurationError``. Every error says whether
-it is *transient* (worth retrying later) — the one fact the retry / dead-letter decision needs.
-Messages never carry tokens, secrets or request bodies.
+``RoitError`` is the root. Three facts live on it, declared here with their defaults, set where
+an error is made and read in one place each (``shared.retry``, ``shared.events``,
+``shared.http``, ``shared.poller``):
+
+* :attr:`RoitError.failure` — *what* failed, one row of the failure table (README,
+  "Failure semantics"): the input itself, ROIT's verdict on it, ROIT failing, the
+  configuration, Pub/Sub, or the invocation's deadline;
+* :attr:`RoitError.ambiguous` — ROIT may have acted on the request (it reached ROIT and no
+  answer came back, or a gateway failed after forwarding it);
+* :attr:`RoitError.setting` — for a configuration failure, the setting an operator should check.
+
+``transient`` (trying again later may succeed) follows from ``failure``. Messages never carry
+tokens, secrets or request bodies; text quoted from ROIT is sanitised where it enters
+(:func:`error_from_response`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from enum import StrEnum
 
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "Failure",
     "InvalidInputError",
+    "InvocationDeadlineError",
     "MalformedResponseError",
     "NotFoundError",
+    "PayloadTooLargeError",
+    "PermanentFailure",
     "PermissionDeniedError",
+    "PublishError",
     "RateLimitError",
+    "RedirectError",
     "RequestTimeoutError",
+    "ResponseTooLargeError",
     "RoitConnectionError",
     "RoitError",
     "RoitStatusError",
     "RoitTimeoutError",
     "ServerError",
+    "TokenExchangeError",
     "UnprocessableEntityError",
     "WebhookVerificationError",
-    "error_from_response",
+    "status_error",
 ]
 
-_MAX_DETAIL = 300
+
+class Failure(StrEnum):
+    """What failed: one row of the failure table every function follows."""
+
+    INPUT = "input"  # the message or body itself can never succeed
+    REJECTED = "rejected"  # ROIT refused it (400, 404, 409, 413, 422)
+    UPSTREAM = "upstream"  # ROIT is failing: 5xx, 429, 408, timeouts, bad or oversized answers
+    CONFIGURATION = "configuration"  # settings or upstream auth: token exchange, 401, 403, 3xx
+    PUBSUB = "pubsub"  # Pub/Sub failed about a topic (missing, forbidden, unavailable)
+    DEADLINE = "deadline"  # the invocation's own deadline came before the work was done
+
+
+_PERMANENT = frozenset({Failure.INPUT, Failure.REJECTED})
 
 
 class RoitError(Exception):
-    """Root of every error the connector raises on purpose."""
+    """Root of every error the connector raises on purpose.
 
-    transient: bool = False
+    Args:
+        message: what happened, safe to log (no secrets, no request bodies).
+        failure: overrides the class's :attr:`failure`.
+        ambiguous: overrides the class's :attr:`ambiguous`.
+        setting: the setting to check, for a configuration failure.
+    """
 
-    def __init__(self, message: str) -> None:
+    failure: Failure = Failure.UPSTREAM
+    ambiguous: bool = False
+    setting: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failure: Failure | None = None,
+        ambiguous: bool | None = None,
+        setting: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        if failure is not None:
+            self.failure = failure
+        if ambiguous is not None:
+            self.ambiguous = ambiguous
+        if setting is not None:
+            self.setting = setting
+
+    @property
+    def transient(self) -> bool:
+        """Trying again later may succeed: anything but the input or ROIT's verdict on it."""
+        return self.failure not in _PERMANENT
 
 
 class ConfigurationError(RoitError):
-    """A setting is missing or invalid. Raised at start-up, naming the variable."""
+    """A setting is missing or invalid (raised at start-up, naming the variable)."""
+
+    failure = Failure.CONFIGURATION
 
 
 class InvalidInputError(RoitError):
@@ -60,6 +115,8 @@ class InvalidInputError(RoitError):
         status_code: the HTTP status an HTTP function answers with.
     """
 
+    failure = Failure.INPUT
+
     def __init__(self, message: str, *, field: str | None = None, status_code: int = 400) -> None:
         super().__init__(message)
         self.field = field
@@ -69,46 +126,103 @@ class InvalidInputError(RoitError):
 class WebhookVerificationError(RoitError):
     """A partner webhook's signature headers are missing, stale, replayed or do not match."""
 
+    failure = Failure.INPUT
 
-class RoitConnectionError(RoitError):
-    """ROIT could not be reached, or the connection broke before an answer came.
+
+class PermanentFailure(RoitError):
+    """A handler's own verdict that a message can never succeed: it is dead-lettered.
 
     Attributes:
-        ambiguous: the request may have reached ROIT (a read timeout, a connection dropped
-            after sending), so ROIT may have acted on it; ``False`` when it surely did not.
+        code: the dead letter's ``error`` attribute.
+        data: what to dead-letter instead of the original data (e.g. only the part of a
+            message that was not delivered); ``None`` keeps the original.
+        attributes: extra attributes for the dead letter.
     """
 
-    transient = True
+    failure = Failure.INPUT
 
-    def __init__(self, message: str, *, ambiguous: bool = True) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        data: bytes | None = None,
+        attributes: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
-        self.ambiguous = ambiguous
+        self.code = code
+        self.data = data
+        self.attributes = attributes or {}
+
+
+class InvocationDeadlineError(RoitError):
+    """The invocation has no time left for the next step; what is not done is reported."""
+
+    failure = Failure.DEADLINE
+
+
+class PublishError(RoitError):
+    """Pub/Sub refused or failed a publish.
+
+    ``failure`` is ``PUBSUB`` when the topic is at fault (missing, forbidden, Pub/Sub
+    unavailable: nothing sent to it can succeed now) and ``INPUT`` when the message is.
+    """
+
+    failure = Failure.PUBSUB
+
+
+class RoitConnectionError(RoitError):
+    """ROIT could not be reached, or the connection broke before a whole answer came.
+
+    ``ambiguous`` is true by default: the request may have reached ROIT. Raise with
+    ``ambiguous=False`` when it surely did not (refused connection, connect timeout).
+    """
+
+    ambiguous = True
 
 
 class RoitTimeoutError(RoitConnectionError):
-    """ROIT did not answer in time."""
+    """ROIT did not answer (or finish answering) before the call's deadline."""
 
 
 class MalformedResponseError(RoitError):
-    """ROIT answered 2xx with a body the connector cannot read.
+    """ROIT answered 2xx with a body the connector cannot read (ROIT did answer: ambiguous)."""
 
-    Treated as transient: a gateway hiccup produces this far more often than a contract change,
-    and a retry costs little. Persistent cases end in the dead-letter topic by max attempts.
+    ambiguous = True
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """ROIT's answer, once decoded, is larger than ``ROIT_MAX_RESPONSE_BYTES``."""
+
+
+class TokenExchangeError(RoitError):
+    """The token exchange failed. Never ambiguous: the call that needed the token was not sent.
+
+    A configuration failure unless ROIT's token endpoint itself was failing (5xx, 429,
+    unreachable), which is ``UPSTREAM``; :attr:`setting` says what to check either way.
     """
 
-    transient = True
+    failure = Failure.CONFIGURATION
+    ambiguous = False
 
-    def __init__(self, message: str, *, ambiguous: bool = True) -> None:
-        super().__init__(message)
-        self.ambiguous = ambiguous  # ROIT answered 2xx: it acted on the request
+    def __init__(
+        self,
+        message: str,
+        *,
+        setting: str,
+        failure: Failure = Failure.CONFIGURATION,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message, failure=failure, setting=setting)
+        self.status_code = status_code
 
 
 class RoitStatusError(RoitError):
-    """ROIT answered with a non-2xx status.
+    """ROIT answered with a status the call cannot use.
 
     Attributes:
         status_code: the HTTP status.
-        detail: ROIT's own message, shortened, when its body had one.
+        detail: ROIT's own message, shortened and sanitised, when its body had one.
         retry_after_s: seconds from a ``Retry-After`` header, when ROIT sent one.
     """
 
@@ -119,60 +233,81 @@ class RoitStatusError(RoitError):
         status_code: int,
         detail: str | None = None,
         retry_after_s: float | None = None,
+        failure: Failure | None = None,
+        setting: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(
+            message,
+            failure=failure,
+            ambiguous=status_code in (500, 502, 504),  # ROIT, or a gateway after it, may have acted
+            setting=setting,
+        )
         self.status_code = status_code
         self.detail = detail
         self.retry_after_s = retry_after_s
 
-    @property
-    def ambiguous(self) -> bool:
-        """ROIT may have acted before failing: a 500, or a gateway's 502 / 504."""
-        return self.status_code in (500, 502, 504)
+
+class RedirectError(RoitStatusError):
+    """3xx: the client does not follow redirects; the URL setting is wrong."""
+
+    failure = Failure.CONFIGURATION
+    setting = "ROIT_BASE_URL"
 
 
 class BadRequestError(RoitStatusError):
     """400: ROIT rejected the request body."""
 
+    failure = Failure.REJECTED
+
 
 class AuthenticationError(RoitStatusError):
-    """401: the token was refused (after one renewal)."""
+    """401: the token was refused, even after one renewal."""
 
-    transient = True
+    failure = Failure.CONFIGURATION
+    setting = "ROIT_AUTH_SCHEME (and the credentials in ROIT_CREDENTIALS_SECRET)"
 
 
 class PermissionDeniedError(RoitStatusError):
     """403: the credentials may not do this."""
 
+    failure = Failure.CONFIGURATION
+    setting = "ROIT_INTEGRATION_ID (and the credentials' permissions at ROIT)"
+
 
 class NotFoundError(RoitStatusError):
     """404: unknown request or integration."""
+
+    failure = Failure.REJECTED
 
 
 class RequestTimeoutError(RoitStatusError):
     """408: ROIT timed out reading the request."""
 
-    transient = True
-
 
 class ConflictError(RoitStatusError):
     """409: the request is not in a state that allows this."""
+
+    failure = Failure.REJECTED
+
+
+class PayloadTooLargeError(RoitStatusError):
+    """413: this request is too large for ROIT."""
+
+    failure = Failure.REJECTED
 
 
 class UnprocessableEntityError(RoitStatusError):
     """422: the body was understood but refused."""
 
+    failure = Failure.REJECTED
+
 
 class RateLimitError(RoitStatusError):
     """429: too many requests; honour ``retry_after_s``."""
 
-    transient = True
-
 
 class ServerError(RoitStatusError):
     """5xx: ROIT failed."""
-
-    transient = True
 
 
 _BY_STATUS: dict[int, type[RoitStatusError]] = {
@@ -182,44 +317,39 @@ _BY_STATUS: dict[int, type[RoitStatusError]] = {
     404: NotFoundError,
     408: RequestTimeoutError,
     409: ConflictError,
+    413: PayloadTooLargeError,
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
 
 
-def _detail(response: httpx.Response) -> str | None:
-    """ROIT's own error message, if its body is JSON with a message; never the raw body."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
-        return None
-    for key in ("message", "error", "detail"):
-        value = body.get(key)
-        if isinstance(value, str) and value:
-            return value[:_MAX_DETAIL]
-    return None
-
-
-def error_from_response(
-    response: httpx.Response, *, retry_after_s: float | None = None
+def status_error(
+    status: int,
+    endpoint: str,
+    *,
+    detail: str | None = None,
+    retry_after_s: float | None = None,
 ) -> RoitStatusError:
-    """Build the one error that describes a non-2xx ROIT response.
+    """The one error that describes a ROIT answer with an unusable status.
 
-    Args:
-        response: the non-2xx response.
-        retry_after_s: the parsed ``Retry-After``, if any.
-
-    Returns:
-        An instance of the subclass for the status (``ServerError`` for any 5xx,
-        ``RoitStatusError`` for other unlisted statuses).
+    Any other 4xx (405, 415 …) says the connector's request does not fit the endpoint, whatever
+    the message: a configuration failure, retried, never dead-lettered.
     """
-    status = response.status_code
-    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else RoitStatusError)
-    detail = _detail(response)
-    endpoint = response.request.url.path if response.request is not None else "?"
+    if 300 <= status < 400:
+        cls: type[RoitStatusError] = RedirectError
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = _BY_STATUS.get(status, RoitStatusError)
+    failure = Failure.CONFIGURATION if cls is RoitStatusError and 400 <= status < 500 else None
     message = f"ROIT answered {status} on {endpoint}"
     if detail:
         message += f": {detail}"
-    return cls(message, status_code=status, detail=detail, retry_after_s=retry_after_s)
+    return cls(
+        message,
+        status_code=status,
+        detail=detail,
+        retry_after_s=retry_after_s,
+        failure=failure,
+        setting="ROIT_BASE_URL" if failure else None,
+    )

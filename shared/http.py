@@ -1,8 +1,8 @@
-"""HTTP edges: read a JSON body strictly, and map any error to one JSON response.
+"""HTTP edges: read a JSON body strictly, and answer any failure as one JSON error.
 
 Bad input gets a 4xx that names the field and the problem. Nothing of the request (body,
-headers) and no secret is ever echoed back; unexpected errors become a bare 500 whose details
-go only to the logs (type, never the message).
+headers, values, unknown keys) and no secret is ever echoed back; the status for every other
+failure comes from the failure table (:func:`shared.failures.http_answer`).
 """
 
 from __future__ import annotations
@@ -13,26 +13,31 @@ from typing import Any, TypeVar
 
 import flask
 from pydantic import BaseModel
+from werkzeug.exceptions import HTTPException
 
-from shared.errors import (
-    AuthenticationError,
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-    RoitConnectionError,
-    RoitError,
-    RoitStatusError,
-    WebhookVerificationError,
-)
-from shared.logs import get_logger
-from shared.models import parse_input
+from shared.errors import InvalidInputError
+from shared.failures import http_answer
+from shared.inputs import loads_strict, parse_input
+from shared.logs import sanitize
 
 __all__ = ["MAX_BODY_BYTES", "error_response", "json_response", "raw_body", "read_json"]
 
 MAX_BODY_BYTES = 64 * 1024
 M = TypeVar("M", bound=BaseModel)
-log = get_logger("http")
 _BODY_KEY = "roit.raw_body"
+
+
+def _unreadable_body_errors() -> tuple[type[BaseException], ...]:
+    """What reading a malformed request body raises under the servers we run on."""
+    errors: tuple[type[BaseException], ...] = (OSError, ValueError, HTTPException)
+    try:  # gunicorn (functions-framework's server) reports broken chunked encoding so
+        from gunicorn.http.errors import ParseException
+    except ImportError:  # pragma: no cover - not every server is gunicorn
+        return errors
+    return (*errors, ParseException)
+
+
+_UNREADABLE = _unreadable_body_errors()
 
 
 def json_response(
@@ -49,17 +54,12 @@ def json_response(
     return response
 
 
-def _error(status: int, code: str, message: str, **extra: Any) -> flask.Response:
-    headers = extra.pop("headers", None)
-    body = {"error": {"code": code, "message": message, **{k: v for k, v in extra.items() if v}}}
-    return json_response(body, status, headers)
-
-
 def raw_body(request: flask.Request, *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
     """The body, read once and kept (a webhook signature needs the exact bytes).
 
     Raises:
-        InvalidInputError: 413 when longer than ``max_bytes``.
+        InvalidInputError: 413 when longer than ``max_bytes``; 400 when the body cannot be
+            read at all (e.g. broken chunked encoding).
     """
     cached = request.environ.get(_BODY_KEY)
     if isinstance(cached, bytes):
@@ -67,7 +67,10 @@ def raw_body(request: flask.Request, *, max_bytes: int = MAX_BODY_BYTES) -> byte
     length = request.content_length
     if length is not None and length > max_bytes:
         raise InvalidInputError(f"body is larger than {max_bytes} bytes", status_code=413)
-    data = request.stream.read(max_bytes + 1)
+    try:
+        data = request.stream.read(max_bytes + 1)
+    except _UNREADABLE:
+        raise InvalidInputError("the request body could not be read (malformed transfer)") from None
     if len(data) > max_bytes:
         raise InvalidInputError(f"body is larger than {max_bytes} bytes", status_code=413)
     request.environ[_BODY_KEY] = data
@@ -81,11 +84,11 @@ def read_json(
     max_bytes: int = MAX_BODY_BYTES,
     allow_empty: bool = False,
 ) -> Any:
-    """Parse a POSTed JSON object, strictly into ``model`` when given.
+    """Parse a POSTed JSON object strictly, into ``model`` when given.
 
     Raises:
-        InvalidInputError: 405 wrong method, 415 not JSON, 413 too large, 400 empty, malformed,
-            not an object, or failing the model (naming the field).
+        InvalidInputError: 405 wrong method, 415 not JSON, 413 too large, 400 empty, malformed
+            (see :func:`shared.inputs.loads_strict`), not an object, or failing the model.
     """
     if request.method != "POST":
         raise InvalidInputError("use POST", status_code=405)
@@ -99,47 +102,16 @@ def read_json(
         mimetype.startswith("application/") and mimetype.endswith("+json")
     ):
         raise InvalidInputError("Content-Type must be application/json", status_code=415)
-    try:
-        payload = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidInputError("body is not valid JSON (or nested too deeply)") from None
+    payload = loads_strict(data)
     if not isinstance(payload, dict):
         raise InvalidInputError("body must be a JSON object")
     return parse_input(model, payload) if model else payload
 
 
 def error_response(error: BaseException) -> flask.Response:
-    """The one mapping from an error to what an HTTP caller sees.
-
-    InvalidInputError → its 4xx; WebhookVerificationError → 401; ROIT 400/404/409 → the same
-    status; ROIT 401 (after one renewal), 429, 5xx and connection failures → 502 with
-    ``Retry-After`` where ROIT gave one; anything else → 500 without details.
-    """
-    if isinstance(error, InvalidInputError):
-        return _error(error.status_code, "invalid_input", error.message, field=error.field)
-    if isinstance(error, WebhookVerificationError):
-        return _error(401, "unauthenticated", error.message)
-    if isinstance(error, NotFoundError):
-        return _error(404, "not_found", "ROIT does not know this request or integration")
-    if isinstance(error, ConflictError):
-        return _error(409, "conflict", _roit_detail(error, "the request is not in a valid state"))
-    if isinstance(error, RoitStatusError) and not error.transient and error.status_code < 500:
-        status = 400 if error.status_code in (400, 422) else 502
-        return _error(status, "roit_rejected", _roit_detail(error, "ROIT refused the request"))
-    if isinstance(error, RoitStatusError | RoitConnectionError) or (
-        isinstance(error, RoitError) and error.transient
-    ):
-        retry_after = getattr(error, "retry_after_s", None)
-        headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after else None
-        what = (
-            "ROIT refused the connector's credentials"
-            if isinstance(error, AuthenticationError)
-            else "an upstream service is unavailable; try again later"
-        )
-        return _error(502, "upstream_unavailable", what, headers=headers)
-    log.error("unexpected error", extra={"fields": {"errorType": type(error).__name__}})
-    return _error(500, "internal", "internal error")
-
-
-def _roit_detail(error: RoitStatusError, default: str) -> str:
-    return f"ROIT: {error.detail}" if error.detail else default
+    """The JSON error an HTTP caller sees for ``error`` (see the failure table)."""
+    answer = http_answer(error)
+    body: dict[str, Any] = {"code": answer.code, "message": sanitize(answer.message)}
+    if answer.location:
+        body["field"] = answer.location
+    return json_response({"error": body}, answer.status, answer.headers)

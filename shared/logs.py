@@ -13,6 +13,9 @@ import json
 import logging
 import re
 import sys
+import threading
+import traceback
+from collections import deque
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -25,6 +28,8 @@ __all__ = [
     "get_logger",
     "log_context",
     "redact",
+    "register_secret",
+    "sanitize",
     "trace_fields",
 ]
 
@@ -51,12 +56,42 @@ _LEVELS = {
 }
 
 
+_MIN_SECRET_LENGTH = 6
+_known: deque[str] = deque(maxlen=64)  # the connector's own secrets and recent tokens
+_known_lock = threading.Lock()
+_known_pattern: re.Pattern[str] | None = None
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a value the connector holds that must never be shown (a client secret, a
+    webhook secret, a token): :func:`sanitize` removes it wherever it appears, whatever the
+    text around it. Values shorter than 6 characters are not matched (too many false hits)."""
+    global _known_pattern
+    if not value or len(value) < _MIN_SECRET_LENGTH:
+        return
+    with _known_lock:
+        if value in _known:
+            return
+        _known.append(value)
+        ordered = sorted(_known, key=len, reverse=True)  # the longest first: no partial leftovers
+        _known_pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+
+def sanitize(text: str) -> str:
+    """``text`` without the connector's own secrets and tokens, nor anything shaped like one
+    (a JWT, a ``whsec_`` secret, a ``Bearer`` value)."""
+    pattern = _known_pattern
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
+    return _SENSITIVE_VALUE.sub(REDACTED, text)
+
+
 def redact(value: Any, key: str | None = None) -> Any:
-    """A copy of ``value`` with sensitive keys and token-looking strings replaced."""
+    """A copy of ``value`` with sensitive keys and secret or token-looking strings replaced."""
     if key is not None and _SENSITIVE_KEY.search(key):
         return REDACTED
     if isinstance(value, str):
-        return _SENSITIVE_VALUE.sub(REDACTED, value)
+        return sanitize(value)
     if isinstance(value, Mapping):
         return {str(k): redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -79,7 +114,9 @@ class CloudLoggingFormatter(logging.Formatter):
         if isinstance(fields, Mapping):
             entry.update(redact(dict(fields)))
         if record.exc_info and record.exc_info[0] is not None:
-            entry["error"] = {"type": record.exc_info[0].__name__}
+            # Cloud Error Reporting reads a Python traceback from jsonPayload.stack_trace.
+            entry["errorType"] = record.exc_info[0].__name__
+            entry["stack_trace"] = sanitize("".join(traceback.format_exception(*record.exc_info)))
         return json.dumps(entry, default=str, separators=(",", ":"))
 
 

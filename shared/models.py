@@ -9,14 +9,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from shared.errors import InvalidInputError, MalformedResponseError
+from shared.errors import MalformedResponseError
 
 __all__ = [
     "AttachmentsInput",
@@ -31,7 +30,6 @@ __all__ = [
     "RoitModel",
     "StatusUpdate",
     "StrictModel",
-    "parse_input",
     "unwrap_data",
     "unwrap_list",
 ]
@@ -132,8 +130,11 @@ class PendingItem(BaseModel):
         try:
             record = RequestRecord.model_validate(raw)
         except ValidationError as exc:
-            message, _ = _first(exc)
-            raise MalformedResponseError(f"ROIT pending item unreadable: {message}") from exc
+            err = exc.errors(include_url=False, include_input=False)[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise MalformedResponseError(
+                f"ROIT pending item unreadable: {where}: {err['msg']}"
+            ) from None
         if not record.request_id:
             raise MalformedResponseError("ROIT pending item has no requestId")
         return cls(raw=raw, record=record)
@@ -204,40 +205,6 @@ class AttachmentsInput(ReprocessInput):
 
 
 # ----------------------------------------------------------------------------- helpers
-
-M = TypeVar("M", bound=BaseModel)
-
-
-_SAFE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
-
-
-def _location(err: Any) -> str | None:
-    """Dotted path of an error; a key that the sender chose and that does not look like a
-    plain field name (it might be a token pasted in the wrong place) is not repeated."""
-    parts = [
-        str(p) if isinstance(p, int) or _SAFE_KEY.match(str(p)) else "<field>" for p in err["loc"]
-    ]
-    return ".".join(parts) or None
-
-
-def _first(exc: ValidationError) -> tuple[str, str | None]:
-    err = exc.errors(include_url=False, include_input=False)[0]
-    loc = _location(err)
-    return f"{loc or 'body'}: {err['msg']}", loc
-
-
-def parse_input(model: type[M], payload: Any) -> M:
-    """Validate our users' input strictly.
-
-    Raises:
-        InvalidInputError: naming the first offending field; the input itself is never quoted.
-    """
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        message, field = _first(exc)
-        raise InvalidInputError(message, field=field) from exc
-
 
 _LIST_KEYS = ("items", "content", "results", "records", "requests", "entities", "documents")
 

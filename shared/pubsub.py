@@ -1,8 +1,8 @@
 """Pub/Sub: a lazily created publisher, and the push envelope in every form it arrives in.
 
-``google.cloud.pubsub_v1`` is imported on first publish, so HTTP-only functions that import
-this module for the envelope never pay for it. ``PUBSUB_EMULATOR_HOST`` is honoured by the
-client library itself.
+The publisher talks to Pub/Sub's publish method directly (``google.pubsub_v1``, imported on the
+first publish, so functions that only read envelopes never pay for it); one call is one
+publish request. ``PUBSUB_EMULATOR_HOST`` is honoured by the client library itself.
 """
 
 from __future__ import annotations
@@ -16,14 +16,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared import deadline
 from shared._lazy import Lazy
-from shared.errors import ConfigurationError, InvalidInputError
+from shared.errors import ConfigurationError, Failure, InvalidInputError, PublishError
 
 __all__ = [
     "MAX_ATTRIBUTE_BYTES",
+    "MAX_MESSAGE_BYTES",
+    "MAX_REQUEST_MESSAGES",
     "Publisher",
     "PushMessage",
     "fit_attribute",
+    "message_problem",
+    "message_size",
     "parse_push",
     "topic_path",
 ]
@@ -52,65 +57,137 @@ def topic_path(topic: str, project: str | None) -> str:
     return f"projects/{project}/topics/{topic}"
 
 
-def _publisher_client() -> Any:
-    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+MAX_MESSAGE_BYTES = 10_000_000
+"""Pub/Sub's largest message: data plus attribute keys and values."""
 
-    return pubsub_v1.PublisherClient(
-        batch_settings=pubsub_v1.types.BatchSettings(max_messages=500, max_latency=0.005)
-    )
+MAX_REQUEST_MESSAGES = 1000
+"""Pub/Sub's most messages in one publish request."""
+
+_MAX_ATTRIBUTES = 100
+_MAX_KEY_BYTES = 256
+_PUBLISH_TIMEOUT_S = 60.0
+
+
+def message_size(data: bytes, attributes: Mapping[str, str]) -> int:
+    """What a message counts against Pub/Sub's size limit."""
+    return len(data) + sum(len(k.encode()) + len(v.encode()) for k, v in attributes.items())
+
+
+def message_problem(data: bytes, attributes: Mapping[str, str]) -> str | None:
+    """Why Pub/Sub would refuse this message as such (pure), or ``None``."""
+    if not data and not attributes:
+        return "a message needs data or attributes"
+    if len(attributes) > _MAX_ATTRIBUTES:
+        return f"{len(attributes)} attributes, over Pub/Sub's {_MAX_ATTRIBUTES}"
+    for key, value in attributes.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            return "attribute keys and values must be strings"
+        if not key or len(key.encode("utf-8", "replace")) > _MAX_KEY_BYTES:
+            return f"an attribute key is empty or longer than {_MAX_KEY_BYTES} bytes"
+        if key.lower().startswith("goog"):
+            return "an attribute key starts with 'goog' (reserved)"
+        if len(value.encode("utf-8", "replace")) > MAX_ATTRIBUTE_BYTES:
+            return f"an attribute value is longer than {MAX_ATTRIBUTE_BYTES} bytes"
+        if _invalid_utf8(key) or _invalid_utf8(value):
+            return "an attribute holds a lone surrogate (not valid Unicode)"
+    size = message_size(data, attributes)
+    if size > MAX_MESSAGE_BYTES:
+        return f"the message is {size} bytes, over Pub/Sub's {MAX_MESSAGE_BYTES}"
+    return None
+
+
+def _invalid_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _gapic_client() -> Any:
+    from google.pubsub_v1 import PublisherClient  # honours PUBSUB_EMULATOR_HOST itself
+
+    return PublisherClient()
+
+
+def _classify(error: Exception, topic: str) -> PublishError:
+    """Pub/Sub's exception, by type: about the messages (``InvalidArgument``: the topic name
+    is validated at start-up, so what is left is the message) or about the topic."""
+    from google.api_core import exceptions as gexc
+
+    name = type(error).__name__
+    if isinstance(error, gexc.InvalidArgument):
+        return PublishError(
+            f"Pub/Sub refused a message for {topic} ({name})", failure=Failure.INPUT
+        )
+    if isinstance(error, gexc.NotFound | gexc.PermissionDenied | gexc.Unauthenticated):
+        return PublishError(
+            f"Pub/Sub refused the topic {topic} ({name}): check it exists and the function's "
+            "service account may publish to it",
+            setting="the topic settings (ROIT_*_TOPIC) and the publisher grants",
+        )
+    return PublishError(f"Pub/Sub did not take the messages for {topic} ({name})")
 
 
 class Publisher:
-    """Publishes and waits for Pub/Sub's acknowledgement.
+    """Publishes to Pub/Sub, one request per call, waiting for Pub/Sub's answer.
+
+    Messages go to the service as given (attributes of any name: ``timeout``, ``retry`` …
+    are attributes like any other). Every publish ends within the current deadline
+    (:mod:`shared.deadline`), Pub/Sub's own retries included. The client library is loaded
+    and its client built on the first publish.
 
     Args:
         project: project for topic ids given without one.
-        timeout_s: how long one publish may take, the client's own retries included.
     """
 
-    def __init__(self, project: str | None, *, timeout_s: float = 30.0) -> None:
+    def __init__(self, project: str | None) -> None:
         self._project = project
-        self._timeout_s = timeout_s
-        self._client: Lazy[Any] = Lazy(_publisher_client)
+        self._client: Lazy[Any] = Lazy(_gapic_client)
 
-    def publish_many(
+    def publish_batch(
         self, topic: str, messages: Sequence[tuple[bytes, Mapping[str, str]]]
-    ) -> list[str | BaseException]:
-        """Publish every message, then wait for each; returns its message id or its error."""
-        try:
-            client = self._client.get()
-            path = topic_path(topic, self._project)
-        except Exception as exc:  # noqa: BLE001 - no client: every message failed with this
-            return [exc for _ in messages]
-        futures: list[Any] = []
-        for data, attributes in messages:
-            try:
-                futures.append(
-                    client.publish(path, data, timeout=self._timeout_s, **dict(attributes))
-                )
-            except Exception as exc:  # noqa: BLE001 - refused before sending (e.g. too large)
-                futures.append(exc)
-        results: list[str | BaseException] = []
-        for future in futures:
-            if isinstance(future, BaseException):
-                results.append(future)
-                continue
-            try:
-                results.append(str(future.result(timeout=self._timeout_s + 5)))
-            except Exception as exc:  # noqa: BLE001 - reported per message to the caller
-                results.append(exc)
-        return results
+    ) -> list[str]:
+        """Publish up to :data:`MAX_REQUEST_MESSAGES` messages in one request; their ids.
 
-    def publish(self, topic: str, data: bytes, attributes: Mapping[str, str]) -> str:
-        """Publish one message and wait for its id.
+        All or nothing: Pub/Sub accepts or refuses the request as a whole.
 
         Raises:
-            Exception: whatever the client raised; callers treat it as transient.
+            PublishError: ``failure`` INPUT when Pub/Sub (or :func:`message_problem`) refuses a
+                message, PUBSUB when the topic or the service is at fault.
         """
-        (result,) = self.publish_many(topic, [(data, attributes)])
-        if isinstance(result, BaseException):
-            raise result
-        return result
+        path = topic_path(topic, self._project)
+        for data, attributes in messages:
+            if problem := message_problem(data, attributes):
+                raise PublishError(f"message for {topic} refused: {problem}", failure=Failure.INPUT)
+        left = deadline.remaining()
+        if left <= 0:
+            raise PublishError(f"no time left to publish to {topic}", failure=Failure.DEADLINE)
+        try:
+            client = self._client.get()
+            from google.api_core import retry as gretry
+            from google.pubsub_v1 import PubsubMessage
+
+            response = client.publish(
+                topic=path,
+                messages=[PubsubMessage(data=d, attributes=dict(a)) for d, a in messages],
+                retry=gretry.Retry(
+                    initial=0.1, maximum=2.0, multiplier=2.0, timeout=min(left, _PUBLISH_TIMEOUT_S)
+                ),
+                timeout=min(left, _PUBLISH_TIMEOUT_S),
+            )
+        except Exception as exc:
+            raise _classify(exc, topic) from exc
+        return list(response.message_ids)
+
+    def publish(self, topic: str, data: bytes, attributes: Mapping[str, str]) -> str:
+        """Publish one message and return its id.
+
+        Raises:
+            PublishError: see :meth:`publish_batch`.
+        """
+        (message_id,) = self.publish_batch(topic, [(data, attributes)])
+        return message_id
 
 
 class _Message(BaseModel):

@@ -11,8 +11,11 @@ from typing import Any, Generic, TypeVar
 
 import flask
 
+from shared import deadline
 from shared._lazy import Lazy
 from shared.client import RoitClient
+from shared.errors import ResponseTooLargeError
+from shared.failures import report
 from shared.http import error_response, json_response
 from shared.logs import configure_logging, get_logger, log_context, trace_fields
 from shared.secrets import SecretProvider, provider_for
@@ -21,6 +24,9 @@ from shared.settings import RoitSettings, load_settings
 __all__ = ["Runtime"]
 
 log = get_logger("runtime")
+
+MAX_ANSWER_BYTES = 30 * 1024 * 1024
+"""The largest answer an HTTP function gives (Cloud Run refuses responses over 32 MiB)."""
 
 S = TypeVar("S", bound=RoitSettings)
 
@@ -72,16 +78,22 @@ class Runtime(Generic[S]):
             work: returns a JSON-able payload (answered 200) or a ready ``flask.Response``.
         """
         started = time.monotonic()
-        with self.request_context(request) as correlation_id:
+        with (
+            self.request_context(request) as correlation_id,
+            deadline.deadline_scope(self.settings.invocation_s),
+        ):
             try:
                 result = work()
+                response = result if isinstance(result, flask.Response) else json_response(result)
+                if (response.content_length or 0) > MAX_ANSWER_BYTES:
+                    raise ResponseTooLargeError("ROIT's answer is too large to relay")
             except Exception as exc:  # noqa: BLE001 - error_response maps every error
                 response = error_response(exc)
-            else:
-                response = result if isinstance(result, flask.Response) else json_response(result)
+                if response.status_code >= 500:
+                    report(log, exc, "request failed", {"status": response.status_code})
             response.headers["X-Correlation-Id"] = correlation_id
             fields = {"status": response.status_code, "ms": _ms_since(started)}
-            level = logging.ERROR if response.status_code >= 500 else logging.INFO
+            level = logging.WARNING if response.status_code >= 500 else logging.INFO
             log.log(level, "request served", extra={"fields": fields})
             return response
 

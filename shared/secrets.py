@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared._lazy import Lazy
-from shared.errors import ConfigurationError, RoitError
+from shared.errors import ConfigurationError, Failure, RoitError
+from shared.logs import register_secret
 from shared.settings import RoitSettings
 
 __all__ = [
@@ -35,11 +36,10 @@ _SECRET_TIMEOUT_S = 10.0
 
 
 class SecretAccessError(RoitError):
-    """A secret could not be read; ``transient`` says whether trying later may help."""
+    """A secret could not be read: a configuration failure (missing, forbidden, malformed)
+    unless Secret Manager itself was unavailable (``failure=UPSTREAM``). Never ambiguous."""
 
-    def __init__(self, message: str, *, transient: bool) -> None:
-        super().__init__(message)
-        self.transient = transient
+    failure = Failure.CONFIGURATION
 
 
 def secret_version_name(name: str, project: str | None) -> str:
@@ -76,13 +76,18 @@ class SecretProvider(ABC):
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def get(self, name: str, *, force_refresh: bool = False) -> str:
+    def get(self, name: str, *, setting: str | None = None, force_refresh: bool = False) -> str:
         """The secret's current value, from the cache while it is fresh.
 
         One read per secret at a time: concurrent callers on a cold cache wait for it.
 
+        Args:
+            name: the secret (short name or resource name).
+            setting: the variable that named it, for the error an operator reads.
+            force_refresh: read it again even if the cached value is fresh.
+
         Raises:
-            SecretAccessError: the backend failed.
+            SecretAccessError: the backend failed (``setting`` names the variable).
         """
         entry = self._cache.get(name)
         if entry and not force_refresh and entry.expires_at > time.monotonic():
@@ -93,7 +98,12 @@ class SecretProvider(ABC):
             entry = self._cache.get(name)
             if entry and not force_refresh and entry.expires_at > time.monotonic():
                 return entry.value
-            value = self._fetch(name)
+            try:
+                value = self._fetch(name)
+            except SecretAccessError as exc:
+                if setting:
+                    exc.setting = setting
+                raise
             self._cache[name] = _Entry(value, time.monotonic() + self._ttl_s)
             return value
 
@@ -120,7 +130,7 @@ class StaticSecretProvider(SecretProvider):
         try:
             return self._values[name]
         except KeyError:
-            raise SecretAccessError(f"secret {name!r} is not configured", transient=False) from None
+            raise SecretAccessError(f"secret {name!r} is not configured") from None
 
 
 class SecretManagerProvider(SecretProvider):
@@ -162,18 +172,20 @@ class SecretManagerProvider(SecretProvider):
             )
         except (gexc.NotFound, gexc.PermissionDenied, gexc.InvalidArgument) as exc:
             raise SecretAccessError(
-                f"secret {version} cannot be read ({type(exc).__name__})", transient=False
+                f"secret {version} cannot be read ({type(exc).__name__})"
             ) from None
         except Exception as exc:  # noqa: BLE001 - API errors and transport errors alike
             raise SecretAccessError(
-                f"secret {version} unavailable ({type(exc).__name__})", transient=True
+                f"secret {version} unavailable ({type(exc).__name__})", failure=Failure.UPSTREAM
             ) from None
         data: bytes = response.payload.data
         if response.payload.data_crc32c:
             import google_crc32c
 
             if google_crc32c.value(data) != response.payload.data_crc32c:
-                raise SecretAccessError(f"secret {version} failed its CRC32C check", transient=True)
+                raise SecretAccessError(
+                    f"secret {version} failed its CRC32C check", failure=Failure.UPSTREAM
+                )
         return data.decode("utf-8")
 
 
@@ -209,7 +221,7 @@ def load_credentials(settings: RoitSettings, secrets: SecretProvider | None) -> 
     if settings.credentials_secret:
         if secrets is None:
             raise ConfigurationError("ROIT_CREDENTIALS_SECRET is set but no secret provider")
-        raw = secrets.get(settings.credentials_secret)
+        raw = secrets.get(settings.credentials_secret, setting="ROIT_CREDENTIALS_SECRET")
         try:
             doc = json.loads(raw)
             client_id = doc.get("client_id") or doc["clientId"]
@@ -218,8 +230,11 @@ def load_credentials(settings: RoitSettings, secrets: SecretProvider | None) -> 
             raise SecretAccessError(
                 f"secret {settings.credentials_secret!r} is not JSON with client_id and "
                 "client_secret",
-                transient=False,
+                setting="ROIT_CREDENTIALS_SECRET",
             ) from None
-        return RoitCredentials(str(client_id), str(client_secret))
-    assert settings.client_id and settings.client_secret  # enforced by RoitSettings
-    return RoitCredentials(settings.client_id, settings.client_secret.get_secret_value())
+        credentials = RoitCredentials(str(client_id), str(client_secret))
+    else:
+        assert settings.client_id and settings.client_secret  # enforced by RoitSettings
+        credentials = RoitCredentials(settings.client_id, settings.client_secret.get_secret_value())
+    register_secret(credentials.client_secret)
+    return credentials

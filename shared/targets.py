@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.models import PendingEntity
+from pydantic import ConfigDict, Field, field_validator
 
-__all__ = ["ALL_DOCUMENTS", "PollTarget", "parse_targets"]
+from shared.models import PendingEntity, StrictModel
+
+__all__ = ["ALL_DOCUMENTS", "PollRequest", "PollTarget", "parse_targets"]
 
 PollTarget = tuple[PendingEntity, str | None]
 """One (entity, type) pair to poll; type ``None`` asks for every type."""
@@ -50,3 +52,17 @@ def parse_targets(raw: Any) -> list[PollTarget]:
 
 def _valid_type(kind: str) -> bool:
     return len(kind) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_.") for c in kind)
+
+
+class PollRequest(StrictModel):
+    """Optional body of a poll: override the configured targets or page cap for one run."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    targets: list[PollTarget] | None = None
+    max_pages: int | None = Field(default=None, alias="maxPages", ge=1, le=10_000)
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _targets(cls, value: Any) -> list[PollTarget] | None:
+        return None if value is None else parse_targets(value)

@@ -1,4 +1,9 @@
-"""One ROIT token per instance, shared by every concurrent request, renewed ahead of expiry."""
+"""One ROIT token per instance, shared by every concurrent request, renewed ahead of expiry.
+
+While the token is still valid, renewing it early never holds anyone up: one caller renews,
+every other caller keeps using the valid token. Only callers with no valid token at all wait
+for the exchange, and never past their own deadline.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +14,42 @@ from dataclasses import dataclass
 
 import jwt
 
-from shared.errors import AuthenticationError
+from shared import deadline
+from shared.errors import Failure, RoitError, RoitTimeoutError
+from shared.logs import get_logger, register_secret
 
-__all__ = ["DOCUMENTED_LIFETIME_S", "FAILURE_MEMORY_S", "TokenManager", "token_expiry"]
+__all__ = ["DOCUMENTED_LIFETIME_S", "FAILURE_MEMORY_S", "Issued", "TokenManager", "token_expiry"]
+
+log = get_logger("token")
 
 DOCUMENTED_LIFETIME_S = 8 * 3600.0
 """ROIT's Introduction page: a token is valid for 8 hours after it is generated."""
 
 FAILURE_MEMORY_S = 2.0
-"""After a transient exchange failure, callers queued behind it fail at once for this long
-instead of each running a whole exchange (and its retries) in turn."""
+"""After an exchange failed because ROIT's token endpoint was failing, callers queued behind
+it fail at once for this long instead of each running a whole exchange (and its retries)."""
 
 
-def token_expiry(token: str, *, issued_at: float) -> float:
-    """When ``token`` expires (epoch seconds): its JWT ``exp`` claim, else 8 h after issue."""
+@dataclass(frozen=True)
+class Issued:
+    """What a token exchange produced: the token, and the lifetime its answer stated."""
+
+    value: str
+    expires_in_s: float | None = None
+
+
+def token_expiry(token: str, *, issued_at: float, expires_in_s: float | None = None) -> float:
+    """When ``token`` expires (epoch seconds): its JWT ``exp`` claim, else the lifetime the
+    token answer stated (``expires_in``), else ROIT's documented 8 h after issue."""
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
-        return issued_at + DOCUMENTED_LIFETIME_S
-    exp = claims.get("exp")
+        claims = {}
+    exp = claims.get("exp") if isinstance(claims, dict) else None
     if isinstance(exp, int | float) and not isinstance(exp, bool):
         return float(exp)
+    if expires_in_s is not None and expires_in_s > 0:
+        return issued_at + expires_in_s
     return issued_at + DOCUMENTED_LIFETIME_S
 
 
@@ -44,15 +64,16 @@ class TokenManager:
     """Caches a token and renews it once, for all threads, when it is about to expire.
 
     Args:
-        exchange: performs the token exchange and returns the token (may raise).
+        exchange: performs the token exchange (may raise a :class:`RoitError`).
         renew_before_s: renew this long before expiry (at most a fifth of the lifetime, so a
             short-lived token is still used for most of its life).
         clock: epoch-seconds clock, replaceable in tests.
+        monotonic: the clock failures are remembered on.
     """
 
     def __init__(
         self,
-        exchange: Callable[[], str],
+        exchange: Callable[[], Issued],
         *,
         renew_before_s: float = 300.0,
         clock: Callable[[], float] = time.time,
@@ -64,41 +85,73 @@ class TokenManager:
         self._monotonic = monotonic
         self._current: _Token | None = None
         self._lock = threading.Lock()
-        self._failure: tuple[float, Exception] | None = None
+        self._failure: tuple[float, RoitError] | None = None
         self.exchanges = 0
 
     def get(self) -> str:
-        """A valid token; the first caller on a cold or stale cache exchanges, others wait."""
+        """A valid token.
+
+        Raises:
+            RoitError: the exchange failed (or failed within the last
+                :data:`FAILURE_MEMORY_S`) and no valid token is left; ``RoitTimeoutError``
+                (never ambiguous) when another caller's exchange outlasted this one's deadline.
+        """
         current = self._current
-        if current is not None and self._clock() < current.renew_at:
+        now = self._clock()
+        if current is not None and now < current.renew_at:
             return current.value
-        with self._lock:
-            current = self._current
-            if current is not None and self._clock() < current.renew_at:
+        if current is not None and now < current.expires_at:
+            # Renewal is due but the token still works: renew if nobody else is, else use it.
+            if not self._lock.acquire(blocking=False):
                 return current.value
-            issued_at = self._clock()
-            still_valid = current is not None and issued_at < current.expires_at
-            if self._failure is not None and self._monotonic() < self._failure[0]:
-                if still_valid and current is not None:
-                    return current.value
-                raise self._failure[1]  # the exchange just failed: don't make waiters repeat it
-            try:
-                value = self._exchange()
-            except Exception as exc:
-                if getattr(exc, "transient", False) and not isinstance(exc, AuthenticationError):
-                    self._failure = (self._monotonic() + FAILURE_MEMORY_S, exc)
-                if still_valid and current is not None:
-                    return current.value  # early renewal failed: the token still works
-                raise
-            self._failure = None
-            self.exchanges += 1
-            expires_at = token_expiry(value, issued_at=issued_at)
-            margin = min(self._renew_before_s, max(expires_at - issued_at, 0.0) / 5)
-            self._current = _Token(value, expires_at - margin, expires_at)
-            return value
+        elif not self._lock.acquire(timeout=max(0.0, min(deadline.remaining(), 3600.0))):
+            raise RoitTimeoutError(
+                "waited for the token exchange until the deadline", ambiguous=False
+            )
+        try:
+            return self._renew()
+        finally:
+            self._lock.release()
+
+    def _renew(self) -> str:
+        current = self._current
+        issued_at = self._clock()
+        if current is not None and issued_at < current.renew_at:
+            return current.value  # renewed by the caller we waited for
+        still_valid = current is not None and issued_at < current.expires_at
+        failure = self._failure
+        if failure is not None and self._monotonic() < failure[0]:
+            if still_valid and current is not None:
+                return current.value
+            raise failure[1]
+        try:
+            issued = self._exchange()
+        except RoitError as exc:
+            if exc.failure is Failure.UPSTREAM:  # a refusal is not kept: a fix works at once
+                self._failure = (self._monotonic() + FAILURE_MEMORY_S, exc)
+            if still_valid and current is not None:
+                log.warning(
+                    "early token renewal failed; the current token is still valid",
+                    extra={"fields": {"error": type(exc).__name__}},
+                )
+                return current.value
+            raise
+        self._failure = None
+        self.exchanges += 1
+        register_secret(issued.value)
+        expires_at = token_expiry(
+            issued.value, issued_at=issued_at, expires_in_s=issued.expires_in_s
+        )
+        margin = min(self._renew_before_s, max(expires_at - issued_at, 0.0) / 5)
+        self._current = _Token(issued.value, expires_at - margin, expires_at)
+        return issued.value
 
     def invalidate(self, value: str) -> None:
-        """Drop ``value`` if it is still the cached token (ROIT refused it with a 401)."""
-        with self._lock:
-            if self._current is not None and self._current.value == value:
-                self._current = None
+        """Drop ``value`` if it is still the cached token (ROIT refused it with a 401).
+
+        Takes no lock, so it never waits on an exchange in progress; at worst a token swapped
+        in at the same instant is dropped too, which costs one more exchange.
+        """
+        current = self._current
+        if current is not None and current.value == value:
+            self._current = None

@@ -15,16 +15,22 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import standardwebhooks
 
-from shared.errors import WebhookVerificationError
+from shared.errors import ConfigurationError, Failure, RoitError, WebhookVerificationError
+from shared.logs import get_logger, register_secret
+from shared.runtime import Runtime
+from shared.settings import CallerAuth, ReprocessSettings, parse_webhook_secrets
 
-__all__ = ["TOLERANCE_S", "WebhookVerifier"]
+__all__ = ["TOLERANCE_S", "WebhookVerifier", "verifier_for"]
 
 TOLERANCE_S = 300.0
 """Standard Webhooks' timestamp tolerance: 5 minutes either way."""
 
+T = TypeVar("T")
+log = get_logger("webhooks")
 _MAX_SIGNATURES = 16  # a rotation needs two; more is noise we do not spend HMACs on
 
 
@@ -108,6 +114,25 @@ class WebhookVerifier:
                 return webhook_id
         raise WebhookVerificationError("signature does not match")
 
+    def run(self, body: bytes, headers: Mapping[str, str], work: Callable[[], T]) -> T:
+        """Verify, then ``work()``; the ``webhook-id`` stays spent only if ROIT may have acted.
+
+        When the work fails and ROIT surely did nothing (a refused connection, a failed token
+        exchange, a 4xx, invalid input), the id is forgotten so that the partner's retry of the
+        same delivery is accepted. When ROIT may have acted (a lost answer, a gateway 5xx), the
+        id stays spent: a replay could reprocess twice.
+
+        Raises:
+            WebhookVerificationError: the signature check failed; and whatever ``work`` raises.
+        """
+        webhook_id = self.verify(body, headers)
+        try:
+            return work()
+        except Exception as exc:
+            if not (isinstance(exc, RoitError) and exc.ambiguous):
+                self.forget(webhook_id)
+            raise
+
     def forget(self, webhook_id: str) -> None:
         """Let ``webhook_id`` through again: its request failed, and a sender retries a failed
         delivery with the same id."""
@@ -125,3 +150,45 @@ class WebhookVerifier:
             if webhook_id in self._seen and self._seen[webhook_id] > now:
                 raise WebhookVerificationError("webhook-id was already received (replay)")
             self._seen[webhook_id] = now + 2 * TOLERANCE_S
+
+
+def verifier_for(runtime: Runtime[ReprocessSettings]) -> WebhookVerifier | None:
+    """The deployment's verifier, or ``None`` when Cloud Run IAM vouches for callers.
+
+    The secrets are read and checked now, at cold start: a malformed one stops the instance
+    with an error naming the variable. (If Secret Manager is only unavailable, the check
+    happens on the first request instead.) They are read again, through the TTL cache, on
+    every request, so a rotation is picked up.
+
+    Raises:
+        ConfigurationError: the secrets are missing, unreadable or malformed.
+    """
+    settings = runtime.settings
+    if settings.reprocess_caller_auth is not CallerAuth.WEBHOOK:
+        return None
+    variable = "ROIT_WEBHOOK_SECRETS" if settings.webhook_secrets else "ROIT_WEBHOOK_SECRETS_SECRET"
+
+    def secrets() -> list[str]:
+        if settings.webhook_secrets is not None:
+            raw = settings.webhook_secrets.get_secret_value()
+        else:
+            assert settings.webhook_secrets_secret  # enforced by ReprocessSettings
+            raw = runtime.secrets.get(settings.webhook_secrets_secret, setting=variable)
+        try:
+            values = parse_webhook_secrets(raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"{variable}: {exc}", setting=variable) from None
+        for value in values:
+            register_secret(value)
+        return values
+
+    try:
+        secrets()
+    except RoitError as exc:
+        if exc.failure is not Failure.UPSTREAM:
+            raise ConfigurationError(f"{variable}: {exc.message}", setting=variable) from None
+        log.warning(
+            "webhook secrets could not be read at start-up; they are checked on first use",
+            extra={"fields": {"setting": variable, "reason": exc.message}},
+        )
+    return WebhookVerifier(secrets)

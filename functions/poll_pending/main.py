@@ -2,41 +2,55 @@
 
 from __future__ import annotations
 
+import threading
+
 import flask
 import functions_framework
 
 from shared.http import json_response, read_json
-from shared.logs import current_correlation_id
-from shared.poller import Poller, PollRequest
+from shared.logs import current_correlation_id, get_logger
+from shared.poller import Poller
 from shared.pubsub import Publisher
 from shared.runtime import Runtime
 from shared.settings import PollerSettings
+from shared.targets import PollRequest
 
 RUNTIME = Runtime(PollerSettings)
 PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on first use
+RUN = threading.Lock()  # one run at a time per instance (and Terraform allows one instance)
+log = get_logger("poll_pending")
 
 
 def _poll(request: flask.Request) -> flask.Response:
     settings = RUNTIME.settings
     body: PollRequest = read_json(request, PollRequest, allow_empty=True)
-    poller = Poller(
-        client=RUNTIME.client,
-        publisher=PUBLISHER,
-        topic=settings.pending_topic,
-        dead_letter_topic=settings.dead_letter_topic,
-        correlation_id=current_correlation_id(),
-        requeue_workers=settings.poll_requeue_workers,
-    )
-    summary = poller.drain(
-        body.targets or settings.poll_targets,
-        time_budget_s=settings.poll_time_budget_s,
-        max_pages=body.max_pages or settings.poll_max_pages,
-    )
-    # 503: some entities did not reach the pending topic (requeued / dead-lettered / failed,
-    # named in the summary); 502: ROIT failed. Either way Cloud Scheduler records a failed run,
-    # and running again is safe.
-    status = 503 if summary.publish_failed else 502 if summary.roit_failed else 200
-    return json_response(summary.to_json(), status)
+    if not RUN.acquire(blocking=False):
+        log.warning(
+            "poll run refused: another run is in progress",
+            extra={"fields": {"event": "poll_overlap"}},
+        )
+        message = "another poll run is in progress; this one was not started"
+        return json_response({"error": {"code": "poll_in_progress", "message": message}}, 409)
+    try:
+        poller = Poller(
+            client=RUNTIME.client,
+            publisher=PUBLISHER,
+            topic=settings.pending_topic,
+            dead_letter_topic=settings.dead_letter_topic,
+            correlation_id=current_correlation_id(),
+            requeue_workers=settings.poll_requeue_workers,
+        )
+        summary = poller.drain(
+            body.targets or settings.poll_targets,
+            time_budget_s=settings.poll_time_budget_s,
+            max_pages=body.max_pages or settings.poll_max_pages,
+        )
+    finally:
+        RUN.release()
+    outcome = summary.outcome
+    fields = {"event": "poll_run", "outcome": outcome.value, **summary.totals()}
+    log.log(20 if summary.status == 200 else 40, "poll run finished", extra={"fields": fields})
+    return json_response(summary.to_json(), summary.status)
 
 
 @functions_framework.http

@@ -131,7 +131,7 @@ def test_roit_errors_map_to_http(sandbox, team_fn, clean_error) -> None:
     assert body["error"]["code"] == "not_found"
     sandbox.control.set_fault("reprocess", rate_limit_next=5, retry_after=9)
     response = team_fn.post("/", json={"requestId": "no-such-request"})
-    clean_error(response, 502)
+    assert clean_error(response, 503)["error"]["code"] == "upstream_busy"
     assert response.headers["Retry-After"] == "9"
     sandbox.control.set_fault("reprocess", error_rate=1.0, error_status=500)
     clean_error(team_fn.post("/", json={"requestId": "x"}), 502)

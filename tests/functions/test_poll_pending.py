@@ -35,6 +35,7 @@ def test_drains_every_page_and_publishes_each_entity_as_roit_sent_it(
     summary = response.get_json()
     assert summary["totals"] == {
         "fetched": 120, "published": 120, "requeued": 0, "deadLettered": 0, "failed": 0,
+        "duplicates": 0,
     }  # fmt: skip
     assert summary["targets"][0]["pages"] == 3  # page size 50
 
@@ -127,7 +128,7 @@ def test_publish_failure_midway_requeues_and_loses_nothing(sandbox, poller, pubs
         ({"data": "{not json", "content_type": "application/json"}, 400, None),
         ({"json": {"targets": ["NOPE"]}}, 400, "targets"),
         ({"json": {"targets": "DOCUMENT", "maxPages": "many"}}, 400, "maxPages"),
-        ({"json": {"extra": "SECRET-MARKER-7f3a"}}, 400, "extra"),
+        ({"json": {"extra": "SECRET-MARKER-7f3a"}}, 400, "<field>"),
         ({"json": ["DOCUMENT"]}, 400, None),
         ({"data": "targets=DOCUMENT", "content_type": "text/plain"}, 415, None),
         ({"data": "x" * 70_000, "content_type": "application/json"}, 413, None),

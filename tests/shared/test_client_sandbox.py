@@ -11,13 +11,14 @@ import time
 import pytest
 
 from shared.errors import (
-    AuthenticationError,
+    Failure,
     MalformedResponseError,
     NotFoundError,
     RateLimitError,
     RoitConnectionError,
     RoitTimeoutError,
     ServerError,
+    TokenExchangeError,
 )
 from shared.models import DeliveryEntity, DeliveryRequest, PendingEntity, StatusUpdate
 from shared.token import token_expiry
@@ -209,16 +210,19 @@ def test_pending_is_retried_when_roit_surely_did_nothing(sandbox, make_client, s
 
 def test_wrong_credentials_fail_typed_without_retrying(sandbox, make_client, sleeps) -> None:
     client = make_client(client_secret="wrong", sleep=sleeps)
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(TokenExchangeError) as caught:
         client.pending(PendingEntity.DOCUMENT)
+    assert caught.value.failure is Failure.CONFIGURATION and not caught.value.ambiguous
+    assert "ROIT_CREDENTIALS_SECRET" in (caught.value.setting or "")
     assert _calls(sandbox, "token") == {"401": 1}  # no burst of failed logins
     assert sleeps.delays == []
 
 
 def test_token_response_field_is_configuration(sandbox, make_client) -> None:
     client = make_client(token_response_field="data.accessToken", retry_max_attempts=1)
-    with pytest.raises(MalformedResponseError, match="ROIT_TOKEN_RESPONSE_FIELD"):
+    with pytest.raises(TokenExchangeError) as caught:
         client.pending(PendingEntity.DOCUMENT)
+    assert caught.value.setting == "ROIT_TOKEN_RESPONSE_FIELD"
 
 
 def test_fifty_threads_on_a_cold_client_share_one_token(sandbox, make_client) -> None:

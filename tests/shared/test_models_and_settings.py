@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.errors import ConfigurationError, InvalidInputError, MalformedResponseError
+from shared.inputs import parse_input
 from shared.models import (
     DeliveryEntity,
     DeliveryMessage,
@@ -17,7 +18,6 @@ from shared.models import (
     PendingItem,
     RequestRecord,
     StatusUpdate,
-    parse_input,
     unwrap_data,
     unwrap_list,
 )
@@ -98,7 +98,7 @@ def test_pending_item_without_request_id_is_malformed() -> None:
     [
         ({"requestId": "r", "reference": "x", "message": "m", "status": "FINISHED"}, "status"),
         ({"requestId": "r", "reference": "x", "status": "DONE"}, "message"),
-        ({"requestId": "r", "reference": "x", "status": "DONE", "message": "m", "x": 1}, "x"),
+        ({"requestId": "r", "reference": "x", "status": "DONE", "message": "m", "x": 1}, "<field>"),
         ({"requestId": 5, "reference": "x", "status": "DONE", "message": "m"}, "requestId"),
         ({"requestId": "", "reference": "x", "status": "DONE", "message": "m"}, "requestId"),
     ],

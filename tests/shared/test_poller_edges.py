@@ -12,8 +12,8 @@ import pytest
 
 from shared.client import RoitClient
 from shared.models import PendingEntity
-from shared.poller import MAX_MESSAGE_BYTES, Poller
-from shared.pubsub import Publisher
+from shared.poller import Poller
+from shared.pubsub import MAX_MESSAGE_BYTES, Publisher
 from shared.settings import RoitSettings
 
 pytestmark = pytest.mark.integration
@@ -164,5 +164,5 @@ def test_a_broken_dead_letter_topic_stops_the_run_and_names_what_it_could(run) -
     target, published, _ = run(fake, dead_letter_exists=False)
     assert [m.attributes["requestId"] for m in published] == ["ok"]
     assert target["stopped"] == "publish_failed" and target["failed"] == 1
-    assert target["failedRequestIds"] == ["{'odd': 1}"]
+    assert target["failedRequestIds"] == []  # {"odd": 1} names nothing at ROIT
     assert fake.answers  # the second page was never asked for

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from shared.client import RoitClient
-from shared.errors import AuthenticationError, ConfigurationError
+from shared.errors import ConfigurationError, Failure, TokenExchangeError
 from shared.models import PendingEntity
 from shared.secrets import (
     SecretAccessError,
@@ -54,17 +54,19 @@ def test_full_resource_names_and_pinned_versions(secret_manager) -> None:
     assert provider.get(f"projects/{secret_manager.project}/secrets/{name}") == "two"
 
 
-def test_unknown_secret_is_a_permanent_access_error(secret_manager) -> None:
+def test_unknown_secret_is_a_configuration_error_naming_the_variable(secret_manager) -> None:
     with pytest.raises(SecretAccessError) as info:
-        _provider(secret_manager).get("never-created")
-    assert info.value.transient is False
+        _provider(secret_manager).get("never-created", setting="ROIT_CREDENTIALS_SECRET")
+    assert info.value.failure is Failure.CONFIGURATION
+    assert info.value.setting == "ROIT_CREDENTIALS_SECRET"
+    assert info.value.ambiguous is False
 
 
 def test_unreachable_secret_manager_is_transient() -> None:
     provider = SecretManagerProvider(project="p", endpoint="http://127.0.0.1:9")
     with pytest.raises(SecretAccessError) as info:
         provider.get("x")
-    assert info.value.transient is True
+    assert info.value.failure is Failure.UPSTREAM
 
 
 def test_concurrent_cold_reads_share_one_fetch() -> None:
@@ -113,7 +115,7 @@ def test_client_reads_credentials_from_secret_manager_and_survives_rotation(
     secret_manager.put(name, json.dumps({"client_id": sandbox.client_id, "client_secret": "old"}))
     client = RoitClient(_settings(sandbox, secret_manager, name))
     try:
-        with pytest.raises(AuthenticationError):
+        with pytest.raises(TokenExchangeError):
             client.pending(PendingEntity.DOCUMENT)
         # The operator rotates the secret; the refused credentials were dropped from the
         # cache, so the next call reads the new version without waiting for the TTL.

@@ -1,0 +1,310 @@
+"""One HTTP exchange with ROIT, bounded in time and in memory whatever ROIT does.
+
+* **Time.** Every socket operation (connect, TLS, each write, each read) is given at most what
+  is left of the current deadline (:mod:`shared.deadline`), through a network backend that
+  wraps httpcore's own. A ROIT that sends its headers and then drips its body a byte at a
+  time, or stalls halfway, is cut off at the deadline, not after a per-read timeout.
+* **Memory.** The body is read raw and decoded here (``identity``, ``gzip``, ``deflate``: the
+  encodings the request offers) into at most ``max_bytes`` bytes; a larger answer, or one that
+  would expand past that, stops being read and raises :class:`ResponseTooLargeError`.
+
+Transport failures become :class:`RoitConnectionError` / :class:`RoitTimeoutError` with
+``ambiguous`` saying whether the request may have reached ROIT.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpcore
+import httpx
+
+from shared import deadline
+from shared.errors import (
+    MalformedResponseError,
+    ResponseTooLargeError,
+    RoitConnectionError,
+    RoitTimeoutError,
+    status_error,
+)
+from shared.logs import sanitize
+from shared.retry import parse_retry_after
+
+__all__ = ["Answer", "Transport"]
+
+_ACCEPT_ENCODING = "gzip, deflate"
+_MAX_DETAIL = 300  # characters of ROIT's own error message relayed anywhere
+_MAX_ERROR_BODY = 64 * 1024  # an error body longer than this is not searched for a message
+
+
+def _bounded(timeout: float | None, expired: type[Exception]) -> float | None:
+    """``timeout`` cut to what is left of the deadline; raises ``expired`` once it passed."""
+    left = deadline.remaining()
+    if left <= 0:
+        raise expired("the call's deadline passed")
+    if math.isinf(left):
+        return timeout
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.SyncBackend):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            super().connect_tcp(host, port, bounded, local_address, socket_options)
+        )
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's own transport over a connection pool whose sockets obey the deadline."""
+
+    def __init__(self, limits: httpx.Limits) -> None:  # the parent's pool is replaced
+        # Only the pool is the parent's state. No SSL context up front: httpcore builds its
+        # default one (certifi) on the first https connection, so a cold start does not pay it.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=None,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_DeadlineBackend(),
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A whole ROIT answer: status, headers and the decoded body (at most the cap)."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    endpoint: str
+
+    def json_or_raise(self) -> Any:
+        """The JSON of a 2xx answer.
+
+        Raises:
+            RoitStatusError: any other status (with ROIT's own message, sanitised).
+            MalformedResponseError: a 2xx that is not JSON.
+        """
+        if 200 <= self.status < 300:
+            return self.json()
+        raise status_error(
+            self.status,
+            self.endpoint,
+            detail=self.detail(),
+            retry_after_s=parse_retry_after(self.headers),
+        )
+
+    def detail(self) -> str | None:
+        """ROIT's own error message, when its body is JSON with one: shortened, and sanitised of
+        the connector's secrets and tokens. Never the raw body."""
+        try:
+            body = json.loads(self.body[:_MAX_ERROR_BODY])
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(body, dict):
+            return None
+        for key in ("message", "error_description", "error", "detail"):
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return sanitize(value.strip()[:_MAX_DETAIL])
+        return None
+
+    def json(self) -> Any:
+        """The body as JSON.
+
+        Raises:
+            MalformedResponseError: not JSON, or nested deeper than the parser can follow.
+        """
+        try:
+            return json.loads(self.body)
+        except (ValueError, RecursionError):
+            raise MalformedResponseError(
+                f"ROIT answered {self.endpoint} with a non-JSON body"
+            ) from None
+
+
+class _Inflater:
+    """Bounded ``gzip`` / ``deflate`` decoding: never more than ``room`` bytes out per feed."""
+
+    def __init__(self, encoding: str) -> None:
+        self._gzip = encoding in ("gzip", "x-gzip")
+        self._first = True
+        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS if self._gzip else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        if self._first and not self._gzip:  # "deflate" is zlib-wrapped, or raw from some servers
+            self._first = False
+            if data and (data[0] & 0x0F) != 8:
+                self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+        out = self._d.decompress(data, room + 1)
+        while self._gzip and self._d.eof and self._d.unused_data and len(out) <= room:
+            rest = self._d.unused_data  # a further gzip member
+            self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out += self._d.decompress(rest, room + 1 - len(out))
+        return out
+
+
+def _decode(chunks: Iterator[bytes], encoding: str, cap: int, endpoint: str) -> bytes:
+    too_large = ResponseTooLargeError(
+        f"ROIT's answer on {endpoint} is larger than ROIT_MAX_RESPONSE_BYTES ({cap} bytes)"
+    )
+    body = bytearray()
+    inflater = None if encoding in ("", "identity") else _Inflater(encoding)
+    try:
+        for chunk in chunks:
+            room = cap - len(body)
+            piece = chunk if inflater is None else inflater.feed(chunk, room)
+            if len(piece) > room:
+                raise too_large
+            body += piece
+    except zlib.error:
+        raise MalformedResponseError(f"ROIT's {encoding} answer on {endpoint} is corrupt") from None
+    return bytes(body)
+
+
+class Transport:
+    """The instance's connection pool to ROIT.
+
+    Args:
+        base_url: ROIT's base URL (relative endpoints are joined to it).
+        connect_timeout_s: per connection attempt.
+        read_timeout_s: longest silence allowed while waiting for or reading an answer.
+        max_bytes: the largest decoded answer read.
+        transport: an httpx transport for tests; the default opens real, deadline-bound
+            connections.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+        max_bytes: int,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
+        self._connect_timeout_s = connect_timeout_s
+        self._read_timeout_s = read_timeout_s
+        self.max_bytes = max_bytes
+        self._http = httpx.Client(
+            base_url=base_url,
+            headers={"Accept": "application/json", "Accept-Encoding": _ACCEPT_ENCODING},
+            transport=transport or _DeadlineTransport(limits),
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._http.close()
+
+    def post(self, url: str, *, content: bytes, headers: Mapping[str, str]) -> Answer:
+        """POST once and read the whole answer, within the current deadline and the size cap.
+
+        Raises:
+            RoitTimeoutError: the deadline (or a silence longer than the read timeout) came
+                first; ``ambiguous`` unless the request never left.
+            RoitConnectionError: the connection failed or broke.
+            ResponseTooLargeError / MalformedResponseError: an answer over the cap, or one
+                whose encoding cannot be decoded.
+        """
+        left = deadline.remaining()
+        if left <= 0:
+            raise RoitTimeoutError(f"no time left to call {url}", ambiguous=False)
+        timeout = httpx.Timeout(
+            self._read_timeout_s,
+            connect=self._connect_timeout_s,
+            pool=max(0.001, min(self._connect_timeout_s, left)),
+        )
+        try:
+            request = self._http.build_request(
+                "POST", url, content=content, headers=headers, timeout=timeout
+            )
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise RoitConnectionError(
+                f"the URL {url!r} cannot be called ({type(exc).__name__})", ambiguous=False
+            ) from None
+        endpoint = request.url.path
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, endpoint, sent=False) from None
+        try:
+            length = response.headers.get("content-length", "")
+            encoding = response.headers.get("content-encoding", "").strip().lower()
+            if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+                raise MalformedResponseError(
+                    f"ROIT answered {endpoint} with an unsupported Content-Encoding"
+                )
+            if encoding in ("", "identity") and length.isdigit() and int(length) > self.max_bytes:
+                raise ResponseTooLargeError(
+                    f"ROIT's answer on {endpoint} is {length} bytes, over ROIT_MAX_RESPONSE_BYTES"
+                )
+            # A response a test transport built in memory was read already; a real one streams.
+            chunks = (
+                iter((response.content,)) if response.is_stream_consumed else response.iter_raw()
+            )
+            body = _decode(chunks, encoding, self.max_bytes, endpoint)
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, endpoint, sent=True) from None
+        finally:
+            response.close()
+        return Answer(response.status_code, response.headers, body, endpoint)
+
+
+def _transport_error(exc: httpx.TransportError, endpoint: str, *, sent: bool) -> Exception:
+    """The connector's error for an httpx transport failure; ``sent`` once headers arrived."""
+    name = type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout | httpx.WriteTimeout):
+        return RoitTimeoutError(f"could not send the request to {endpoint} in time", ambiguous=sent)
+    if isinstance(exc, httpx.TimeoutException):
+        what = "stopped answering" if sent else "did not answer"
+        return RoitTimeoutError(f"ROIT {what} {endpoint} before the deadline")
+    if isinstance(exc, httpx.ConnectError):
+        return RoitConnectionError(
+            f"could not connect to ROIT for {endpoint} ({name})", ambiguous=False
+        )
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
+        return RoitConnectionError(
+            f"the request to {endpoint} could not be sent ({name})", ambiguous=False
+        )
+    return RoitConnectionError(f"the connection to ROIT broke on {endpoint} ({name})")

@@ -1,0 +1,196 @@
+"""Triage of a pending page (pure): what to publish, what to dead-letter, what was seen before.
+
+Each item of a page becomes exactly one of:
+
+* an :class:`Outgoing` message for the pending topic — the entity exactly as ROIT sent it (its
+  JSON, ASCII-escaped so that odd text cannot break the encoding) with routing attributes;
+* a :class:`DeadLetter` — what ROIT sent that can never be published: not an object, no
+  ``requestId``, not encodable as JSON (``NaN``), or over Pub/Sub's message size;
+* a duplicate — an entity already taken in this run (ROIT returned it twice): published once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.errors import MalformedResponseError
+from shared.models import PendingItem
+from shared.pubsub import MAX_MESSAGE_BYTES, fit_attribute, message_problem
+
+__all__ = [
+    "DeadLetter",
+    "Outgoing",
+    "Triage",
+    "dead_letter_attributes",
+    "encode_entity",
+    "pending_attributes",
+    "triage",
+]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One entity, ready for the pending topic."""
+
+    request_id: str
+    integration_id: str | None
+    data: bytes
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """What goes to the pending dead-letter topic, and why.
+
+    ``request_id`` names it; ``readable`` says ROIT's record was readable, so the entity can
+    be handed back to ROIT if the dead-letter topic fails too.
+    """
+
+    request_id: str | None
+    data: bytes
+    attributes: dict[str, str]
+    readable: bool = False
+
+
+@dataclass
+class Triage:
+    """A page, sorted."""
+
+    publish: list[Outgoing] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+
+
+def encode_entity(raw: Any) -> bytes:
+    """An entity's JSON as ROIT sent it.
+
+    Raises:
+        ValueError / TypeError / RecursionError: not encodable (e.g. ``NaN``).
+    """
+    return json.dumps(raw, separators=(",", ":"), allow_nan=False).encode("ascii")
+
+
+def pending_attributes(
+    item: PendingItem, *, integration_id: str, correlation_id: str
+) -> dict[str, str]:
+    """The attributes every pending message carries (strings within Pub/Sub's limit)."""
+    record = item.record
+    values = {
+        "entity": record.entity,
+        "type": record.type,
+        "requestId": record.request_id,
+        "reference": record.reference,
+        "integrationId": record.integration_id or integration_id,
+        "correlationId": correlation_id,
+    }
+    return {k: fit_attribute(str(v)) for k, v in values.items() if v not in (None, "")}
+
+
+def dead_letter_attributes(
+    code: str, reason: str, *, integration_id: str, correlation_id: str
+) -> dict[str, str]:
+    """The attributes of a pending dead letter."""
+    return {
+        "error": code,
+        "reason": fit_attribute(reason),
+        "integrationId": integration_id,
+        "correlationId": correlation_id,
+    }
+
+
+def dead_letter_data(raw: Any) -> bytes:
+    """What a dead letter carries: the entity as ROIT sent it, or a stub naming it when it
+    cannot be encoded or is too large (ROIT still holds it whole)."""
+    try:
+        data = encode_entity(raw)
+    except (ValueError, TypeError, RecursionError):
+        data = b""
+    if not data or len(data) > MAX_MESSAGE_BYTES - 64 * 1024:
+        request_id = raw.get("requestId") if isinstance(raw, dict) else None
+        stub = {"requestId": str(request_id) if request_id else None, "truncated": True}
+        data = json.dumps(stub).encode()
+    return data
+
+
+def triage(
+    raw_items: Sequence[Any],
+    *,
+    integration_id: str,
+    correlation_id: str,
+    seen: Collection[str] = (),
+) -> Triage:
+    """Sort one page; ``seen`` are the request ids already taken in this run."""
+    result = Triage()
+    taken: set[str] = set()
+    for raw in raw_items:
+        try:
+            item = PendingItem.from_raw(raw)
+        except MalformedResponseError as exc:
+            result.dead.append(
+                _dead(raw, "unreadable_entity", exc.message, integration_id, correlation_id)
+            )
+            continue
+        request_id = str(item.record.request_id)
+        if request_id in seen or request_id in taken:
+            result.duplicates.append(request_id)
+            continue
+        taken.add(request_id)
+        attributes = pending_attributes(
+            item, integration_id=integration_id, correlation_id=correlation_id
+        )
+        try:
+            data = encode_entity(item.raw)
+        except (ValueError, TypeError, RecursionError) as exc:
+            reason = f"entity cannot be encoded as JSON ({type(exc).__name__})"
+            result.dead.append(
+                _dead(
+                    raw,
+                    "unreadable_entity",
+                    reason,
+                    integration_id,
+                    correlation_id,
+                    attributes=attributes,
+                )
+            )
+            continue
+        if problem := message_problem(data, attributes):
+            result.dead.append(
+                _dead(
+                    raw,
+                    "unpublishable_entity",
+                    problem,
+                    integration_id,
+                    correlation_id,
+                    attributes=attributes,
+                )
+            )
+            continue
+        result.publish.append(Outgoing(request_id, item.record.integration_id, data, attributes))
+    return result
+
+
+def _dead(
+    raw: Any,
+    code: str,
+    reason: str,
+    integration_id: str,
+    correlation_id: str,
+    *,
+    attributes: dict[str, str] | None = None,
+) -> DeadLetter:
+    request_id = raw.get("requestId") if isinstance(raw, dict) else None
+    if not isinstance(request_id, str | int) or isinstance(request_id, bool):
+        request_id = None  # only a plain id names anything at ROIT
+    readable = attributes is not None  # built from a readable record
+    attrs = {
+        **(attributes or {}),
+        **dead_letter_attributes(
+            code, reason, integration_id=integration_id, correlation_id=correlation_id
+        ),
+    }
+    return DeadLetter(
+        str(request_id) if request_id else None, dead_letter_data(raw), attrs, readable
+    )
