@@ -9,6 +9,7 @@ Use in-process::
 from __future__ import annotations
 
 import contextlib
+import io
 import select
 import socket
 import sys
@@ -136,10 +137,18 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # BrokenPipe, ConnectionReset, timeout: the client is gone
             if response.on_hangup is not None:
                 response.on_hangup()
+            self._forget_unsent()
             self._hang_up()
             return
         if response.close_after:
             self._hang_up()
+
+    def _forget_unsent(self) -> None:
+        """The client is gone: drop the bytes still buffered for it, so that nothing (our
+        flush, the handler's, ``finish``) tries to send them again and prints a traceback."""
+        stale, self.wfile = self.wfile, io.BytesIO()
+        with contextlib.suppress(OSError, ValueError):
+            stale.close()
 
     def _client_left_during(self, seconds: float) -> bool:
         """Wait ``seconds``; True as soon as the client closes its end (or the server stops)."""

@@ -10,7 +10,10 @@ import gzip
 import inspect
 import json
 import math
+import socket
+import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -100,6 +103,27 @@ def test_client_hanging_up_stops_the_drip(sb: SandboxProcess) -> None:
     answer.sock.close()
     # the server notices at its next pause, long before the ~80 s the drip would take
     assert wait_for(lambda: sb.control.stats()["hangups"] == {"token": 1}, limit_s=2)
+
+
+def test_hang_ups_are_quiet_and_counted(start_sandbox: Callable[..., SandboxProcess]) -> None:
+    proc = start_sandbox("--seed", "0")
+    body, headers = json.dumps(TOKEN_BODY).encode(), {"Content-Type": "application/json"}
+    # dripping; then oversize with unsent bytes buffered, left with a reset; then stalled
+    proc.control.set_fault("token", slow_body_next=1, drip_bytes=1, drip_interval_ms=50)
+    answer = raw_request(proc.url, "POST", TOKEN_PATH, body, headers)
+    answer.read_until_quiet(0.2, limit_s=0.3)
+    answer.sock.close()
+    proc.control.set_fault("token", oversize_next=1, oversize_mib=64)
+    answer = raw_request(proc.url, "POST", TOKEN_PATH, body, headers)
+    answer.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    answer.sock.close()
+    proc.control.set_fault("token", stall_next=1)
+    answer = raw_request(proc.url, "POST", TOKEN_PATH, body, headers)
+    answer.sock.close()
+    assert wait_for(lambda: proc.control.stats()["hangups"] == {"token": 3}, limit_s=3)
+    assert proc.control.health()["status"] == "ok"
+    proc.stderr.seek(0)
+    assert proc.stderr.read() == ""  # no traceback for a client that left
 
 
 def test_stall_sends_half_the_body_then_nothing_then_closes(
