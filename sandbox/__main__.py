@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from sandbox.config import DEFAULT_INTEGRATION_ID, SandboxConfig
+from sandbox.config import DEFAULT_INTEGRATION_ID, DEFAULT_TOKEN_PATH, TOKEN_SHAPES, SandboxConfig
 from sandbox.faults import FaultSpec, parse_fault_option
 from sandbox.server import SandboxServer
 
@@ -57,6 +57,26 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="ENDPOINT:key=value,... e.g. pending:error_rate=0.2,error_status=503 (repeatable)",
     )
+    p.add_argument(
+        "--token-shape",
+        choices=TOKEN_SHAPES,
+        default="roit-json",
+        help="how the token endpoint is called and answers (see sandbox/README.md)",
+    )
+    p.add_argument(
+        "--token-required-field",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a field every token request must carry with that value, e.g. scope=roit.integration",
+    )
+    p.add_argument(
+        "--opaque-tokens", action="store_true", help="issue opaque tokens instead of JWTs"
+    )
+    p.add_argument("--token-path", default=DEFAULT_TOKEN_PATH, help="the token endpoint's path")
+    p.add_argument(
+        "--gzip", action="store_true", help="gzip answers when the client's Accept-Encoding allows"
+    )
     p.add_argument("--random-seed", type=int, default=None, help="reproducible data and faults")
     p.add_argument("--log-requests", action="store_true", help="log every request to stderr")
     return p
@@ -76,16 +96,19 @@ def _faults(options: Sequence[str], parser: argparse.ArgumentParser) -> dict[str
     return merged
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse options, start the server, print its URL, wait for a signal."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    for name in ("seed", "seed_master", "seed_received", "port"):
-        if getattr(args, name) < 0:
-            parser.error(f"--{name.replace('_', '-')} must be >= 0")
-    if args.token_lifetime < 1 or args.page_size < 1:
-        parser.error("--token-lifetime and --page-size must be >= 1")
-    config = SandboxConfig(
+def _required_fields(options: Sequence[str], parser: argparse.ArgumentParser) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for option in options:
+        name, eq, value = option.partition("=")
+        if not eq or not name.strip():
+            parser.error(f"--token-required-field {option!r}: expected NAME=VALUE")
+        fields[name.strip()] = value
+    return fields
+
+
+def _config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> SandboxConfig:
+    """Raises: ValueError for settings :class:`SandboxConfig` refuses."""
+    return SandboxConfig(
         host=args.host,
         port=args.port,
         seed_documents=args.seed,
@@ -100,7 +123,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         faults=_faults(args.fault, parser),
         random_seed=args.random_seed,
         log_requests=args.log_requests,
+        token_shape=args.token_shape,
+        token_required_fields=_required_fields(args.token_required_field, parser),
+        opaque_tokens=args.opaque_tokens,
+        gzip=args.gzip,
+        token_path=args.token_path,
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse options, start the server, print its URL, wait for a signal."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    for name in ("seed", "seed_master", "seed_received", "port"):
+        if getattr(args, name) < 0:
+            parser.error(f"--{name.replace('_', '-')} must be >= 0")
+    if args.token_lifetime < 1 or args.page_size < 1:
+        parser.error("--token-lifetime and --page-size must be >= 1")
+    try:
+        config = _config(args, parser)
+    except ValueError as exc:
+        parser.error(str(exc))
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:

@@ -6,10 +6,12 @@ Answers are plain JSON objects (not ROIT's envelope); errors use the sandbox's e
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from sandbox.config import check_token_path, check_token_required_fields
 from sandbox.faults import ENDPOINTS, FaultSpec
 from sandbox.models import ConfigBody, ResetBody, SeedBody
 from sandbox.responses import ApiError, Request, Response, json_response, validation_errors
@@ -19,9 +21,10 @@ from sandbox.state import NotFoundError
 if TYPE_CHECKING:
     from sandbox.app import Handler, SandboxApp
 
-__all__ = ["EXACT_ROUTES", "PREFIX_ROUTES"]
+__all__ = ["EXACT_ROUTES", "PREFIX_ROUTES", "redirected"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
 
 
 def _body(request: Request, model: type[ModelT]) -> ModelT:
@@ -63,6 +66,13 @@ def requests(app: SandboxApp, request: Request, _: list[str]) -> Response:
         limit=int(limit_text) if limit_text is not None else None,
     )
     return _ok({"count": len(rows), "data": rows})
+
+
+def requests_summary(app: SandboxApp, request: Request, _: list[str]) -> Response:
+    """``GET /_sandbox/requests/summary?entity=&type=``: counts and requestIds per status,
+    ``timesReturned`` per request, ``returnedMoreThanOnce`` (cheap with many requests)."""
+    query = request.query
+    return _ok(app.store.summary(query.get("entity") or None, query.get("type") or None))
 
 
 def request_detail(app: SandboxApp, request: Request, params: list[str]) -> Response:
@@ -179,7 +189,11 @@ def _config_view(app: SandboxApp) -> dict[str, Any]:
         "auth_scheme": cfg.auth_scheme,
         "token_lifetime_s": app.tokens.lifetime_s,
         "page_size": cfg.page_size,
-        "token_path": "/auth/api/v1/token",
+        "token_path": cfg.token_path,
+        "token_shape": cfg.token_shape,
+        "token_required_fields": dict(cfg.token_required_fields),
+        "opaque_tokens": app.tokens.opaque,
+        "gzip": cfg.gzip,
     }
 
 
@@ -188,20 +202,52 @@ def get_config(app: SandboxApp, request: Request, _: list[str]) -> Response:
     return _ok(_config_view(app))
 
 
+def _checked(field: str, check: Callable[[T], T], value: T) -> T:
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise ApiError(400, str(exc), [{"field": field, "message": str(exc)}]) from exc
+
+
 def put_config(app: SandboxApp, request: Request, _: list[str]) -> Response:
-    """``PUT /_sandbox/config {token_lifetime_s?, page_size?}``."""
+    """``PUT /_sandbox/config``: any of ``token_lifetime_s``, ``page_size``, ``token_shape``,
+    ``token_required_fields`` (``{}`` clears), ``opaque_tokens``, ``gzip``, ``token_path``;
+    all checked before any is applied."""
     body = _body(request, ConfigBody)
+    cfg = app.config
+    path = _checked("token_path", check_token_path, body.token_path or cfg.token_path)
+    required = _checked(
+        "token_required_fields",
+        check_token_required_fields,
+        cfg.token_required_fields
+        if body.token_required_fields is None
+        else body.token_required_fields,
+    )
     if body.token_lifetime_s is not None:
         app.tokens.lifetime_s = body.token_lifetime_s
-        app.config.token_lifetime_s = body.token_lifetime_s
+        cfg.token_lifetime_s = body.token_lifetime_s
     if body.page_size is not None:
-        app.config.page_size = body.page_size
+        cfg.page_size = body.page_size
+    if body.token_shape is not None:
+        cfg.token_shape = body.token_shape
+    if body.opaque_tokens is not None:
+        app.tokens.opaque = cfg.opaque_tokens = body.opaque_tokens
+    if body.gzip is not None:
+        cfg.gzip = body.gzip
+    cfg.token_path, cfg.token_required_fields = path, required
     return _ok(_config_view(app))
+
+
+def redirected(app: SandboxApp, request: Request, params: list[str]) -> Response:
+    """Where a redirect fault points (``/_sandbox/redirected/<endpoint>``): a client that
+    follows it lands here, is counted (stats ``calls.redirected``) and gets a non-ROIT body."""
+    return _ok({"redirected": True, "from": "/".join(params)})
 
 
 EXACT_ROUTES: dict[str, dict[str, Handler]] = {
     "/_sandbox/health": {"GET": health},
     "/_sandbox/requests": {"GET": requests},
+    "/_sandbox/requests/summary": {"GET": requests_summary},
     "/_sandbox/stats": {"GET": stats},
     "/_sandbox/deliveries": {"GET": deliveries},
     "/_sandbox/seed": {"POST": seed},

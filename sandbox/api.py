@@ -1,4 +1,5 @@
-"""The ROIT-shaped endpoints (contract §2, §4-§8) and the attached-file download."""
+"""The ROIT-shaped endpoints (contract §4-§8) and the attached-file download (the token
+endpoint, §2, is :mod:`sandbox.token_endpoint`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from sandbox.models import (
     ReprocessBody,
     RequestStatus,
     StatusBody,
-    TokenBody,
 )
 from sandbox.responses import ApiError, FieldError, Request, Response, parse_body, success
 from sandbox.state import NotFoundError, RequestRecord, utc_now_iso
@@ -24,7 +24,7 @@ from sandbox.state import NotFoundError, RequestRecord, utc_now_iso
 if TYPE_CHECKING:
     from sandbox.app import SandboxApp
 
-__all__ = ["attachs", "delivery", "file", "pending", "reprocess", "status", "token"]
+__all__ = ["attachs", "delivery", "file", "pending", "reprocess", "status"]
 
 # Attachments exist only once a request is ready for integration or integrated.
 _ATTACHABLE = {
@@ -51,16 +51,6 @@ def _find(app: SandboxApp, request_id: str, integration_id: str) -> RequestRecor
             f"Request not found: requestId {request_id!r}",
             [{"field": "requestId", "message": "no request with this id for this integration"}],
         ) from exc
-
-
-def token(app: SandboxApp, request: Request, _: list[str]) -> Response:
-    """``POST /auth/api/v1/token`` ``{clientId, clientSecret}``."""
-    body = parse_body(request, TokenBody)
-    if not app.tokens.credentials_match(body.clientId, body.clientSecret):
-        raise ApiError(401, "Invalid client credentials")
-    issued = app.tokens.issue()
-    app.stats.token_issued()
-    return success({"token": issued.token, "expiresIn": issued.expires_in}, "Token generated")
 
 
 def pending(app: SandboxApp, request: Request, _: list[str]) -> Response:

@@ -1,40 +1,47 @@
 """The sandbox application: its parts, the router and the one dispatch path.
 
-Every call goes: route -> method -> fault (before any state change) -> handler -> stats.
-Handlers raise :class:`ApiError` for anything a client did wrong; anything else is a bug,
-answered as a 500 without details and printed to stderr.
+Every call goes: route -> method -> fault draw (before any state change) -> the fault's answer,
+or the handler -> after-commit faults (body shaping, ``drop_after_commit_next``) -> gzip ->
+stats. Handlers raise :class:`ApiError` for anything a client did wrong; anything else is a
+bug, answered as a 500 without details and printed to stderr.
 """
 
 from __future__ import annotations
 
 import random
 import sys
-import threading
 import time
 import traceback
-from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
 
-from sandbox import admin, api
+from sandbox import admin, api, encoding, injection, token_endpoint
 from sandbox.auth import TokenAuthority
 from sandbox.config import SandboxConfig
 from sandbox.data import SeedGenerator
-from sandbox.faults import ENDPOINTS, FaultBoard, FaultKind
-from sandbox.responses import ApiError, Request, Response, error_body, json_response
+from sandbox.faults import BODY_SHAPING, ENDPOINTS, FaultAction, FaultBoard, FaultKind
+from sandbox.responses import (
+    DROP,
+    Answer,
+    ApiError,
+    Request,
+    Response,
+    error_body,
+    json_response,
+)
 from sandbox.seeding import seed
 from sandbox.state import Store
+from sandbox.stats import Stats
 
 __all__ = ["DROP", "Handler", "SandboxApp", "Stats"]
 
 Handler = Callable[["SandboxApp", Request, list[str]], Response]
-DROP = Response(0, b"")  # sentinel: close the connection without answering
-_MALFORMED_BODY = b'{"timestamp": 1700000000000, "status": "success", "data": [{"id": '
+_NO_FAULT = FaultAction(FaultKind.NONE)
+_ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD")
+_TOKEN_ROUTE: tuple[str, dict[str, Handler]] = ("token", {"POST": token_endpoint.token})
 
 _ROIT_PREFIX = "/ibs-core-entrypoint/api/v1/entrypoint/requests/"
-# path -> (stats endpoint name, {method: handler})
+# path -> (stats endpoint name, {method: handler}); the token path is config.token_path
 _EXACT: dict[str, tuple[str, dict[str, Handler]]] = {
-    "/auth/api/v1/token": ("token", {"POST": api.token}),
     _ROIT_PREFIX + "pending": ("pending", {"POST": api.pending}),
     _ROIT_PREFIX + "status": ("status", {"POST": api.status}),
     _ROIT_PREFIX + "reprocess": ("reprocess", {"POST": api.reprocess}),
@@ -45,36 +52,9 @@ _EXACT: dict[str, tuple[str, dict[str, Handler]]] = {
 # path prefix -> (stats endpoint name, {method: handler}); the rest of the path is split on "/"
 _PREFIXES: dict[str, tuple[str, dict[str, Handler]]] = {
     "/files/": ("files", {"GET": api.file}),
+    injection.REDIRECT_PREFIX: ("redirected", dict.fromkeys(_ALL_METHODS, admin.redirected)),
     **{path: ("_sandbox", methods) for path, methods in admin.PREFIX_ROUTES.items()},
 }
-
-
-class Stats:
-    """Calls per endpoint and status code, token exchanges, dropped connections."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
-        with self._lock:
-            self._calls: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-            self.token_exchanges = 0
-
-    def record(self, endpoint: str, status: int | str) -> None:
-        with self._lock:
-            self._calls[endpoint][str(status)] += 1
-
-    def token_issued(self) -> None:
-        with self._lock:
-            self.token_exchanges += 1
-
-    def snapshot(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                "calls": {name: dict(codes) for name, codes in self._calls.items()},
-                "tokenExchanges": self.token_exchanges,
-            }
 
 
 class SandboxApp:
@@ -90,6 +70,7 @@ class SandboxApp:
             client_secret=config.client_secret,
             lifetime_s=config.token_lifetime_s,
             scheme=config.auth_scheme,
+            opaque=config.opaque_tokens,
         )
         self.faults = FaultBoard()
         self.generator = SeedGenerator(random.Random())
@@ -124,6 +105,8 @@ class SandboxApp:
             )
 
     def _route(self, path: str) -> tuple[str, dict[str, Handler], list[str]] | None:
+        if path == self.config.token_path:
+            return (*_TOKEN_ROUTE, [])
         if path in _EXACT:
             name, methods = _EXACT[path]
             return name, methods, []
@@ -132,7 +115,7 @@ class SandboxApp:
                 return name, methods, path[len(prefix) :].split("/")
         return None
 
-    def dispatch(self, request: Request) -> Response:
+    def dispatch(self, request: Request) -> Answer:
         """Answer one request; returns :data:`DROP` to close the connection silently."""
         route = self._route(request.path.rstrip("/") or "/")
         if route is None:
@@ -144,18 +127,21 @@ class SandboxApp:
             self.stats.record(endpoint, 405)
             body = error_body(405, f"Method {request.method} not allowed on {request.path}")
             return json_response(405, body, headers={"Allow": ", ".join(sorted(methods))})
-        if endpoint in ENDPOINTS:
-            injected = self._inject_fault(endpoint)
-            if injected is not None:
-                self.stats.record(endpoint, "dropped" if injected is DROP else injected.status)
-                return injected
-        try:
-            response = handler(self, request, params)
-        except ApiError as exc:
-            response = exc.to_response()
-        except Exception:  # noqa: BLE001 - a bug: never leak details to the client
-            traceback.print_exc(file=sys.stderr)
-            response = json_response(500, error_body(500, "Internal sandbox error"))
+        action = self.faults.draw(endpoint) if endpoint in ENDPOINTS else _NO_FAULT
+        if action.spiked:
+            self.stats.spike(endpoint)
+        if action.latency_s:
+            time.sleep(action.latency_s)
+        injected = injection.before(self, endpoint, action, request)
+        if injected is not None:
+            outcome = "dropped" if injected is DROP else action.kind.value
+            self.stats.record(endpoint, injected.status if action.kind in _BY_STATUS else outcome)
+            return injected if injected is DROP else self._encode(endpoint, request, injected)
+        response = self._run(handler, request, params)
+        if action.kind in BODY_SHAPING:
+            self.stats.record(endpoint, action.kind.value)
+            compress = self._should_gzip(endpoint, request, response)
+            return injection.shape(self, endpoint, action, response, compress=compress)
         if (
             endpoint == "pending"
             and response.status == 200
@@ -164,20 +150,36 @@ class SandboxApp:
             self.stats.record(endpoint, "dropped_after_commit")
             return DROP
         self.stats.record(endpoint, response.status)
-        return response
+        return self._encode(endpoint, request, response)
 
-    def _inject_fault(self, endpoint: str) -> Response | None:
-        action = self.faults.draw(endpoint)
-        if action.latency_s:
-            time.sleep(action.latency_s)
-        if action.kind is FaultKind.DROP:
-            return DROP
-        if action.kind is FaultKind.RATE_LIMIT:
-            return ApiError(
-                429, "Too many requests", headers={"Retry-After": str(action.retry_after)}
-            ).to_response()
-        if action.kind is FaultKind.ERROR:
-            return ApiError(action.status, f"Injected fault: HTTP {action.status}").to_response()
-        if action.kind is FaultKind.MALFORMED:
-            return Response(200, _MALFORMED_BODY)
-        return None
+    def _run(self, handler: Handler, request: Request, params: list[str]) -> Response:
+        try:
+            return handler(self, request, params)
+        except ApiError as exc:
+            return exc.to_response()
+        except Exception:  # noqa: BLE001 - a bug: never leak details to the client
+            traceback.print_exc(file=sys.stderr)
+            return json_response(500, error_body(500, "Internal sandbox error"))
+
+    def _should_gzip(self, endpoint: str, request: Request, response: Response) -> bool:
+        return (
+            self.config.gzip
+            and endpoint in _GZIP_ENDPOINTS
+            and bool(response.body)
+            and "Content-Encoding" not in response.headers
+            and encoding.accepts_gzip(request.header("accept-encoding"))
+        )
+
+    def _encode(self, endpoint: str, request: Request, response: Response) -> Response:
+        """Honest compression (``config.gzip``) of the ROIT-shaped API's answers."""
+        if self.config.gzip and endpoint in _GZIP_ENDPOINTS:
+            response.headers.setdefault("Vary", "Accept-Encoding")
+        if not self._should_gzip(endpoint, request, response):
+            return response
+        self.stats.compressed()
+        return encoding.gzip_response(response)
+
+
+# Faults counted by their status code in the stats (the others by their kind).
+_BY_STATUS = frozenset({FaultKind.RATE_LIMIT, FaultKind.ERROR, FaultKind.MALFORMED})
+_GZIP_ENDPOINTS = frozenset({*ENDPOINTS, "files"})

@@ -1,8 +1,10 @@
-"""Token issuing and checking: HS256 JWTs signed with a per-process random key.
+"""Token issuing and checking: HS256 JWTs signed with a per-process random key, or (with
+``opaque`` set) random opaque tokens the authority remembers with their expiry.
 
 Revocation is a generation counter: every token carries the generation it was issued in
-(claim ``gen``); "revoke all tokens" increments the generation, so every token issued
-before it is rejected while tokens issued afterwards are accepted.
+(claim ``gen``, or kept beside an opaque token); "revoke all tokens" increments the
+generation, so every token issued before it is rejected while tokens issued afterwards are
+accepted. Both kinds stay valid until they expire whatever ``opaque`` is switched to later.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ __all__ = ["AuthError", "AuthScheme", "IssuedToken", "TokenAuthority"]
 AuthScheme = Literal["raw", "bearer"]
 _ALGORITHM = "HS256"
 _ISSUER = "roit-sandbox"
+_PRUNE_EVERY = 1024  # forget expired / revoked opaque tokens once this many more are held
 
 
 class AuthError(Exception):
@@ -44,14 +47,19 @@ class TokenAuthority:
         client_secret: str,
         lifetime_s: int,
         scheme: AuthScheme = "raw",
+        opaque: bool = False,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
         self.lifetime_s = lifetime_s
         self.scheme: AuthScheme = scheme
+        self.opaque = opaque
         self._key = secrets.token_bytes(32)
         self._generation = 0
         self._lock = threading.Lock()
+        # opaque token -> (expiry on the monotonic clock, generation)
+        self._opaque: dict[str, tuple[float, int]] = {}
+        self._next_prune = _PRUNE_EVERY
 
     def credentials_match(self, client_id: str, client_secret: str) -> bool:
         """Constant-time comparison of both credentials."""
@@ -65,6 +73,8 @@ class TokenAuthority:
         with self._lock:
             generation = self._generation
         lifetime = self.lifetime_s
+        if self.opaque:
+            return self._issue_opaque(lifetime)
         claims = {
             "sub": self.client_id,
             "iss": _ISSUER,
@@ -74,6 +84,38 @@ class TokenAuthority:
             "gen": generation,
         }
         return IssuedToken(jwt.encode(claims, self._key, algorithm=_ALGORITHM), lifetime)
+
+    def _issue_opaque(self, lifetime: int) -> IssuedToken:
+        token = secrets.token_urlsafe(32)  # no dots: never mistaken for a JWT
+        with self._lock:
+            self._opaque[token] = (time.monotonic() + lifetime, self._generation)
+            if len(self._opaque) >= self._next_prune:
+                now = time.monotonic()
+                self._opaque = {
+                    t: (exp, gen)
+                    for t, (exp, gen) in self._opaque.items()
+                    if exp > now and gen == self._generation
+                }
+                self._next_prune = len(self._opaque) + _PRUNE_EVERY
+        return IssuedToken(token, lifetime)
+
+    def _check_opaque(self, token: str) -> dict[str, object] | None:
+        """The claims of a known opaque token, None if it is not one.
+
+        Raises:
+            AuthError: the token expired or was revoked.
+        """
+        with self._lock:
+            known = self._opaque.get(token)
+            if known is None:
+                return None
+            expires_at, generation = known
+            if generation != self._generation:
+                raise AuthError("token revoked")
+            if time.monotonic() >= expires_at:
+                del self._opaque[token]
+                raise AuthError("token expired")
+        return {"sub": self.client_id, "opaque": True}
 
     def revoke_all(self) -> None:
         """Invalidate every token issued so far."""
@@ -98,6 +140,9 @@ class TokenAuthority:
             if not has_bearer:
                 raise AuthError("wrong Authorization scheme: expected 'Bearer <token>'")
             token = value[7:].strip()
+        opaque_claims = self._check_opaque(token)
+        if opaque_claims is not None:
+            return opaque_claims
         try:
             claims: dict[str, object] = jwt.decode(
                 token,

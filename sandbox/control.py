@@ -5,16 +5,25 @@ the local stack and the demo.
     control.reset(documents=100)
     control.set_fault("pending", fail_next=2, error_status=503)
     control.stats()["calls"]["pending"]
+    control.configure(token_shape="oauth2-basic", opaque_tokens=True)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+from dataclasses import dataclass, field
 from typing import Any, TypedDict, cast
 
 import httpx
 
-__all__ = ["Credentials", "RequestState", "SandboxControl", "SandboxControlError", "Stats"]
+__all__ = [
+    "Credentials",
+    "RequestState",
+    "RequestsSummary",
+    "SandboxControl",
+    "SandboxControlError",
+    "Stats",
+]
 
 
 class SandboxControlError(RuntimeError):
@@ -50,10 +59,21 @@ class RequestState(TypedDict):
 class Stats(TypedDict):
     calls: dict[str, dict[str, int]]
     tokenExchanges: int
+    latencySpikes: dict[str, int]
+    hangups: dict[str, int]
+    gzipAnswers: int
     requestsByStatus: dict[str, int]
     requests: int
     deliveries: int
     deliveredItems: int
+
+
+class RequestsSummary(TypedDict):
+    count: int
+    byStatus: dict[str, int]
+    requestIds: dict[str, list[str]]
+    timesReturned: dict[str, int]
+    returnedMoreThanOnce: list[str]
 
 
 @dataclass(frozen=True)
@@ -68,6 +88,10 @@ class Credentials:
     token_path: str
     token_lifetime_s: int
     page_size: int
+    token_shape: str = "roit-json"
+    token_required_fields: dict[str, str] = field(default_factory=dict)
+    opaque_tokens: bool = False
+    gzip: bool = False
 
     @property
     def integration_id(self) -> str:
@@ -135,8 +159,17 @@ class SandboxControl:
         params = {"entity": entity} if entity else {}
         return cast(list[dict[str, Any]], self._call("GET", "/deliveries", params=params)["data"])
 
+    def requests_summary(
+        self, entity: str | None = None, type: str | None = None
+    ) -> RequestsSummary:
+        """Counts and requestIds per status, ``timesReturned`` per request and the requests
+        ``pending`` returned more than once; cheap with thousands of requests."""
+        params = {k: v for k, v in {"entity": entity, "type": type}.items() if v is not None}
+        return cast(RequestsSummary, self._call("GET", "/requests/summary", params=params))
+
     def credentials(self) -> Credentials:
-        """Client id / secret, integration ids, auth scheme and token path of this sandbox."""
+        """Client id / secret, integration ids, auth scheme, token path, shape and the other
+        settings a client of this sandbox needs."""
         cfg = self._call("GET", "/config")
         return Credentials(
             base_url=self.base_url,
@@ -147,7 +180,35 @@ class SandboxControl:
             token_path=cfg["token_path"],
             token_lifetime_s=cfg["token_lifetime_s"],
             page_size=cfg["page_size"],
+            token_shape=cfg["token_shape"],
+            token_required_fields=dict(cfg["token_required_fields"]),
+            opaque_tokens=cfg["opaque_tokens"],
+            gzip=cfg["gzip"],
         )
+
+    def issue_token(self) -> str:
+        """A valid token, obtained from the token endpoint in its current shape (for test
+        set-ups; it counts as a token exchange)."""
+        creds = self.credentials()
+        fields = dict(creds.token_required_fields)
+        if creds.token_shape == "roit-json":
+            body = {"clientId": creds.client_id, "clientSecret": creds.client_secret, **fields}
+            response = self._http.post(creds.token_url, json=body)
+        else:
+            form = {"grant_type": "client_credentials", **fields}
+            headers = {}
+            if creds.token_shape == "oauth2-basic":
+                pair = f"{creds.client_id}:{creds.client_secret}".encode()
+                headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+            else:
+                form.update(client_id=creds.client_id, client_secret=creds.client_secret)
+            response = self._http.post(creds.token_url, data=form, headers=headers)
+        if response.status_code != 200:
+            raise SandboxControlError(response.status_code, response.text)
+        answer = response.json()
+        if creds.token_shape == "roit-json":
+            return cast(str, answer["data"]["token"])
+        return cast(str, answer["access_token"])
 
     # -- control ---------------------------------------------------------------------------
     def reset(self, documents: int = 0, master: int = 0, received: int = 0) -> list[str]:
@@ -174,7 +235,9 @@ class SandboxControl:
 
     def set_fault(self, endpoint: str, **spec: float | int) -> dict[str, Any]:
         """Arm faults on one endpoint (replaces its previous faults), e.g.
-        ``set_fault("pending", rate_limit_next=1, retry_after=2)``."""
+        ``set_fault("pending", rate_limit_next=1, retry_after=2)`` or
+        ``set_fault("pending", slow_body_next=1, drip_bytes=64, drip_interval_ms=100)``;
+        every key is listed in ``sandbox/README.md`` (*Faults*)."""
         return self._call("PUT", f"/faults/{endpoint}", json=spec)
 
     def clear_faults(self, endpoint: str | None = None) -> None:
@@ -190,8 +253,36 @@ class SandboxControl:
         self._call("POST", "/revoke-tokens")
 
     def configure(
-        self, token_lifetime_s: int | None = None, page_size: int | None = None
+        self,
+        token_lifetime_s: int | None = None,
+        page_size: int | None = None,
+        *,
+        token_shape: str | None = None,
+        token_required_fields: dict[str, str] | None = None,
+        opaque_tokens: bool | None = None,
+        gzip: bool | None = None,
+        token_path: str | None = None,
     ) -> dict[str, Any]:
-        """Change the token lifetime (for tokens issued from now on) and / or the page size."""
-        body = {"token_lifetime_s": token_lifetime_s, "page_size": page_size}
+        """Change settings at run time (``None`` leaves one as it is); returns them all.
+
+        Args:
+            token_lifetime_s: lifetime of tokens issued from now on.
+            page_size: max entities one ``pending`` call returns.
+            token_shape: ``roit-json``, ``oauth2-form`` or ``oauth2-basic``.
+            token_required_fields: fields every token request must carry with these values
+                (``{}`` removes the requirement).
+            opaque_tokens: issue opaque tokens (True) or JWTs (False) from now on; tokens
+                already issued stay valid until they expire or are revoked.
+            gzip: gzip answers when the request's ``Accept-Encoding`` allows it.
+            token_path: the token endpoint's path (the old path then answers 404).
+        """
+        body = {
+            "token_lifetime_s": token_lifetime_s,
+            "page_size": page_size,
+            "token_shape": token_shape,
+            "token_required_fields": token_required_fields,
+            "opaque_tokens": opaque_tokens,
+            "gzip": gzip,
+            "token_path": token_path,
+        }
         return self._call("PUT", "/config", json={k: v for k, v in body.items() if v is not None})

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sandbox.config import TokenShape
+
 __all__ = [
     "AttachsBody",
     "ConfigBody",
@@ -156,3 +158,8 @@ class ConfigBody(BaseModel):
     model_config = _CONTROL
     token_lifetime_s: int | None = Field(default=None, ge=1)
     page_size: int | None = Field(default=None, ge=1, le=100_000)
+    token_shape: TokenShape | None = None
+    token_required_fields: dict[str, str] | None = None
+    opaque_tokens: bool | None = None
+    gzip: bool | None = None
+    token_path: str | None = Field(default=None, min_length=1)

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 __all__ = [
+    "DROP",
+    "Answer",
     "ApiError",
+    "Chunk",
     "FieldError",
+    "Pause",
     "Request",
     "Response",
+    "StreamedResponse",
     "error_body",
     "json_response",
     "parse_body",
@@ -52,6 +58,41 @@ class Response:
     body: bytes
     content_type: str = "application/json; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A chunk of silence in a :class:`StreamedResponse`: wait ``seconds`` before going on
+    (cut short when the client hangs up)."""
+
+    seconds: float
+
+
+Chunk = bytes | Pause
+
+
+@dataclass
+class StreamedResponse:
+    """An answer whose body is sent piece by piece, with pauses in between.
+
+    The status line and headers (with ``Content-Length: content_length``) leave at once; then
+    ``chunks`` is iterated lazily (so a huge body is never held in memory), each ``bytes``
+    written and flushed, each :class:`Pause` waited for. When the client hangs up the server
+    stops quietly and calls ``on_hangup``. ``close_after`` closes the connection at the end
+    (needed when fewer than ``content_length`` bytes were sent).
+    """
+
+    status: int
+    chunks: Iterable[Chunk]
+    content_length: int
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    close_after: bool = False
+    on_hangup: Callable[[], None] | None = None
+
+
+Answer = Response | StreamedResponse
+DROP = Response(0, b"")  # sentinel: close the connection without answering
 
 
 class ApiError(Exception):

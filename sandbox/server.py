@@ -9,9 +9,12 @@ Use in-process::
 from __future__ import annotations
 
 import contextlib
+import io
+import select
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -19,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.app import DROP, SandboxApp
 from sandbox.config import SandboxConfig
-from sandbox.responses import Request
+from sandbox.responses import Pause, Request, Response, StreamedResponse
 
 __all__ = ["SandboxServer"]
 
@@ -94,19 +97,77 @@ class _Handler(BaseHTTPRequestHandler):
         )
         response = self.server.app.dispatch(request)
         if response is DROP:
-            self.close_connection = True
-            self.wfile.flush()
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            self._hang_up()
             return
+        if isinstance(response, StreamedResponse):
+            self._stream(response)
+            return
+        self._send_head(response, len(response.body))
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def _send_head(self, response: Response | StreamedResponse, length: int) -> None:
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
+        self.send_header("Content-Length", str(length))
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+
+    def _hang_up(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _stream(self, response: StreamedResponse) -> None:
+        """Headers at once, then the chunks as they come; stop quietly if the client leaves."""
+        try:
+            self._send_head(response, response.content_length)
+            self.wfile.flush()
+            if self.command == "HEAD":
+                return
+            for chunk in response.chunks:
+                if isinstance(chunk, Pause):
+                    if self._client_left_during(chunk.seconds):
+                        raise ConnectionAbortedError("client hung up")
+                elif chunk:
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+        except OSError:  # BrokenPipe, ConnectionReset, timeout: the client is gone
+            if response.on_hangup is not None:
+                response.on_hangup()
+            self._forget_unsent()
+            self._hang_up()
+            return
+        if response.close_after:
+            self._hang_up()
+
+    def _forget_unsent(self) -> None:
+        """The client is gone: drop the bytes still buffered for it, so that nothing (our
+        flush, the handler's, ``finish``) tries to send them again and prints a traceback."""
+        stale, self.wfile = self.wfile, io.BytesIO()
+        with contextlib.suppress(OSError, ValueError):
+            stale.close()
+
+    def _client_left_during(self, seconds: float) -> bool:
+        """Wait ``seconds``; True as soon as the client closes its end (or the server stops)."""
+        deadline = time.monotonic() + seconds
+        remaining = seconds
+        while remaining > 0:
+            readable, _, _ = select.select([self.connection], [], [], remaining)
+            if readable:
+                try:
+                    peeked = self.connection.recv(1, socket.MSG_PEEK)
+                except OSError:
+                    return True
+                if not peeked:
+                    return True
+                # The client sent more (a pipelined request): it is still there; just wait.
+                time.sleep(max(0.0, deadline - time.monotonic()))
+                return False
+            remaining = deadline - time.monotonic()
+        return False
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 

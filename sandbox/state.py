@@ -223,6 +223,25 @@ class Store:
                     break
             return out
 
+    def summary(self, entity: str | None = None, type_: str | None = None) -> JsonDict:
+        """Compact view for many requests: counts and requestIds per status, how many times
+        ``pending`` returned each request, and those it returned more than once."""
+        with self.lock:
+            ids: dict[str, list[str]] = {s.value: [] for s in RequestStatus}
+            times: dict[str, int] = {}
+            for record in self._requests.values():
+                if (entity and record.entity != entity) or (type_ and record.type != type_):
+                    continue
+                ids[record.status.value].append(record.request_id)
+                times[record.request_id] = record.times_returned
+        return {
+            "count": len(times),
+            "byStatus": {status: len(members) for status, members in ids.items()},
+            "requestIds": ids,
+            "timesReturned": times,
+            "returnedMoreThanOnce": [rid for rid, n in times.items() if n > 1],
+        }
+
     def counts_by_status(self) -> dict[str, int]:
         """How many requests are in each status (every status listed)."""
         with self.lock:

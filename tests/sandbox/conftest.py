@@ -35,7 +35,15 @@ def live_sandbox() -> Iterator[SandboxProcess]:
 def sb(live_sandbox: SandboxProcess) -> SandboxProcess:
     """The module's sandbox, reset (state, counters, faults, config) before the test."""
     live_sandbox.control.reset()
-    live_sandbox.control.configure(token_lifetime_s=28_800, page_size=50)
+    live_sandbox.control.configure(
+        token_lifetime_s=28_800,
+        page_size=50,
+        token_shape="roit-json",
+        token_required_fields={},
+        opaque_tokens=False,
+        gzip=False,
+        token_path="/auth/api/v1/token",
+    )
     return live_sandbox
 
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -27,6 +30,7 @@ CLIENT_SECRET = "sandbox-secret"
 ENTRYPOINT = "/ibs-core-entrypoint/api/v1/entrypoint/requests"
 TOKEN_PATH = "/auth/api/v1/token"
 DELIVERY_PATH = "/ibs-core-delivery/api/v1/delivery"
+PENDING_BODY = {"entity": "DOCUMENT", "integrationId": INTEGRATION_ID}
 
 
 @dataclass
@@ -135,3 +139,70 @@ class RoitClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+@dataclass
+class RawAnswer:
+    """The head of an HTTP answer read from a raw socket, and the socket to read the rest."""
+
+    sock: socket.socket
+    status: int
+    headers: dict[str, str]  # lower-cased names
+    body: bytes  # what arrived with the head
+
+    def read_until_quiet(self, quiet_s: float, limit_s: float = 10.0) -> bytes:
+        """Read until nothing arrives for ``quiet_s`` (or the peer closes); return it."""
+        received = bytearray()
+        deadline = time.monotonic() + limit_s
+        self.sock.settimeout(quiet_s)
+        while time.monotonic() < deadline:
+            try:
+                data = self.sock.recv(65536)
+            except TimeoutError:
+                break
+            if not data:
+                break
+            received += data
+        return bytes(received)
+
+    def wait_closed(self, limit_s: float) -> bytes:
+        """Read until the peer closes the connection; return what arrived meanwhile."""
+        self.sock.settimeout(limit_s)
+        received = bytearray()
+        while data := self.sock.recv(65536):
+            received += data
+        return bytes(received)
+
+
+def raw_request(
+    url: str, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> RawAnswer:
+    """Send one HTTP/1.1 request on a new socket and read the answer's status and headers."""
+    host, port = urlsplit(url).hostname or "127.0.0.1", urlsplit(url).port or 80
+    sock = socket.create_connection((host, port), timeout=10)
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", f"Content-Length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    received = b""
+    while b"\r\n\r\n" not in received:
+        data = sock.recv(65536)
+        if not data:
+            raise ConnectionError(f"closed before the headers: {received!r}")
+        received += data
+    head, _, rest = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    parsed = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        parsed[name.strip().lower()] = value.strip()
+    return RawAnswer(sock, int(status_line.split()[1]), parsed, rest)
+
+
+def wait_for(predicate: Callable[[], bool], limit_s: float = 5.0) -> bool:
+    """Poll ``predicate`` every 20 ms until true or ``limit_s`` passed; return its last value."""
+    deadline = time.monotonic() + limit_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
