@@ -18,7 +18,7 @@ import httpx
 from pydantic import ValidationError
 
 from shared import deadline
-from shared.errors import MalformedResponseError
+from shared.errors import InvocationDeadlineError, MalformedResponseError, RoitTimeoutError
 from shared.exchange import TokenExchange
 from shared.logs import get_logger
 from shared.models import (
@@ -173,14 +173,23 @@ class RoitClient:
                 answer = self._post(url, content, self.tokens.get())
             return answer.json_or_raise()
 
+        invocation = deadline.current()
         with deadline.deadline_scope(self.settings.retry_budget_s):
-            return retrying(
-                attempt,
-                self._policy,
-                endpoint=url,
-                retry_ambiguous=retry_ambiguous,
-                sleep=self._sleep,
-            )
+            try:
+                return retrying(
+                    attempt,
+                    self._policy,
+                    endpoint=url,
+                    retry_ambiguous=retry_ambiguous,
+                    sleep=self._sleep,
+                )
+            except RoitTimeoutError as exc:
+                if time.monotonic() < invocation:
+                    raise  # the call's own budget ran out
+                raise InvocationDeadlineError(
+                    f"the invocation's deadline came during {url}: {exc.message}",
+                    ambiguous=exc.ambiguous,
+                ) from exc
 
     def _post(self, url: str, content: bytes, token: str) -> Answer:
         scheme = self.settings.auth_scheme

@@ -123,14 +123,14 @@ class Poller:
             target.stopped = Stop.CONFIG_ERROR
             report(log, error, "pending call failed; the run stops", {})
             return True
-        if error.failure is Failure.DEADLINE:
-            target.stopped = Stop.DEADLINE
-        elif error.ambiguous:
+        if error.ambiguous:  # first: even at the deadline, a page may have been handed out
             target.stopped = Stop.PAGE_MAY_BE_LOST
             log.error(
                 "pending call failed after ROIT may have handed out a page that never arrived",
                 extra={"fields": {"event": "page_may_be_lost", "reason": error.message}},
             )
+        elif error.failure is Failure.DEADLINE:
+            target.stopped = Stop.DEADLINE
         else:
             target.stopped = Stop.ROIT_ERROR
             log.warning("pending call failed", extra={"fields": {"reason": error.message}})

@@ -158,6 +158,13 @@ class RoitSettings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("token_url")
+    @classmethod
+    def _token_url(cls, value: str) -> str:
+        if "://" in value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be a path on ROIT_BASE_URL or an http(s):// URL")
+        return value
+
     @field_validator("gcp_project")
     @classmethod
     def _default_project(cls, value: str | None) -> str | None:
