@@ -12,8 +12,8 @@ from typing import Any
 
 from shared import deadline
 from shared.client import RoitClient
-from shared.errors import InvocationDeadlineError, PermanentFailure, RoitError
-from shared.failures import Decision, push_decision
+from shared.errors import InvocationDeadlineError, RoitError
+from shared.failures import Decision, PermanentFailure, push_decision
 from shared.models import DeliveryMessage, DeliveryRequest
 
 __all__ = ["deliver"]

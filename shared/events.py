@@ -17,8 +17,8 @@ import flask
 from pydantic import BaseModel
 
 from shared import deadline
-from shared.errors import Failure, PermanentFailure, PublishError, RoitError
-from shared.failures import Decision, http_answer, push_decision, report
+from shared.errors import Failure, PublishError, RoitError
+from shared.failures import Decision, PermanentFailure, http_answer, push_decision, report
 from shared.http import error_response, json_response, read_json
 from shared.inputs import loads_strict, parse_input
 from shared.logs import get_logger, log_context, sanitize

@@ -32,10 +32,16 @@ class Outcome(StrEnum):
     ROIT_FAILED = "roit_failed"
     PUBLISH_FAILED = "publish_failed"
     CONFIG_ERROR = "config_error"
+    DEADLINE = "deadline"  # every entity accounted for, but the invocation ran out of time
 
 
 _ROIT_STOPS = frozenset({Stop.ROIT_ERROR, Stop.PAGE_MAY_BE_LOST, Stop.PAGE_UNREADABLE})
-_STATUS = {Outcome.OK: 200, Outcome.ROIT_FAILED: 502, Outcome.CONFIG_ERROR: 502}
+_STATUS = {
+    Outcome.OK: 200,
+    Outcome.DEADLINE: 200,
+    Outcome.ROIT_FAILED: 502,
+    Outcome.CONFIG_ERROR: 502,
+}
 
 
 @dataclass
@@ -81,6 +87,8 @@ class PollSummary:
             return Outcome.PUBLISH_FAILED
         if stops & _ROIT_STOPS:
             return Outcome.ROIT_FAILED
+        if Stop.DEADLINE in stops:
+            return Outcome.DEADLINE
         return Outcome.OK
 
     @property

@@ -11,8 +11,6 @@ validates exactly the same, and ``tests/terraform`` fails when the two disagree.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import re
 from enum import StrEnum
@@ -24,10 +22,10 @@ from pydantic_settings.exceptions import SettingsError
 
 from shared.errors import ConfigurationError
 from shared.targets import ALL_DOCUMENTS, PollTarget, parse_targets
+from shared.webhook_secrets import parse_webhook_secrets
 
 __all__ = [
     "DEADLINE_RESERVE_S",
-    "MIN_WEBHOOK_SECRET_BYTES",
     "AuthScheme",
     "CallerAuth",
     "ClientAuth",
@@ -38,7 +36,6 @@ __all__ = [
     "RoitSettings",
     "TokenRequestFormat",
     "load_settings",
-    "parse_webhook_secrets",
 ]
 
 ENV_PREFIX = "ROIT_"
@@ -46,37 +43,6 @@ ENV_PREFIX = "ROIT_"
 DEADLINE_RESERVE_S = 5
 """Seconds of a function's timeout kept back from its work: an invocation's deadline is its
 start + ``ROIT_FUNCTION_TIMEOUT_S`` - this, so the answer (or a dead letter) still goes out."""
-
-MIN_WEBHOOK_SECRET_BYTES = 24
-"""The shortest key Standard Webhooks recommends (24 to 64 random bytes)."""
-
-_WEBHOOK_PREFIX = "whsec_"
-
-
-def parse_webhook_secrets(raw: str) -> list[str]:
-    """The secrets in one value (whitespace- or comma-separated, so a rotation can hold two).
-
-    Raises:
-        ValueError: no secret, or one that is not ``whsec_`` + base64 of at least
-            :data:`MIN_WEBHOOK_SECRET_BYTES` bytes (says which by position, never the value).
-    """
-    secrets = [s for s in raw.replace(",", " ").split() if s]
-    if not secrets:
-        raise ValueError("holds no webhook secret")
-    for position, secret in enumerate(secrets, start=1):
-        if not secret.startswith(_WEBHOOK_PREFIX):
-            raise ValueError(f"secret #{position} does not start with {_WEBHOOK_PREFIX}")
-        encoded = secret[len(_WEBHOOK_PREFIX) :]
-        try:  # unpadded base64 is common in such secrets
-            key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError(f"secret #{position} is not base64 after {_WEBHOOK_PREFIX}") from None
-        if len(key) < MIN_WEBHOOK_SECRET_BYTES:
-            raise ValueError(
-                f"secret #{position} has a {len(key)}-byte key; at least {MIN_WEBHOOK_SECRET_BYTES}"
-            )
-    return secrets
-
 
 Seconds = Annotated[float, Field(gt=0, le=86_400)]
 

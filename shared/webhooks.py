@@ -22,7 +22,8 @@ import standardwebhooks
 from shared.errors import ConfigurationError, Failure, RoitError, WebhookVerificationError
 from shared.logs import get_logger, register_secret
 from shared.runtime import Runtime
-from shared.settings import CallerAuth, ReprocessSettings, parse_webhook_secrets
+from shared.settings import CallerAuth, ReprocessSettings
+from shared.webhook_secrets import parse_webhook_secrets
 
 __all__ = ["TOLERANCE_S", "WebhookVerifier", "verifier_for"]
 

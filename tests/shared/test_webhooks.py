@@ -10,7 +10,7 @@ import pytest
 import standardwebhooks
 
 from shared.errors import WebhookVerificationError
-from shared.settings import parse_webhook_secrets
+from shared.webhook_secrets import parse_webhook_secrets
 from shared.webhooks import WebhookVerifier
 
 OLD = "whsec_" + base64.b64encode(b"old-secret-0123456789abcdef").decode()
