@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
@@ -30,6 +30,7 @@ from shared.models import (
     unwrap_data,
     unwrap_list,
 )
+from shared.pages import Page, read_page
 from shared.retry import RetryPolicy, retrying
 from shared.secrets import SecretProvider, provider_for
 from shared.settings import AuthScheme, RoitSettings
@@ -47,6 +48,7 @@ ENDPOINTS = {
 }
 
 log = get_logger("client")
+T = TypeVar("T")
 
 
 class RoitClient:
@@ -101,19 +103,21 @@ class RoitClient:
             body["type"] = doc_type
         return _encode(body)
 
-    def pending_body(self, request: bytes) -> Any:
-        """One raw pending answer, as ROIT sent it (the poller reads it item by item).
+    def pending_page(self, request: bytes) -> Page:
+        """One pending answer: each item parsed and with its own bytes, as ROIT sent them.
 
         Never retried once the request may have reached ROIT (a timeout after sending, a
         dropped connection, an unreadable or oversized answer, a 500 / 502 / 504): ROIT may
         have handed out a page already, and asking again would strand another one.
         """
-        return self.call("pending", request, retry_ambiguous=False)
+        return self.call("pending", request, retry_ambiguous=False, read=_page)
 
     def pending(self, entity: PendingEntity, doc_type: str | None = None) -> list[PendingItem]:
         """One page of pending entities; ROIT marks each PROCESSING as it returns it."""
-        answer = self.pending_body(self.pending_request(entity, doc_type))
-        return [PendingItem.from_raw(item) for item in unwrap_list(answer)]
+        page = self.pending_page(self.pending_request(entity, doc_type))
+        if page.items is None:
+            raise MalformedResponseError(page.problem or "ROIT's pending answer holds no list")
+        return [PendingItem.from_raw(item) for item, _ in page.items]
 
     def update_status(self, update: StatusUpdate) -> RequestRecord:
         """Report the ERP's result for a request."""
@@ -148,8 +152,16 @@ class RoitClient:
 
     # ------------------------------------------------------------------ the one call path
 
-    def call(self, endpoint: str, content: bytes, *, retry_ambiguous: bool = True) -> Any:
-        """POST ``content`` (JSON) to a named endpoint with the token; returns ROIT's JSON.
+    def call(
+        self,
+        endpoint: str,
+        content: bytes,
+        *,
+        retry_ambiguous: bool = True,
+        read: Callable[[Answer], T] = Answer.json_or_raise,
+    ) -> T:
+        """POST ``content`` (JSON) to a named endpoint with the token; returns ``read(answer)``,
+        by default ROIT's JSON.
 
         ``retry_ambiguous=False`` gives up on a failure after which ROIT may have acted.
 
@@ -160,7 +172,7 @@ class RoitClient:
         url = ENDPOINTS[endpoint]
         renewed = False
 
-        def attempt() -> Any:
+        def attempt() -> T:
             nonlocal renewed
             token = self.tokens.get()
             answer = self._post(url, content, token)
@@ -171,7 +183,7 @@ class RoitClient:
                     "ROIT refused the token; renewing once", extra={"fields": {"endpoint": url}}
                 )
                 answer = self._post(url, content, self.tokens.get())
-            return answer.json_or_raise()
+            return read(answer)
 
         invocation = deadline.current()
         with deadline.deadline_scope(self.settings.retry_budget_s):
@@ -196,6 +208,11 @@ class RoitClient:
         value = f"Bearer {token}" if scheme is AuthScheme.BEARER else token
         headers = {"Authorization": value, "Content-Type": "application/json"}
         return self.transport.post(url, content=content, headers=headers)
+
+
+def _page(answer: Answer) -> Page:
+    answer.raise_for_status()
+    return read_page(answer.body, answer.endpoint)
 
 
 def _encode(body: dict[str, Any]) -> bytes:

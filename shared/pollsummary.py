@@ -22,6 +22,7 @@ class Stop(StrEnum):
     PAGE_UNREADABLE = "page_unreadable"  # the answer had no list: kept in the dead-letter topic
     PUBLISH_FAILED = "publish_failed"  # a topic failed: the page was handed back, the run stops
     PAGE_FAILED = "page_failed"  # an unexpected error mid-page: its entities are named
+    RUN_STOPPED = "run_stopped"  # another target's failure stopped the run
     SKIPPED = "skipped"  # not polled: the run had stopped
 
 

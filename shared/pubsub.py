@@ -79,35 +79,32 @@ def message_problem(data: bytes, attributes: Mapping[str, str]) -> str | None:
         return "a message needs data or attributes"
     if len(attributes) > _MAX_ATTRIBUTES:
         return f"{len(attributes)} attributes, over Pub/Sub's {_MAX_ATTRIBUTES}"
-    for key, value in attributes.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            return "attribute keys and values must be strings"
-        if not key or len(key.encode("utf-8", "replace")) > _MAX_KEY_BYTES:
-            return f"an attribute key is empty or longer than {_MAX_KEY_BYTES} bytes"
-        if key.lower().startswith("goog"):
-            return "an attribute key starts with 'goog' (reserved)"
-        if len(value.encode("utf-8", "replace")) > MAX_ATTRIBUTE_BYTES:
-            return f"an attribute value is longer than {MAX_ATTRIBUTE_BYTES} bytes"
-        if _invalid_utf8(key) or _invalid_utf8(value):
-            return "an attribute holds a lone surrogate (not valid Unicode)"
-    size = message_size(data, attributes)
+    size = len(data)
+    try:
+        for key, value in attributes.items():
+            key_bytes, value_bytes = key.encode(), value.encode()
+            if not key_bytes or len(key_bytes) > _MAX_KEY_BYTES:
+                return f"an attribute key is empty or longer than {_MAX_KEY_BYTES} bytes"
+            if key_bytes[:4].lower() == b"goog":
+                return "an attribute key starts with 'goog' (reserved)"
+            if len(value_bytes) > MAX_ATTRIBUTE_BYTES:
+                return f"an attribute value is longer than {MAX_ATTRIBUTE_BYTES} bytes"
+            size += len(key_bytes) + len(value_bytes)
+    except UnicodeEncodeError:
+        return "an attribute holds a lone surrogate (not valid Unicode)"
+    except AttributeError:
+        return "attribute keys and values must be strings"
     if size > MAX_MESSAGE_BYTES:
         return f"the message is {size} bytes, over Pub/Sub's {MAX_MESSAGE_BYTES}"
     return None
 
 
-def _invalid_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+def _gapic_client() -> tuple[Any, Any, Any]:
+    """The publisher client (it honours ``PUBSUB_EMULATOR_HOST`` itself) and the raw protobuf
+    types of a publish request and of a message."""
+    from google.pubsub_v1 import PublisherClient, PublishRequest, PubsubMessage
 
-
-def _gapic_client() -> Any:
-    from google.pubsub_v1 import PublisherClient  # honours PUBSUB_EMULATOR_HOST itself
-
-    return PublisherClient()
+    return PublisherClient(), PublishRequest.pb(), PubsubMessage.pb()
 
 
 def _classify(error: Exception, topic: str) -> PublishError:
@@ -143,7 +140,7 @@ class Publisher:
 
     def __init__(self, project: str | None) -> None:
         self._project = project
-        self._client: Lazy[Any] = Lazy(_gapic_client)
+        self._client: Lazy[tuple[Any, Any, Any]] = Lazy(_gapic_client)
 
     def publish_batch(
         self, topic: str, messages: Sequence[tuple[bytes, Mapping[str, str]]]
@@ -164,13 +161,14 @@ class Publisher:
         if left <= 0:
             raise PublishError(f"no time left to publish to {topic}", failure=Failure.DEADLINE)
         try:
-            client = self._client.get()
+            client, request_type, message_type = self._client.get()
             from google.api_core import retry as gretry
-            from google.pubsub_v1 import PubsubMessage
 
+            request = request_type(  # the raw protobuf types: no per-field marshalling
+                topic=path, messages=[message_type(data=d, attributes=a) for d, a in messages]
+            )
             response = client.publish(
-                topic=path,
-                messages=[PubsubMessage(data=d, attributes=dict(a)) for d, a in messages],
+                request=request,
                 retry=gretry.Retry(
                     initial=0.1, maximum=2.0, multiplier=2.0, timeout=min(left, _PUBLISH_TIMEOUT_S)
                 ),

@@ -124,8 +124,13 @@ class Answer:
             RoitStatusError: any other status (with ROIT's own message, sanitised).
             MalformedResponseError: a 2xx that is not JSON.
         """
+        self.raise_for_status()
+        return self.json()
+
+    def raise_for_status(self) -> None:
+        """Raises: RoitStatusError for any status but 2xx (ROIT's own message, sanitised)."""
         if 200 <= self.status < 300:
-            return self.json()
+            return
         raise status_error(
             self.status,
             self.endpoint,
