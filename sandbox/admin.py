@@ -211,8 +211,9 @@ def _checked(field: str, check: Callable[[T], T], value: T) -> T:
 
 def put_config(app: SandboxApp, request: Request, _: list[str]) -> Response:
     """``PUT /_sandbox/config``: any of ``token_lifetime_s``, ``page_size``, ``token_shape``,
-    ``token_required_fields`` (``{}`` clears), ``opaque_tokens``, ``gzip``, ``token_path``;
-    all checked before any is applied."""
+    ``token_required_fields`` (``{}`` clears), ``opaque_tokens``, ``gzip``, ``token_path``,
+    ``client_secret`` (a credentials rotation: only the new secret is accepted from now on;
+    tokens already issued stay valid); all checked before any is applied."""
     body = _body(request, ConfigBody)
     cfg = app.config
     path = _checked("token_path", check_token_path, body.token_path or cfg.token_path)
@@ -234,6 +235,8 @@ def put_config(app: SandboxApp, request: Request, _: list[str]) -> Response:
         app.tokens.opaque = cfg.opaque_tokens = body.opaque_tokens
     if body.gzip is not None:
         cfg.gzip = body.gzip
+    if body.client_secret is not None:
+        app.tokens.client_secret = cfg.client_secret = body.client_secret
     cfg.token_path, cfg.token_required_fields = path, required
     return _ok(_config_view(app))
 

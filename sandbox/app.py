@@ -8,6 +8,7 @@ bug, answered as a 500 without details and printed to stderr.
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 import time
@@ -148,6 +149,7 @@ class SandboxApp:
             and self.faults.take_drop_after_commit(endpoint)
         ):
             self.stats.record(endpoint, "dropped_after_commit")
+            self.store.page_dropped(_request_ids(response))
             return DROP
         self.stats.record(endpoint, response.status)
         return self._encode(endpoint, request, response)
@@ -178,6 +180,12 @@ class SandboxApp:
             return response
         self.stats.compressed()
         return encoding.gzip_response(response)
+
+
+def _request_ids(response: Response) -> list[str]:
+    """The request ids of a pending answer (the sandbox's own envelope)."""
+    records = json.loads(response.body).get("data") or []
+    return [str(record["requestId"]) for record in records]
 
 
 # Faults counted by their status code in the stats (the others by their kind).

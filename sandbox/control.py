@@ -74,6 +74,7 @@ class RequestsSummary(TypedDict):
     requestIds: dict[str, list[str]]
     timesReturned: dict[str, int]
     returnedMoreThanOnce: list[str]
+    droppedAfterCommit: list[list[str]]
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,8 @@ class SandboxControl:
         self, entity: str | None = None, type: str | None = None
     ) -> RequestsSummary:
         """Counts and requestIds per status, ``timesReturned`` per request and the requests
-        ``pending`` returned more than once; cheap with thousands of requests."""
+        ``pending`` returned more than once, and the request ids of every page whose answer was
+        dropped after it was committed; cheap with thousands of requests."""
         params = {k: v for k, v in {"entity": entity, "type": type}.items() if v is not None}
         return cast(RequestsSummary, self._call("GET", "/requests/summary", params=params))
 
@@ -262,6 +264,7 @@ class SandboxControl:
         opaque_tokens: bool | None = None,
         gzip: bool | None = None,
         token_path: str | None = None,
+        client_secret: str | None = None,
     ) -> dict[str, Any]:
         """Change settings at run time (``None`` leaves one as it is); returns them all.
 
@@ -275,6 +278,8 @@ class SandboxControl:
                 already issued stay valid until they expire or are revoked.
             gzip: gzip answers when the request's ``Accept-Encoding`` allows it.
             token_path: the token endpoint's path (the old path then answers 404).
+            client_secret: rotate the accepted client secret (the old one is refused from
+                now on; tokens already issued stay valid until revoked or expired).
         """
         body = {
             "token_lifetime_s": token_lifetime_s,
@@ -284,5 +289,6 @@ class SandboxControl:
             "opaque_tokens": opaque_tokens,
             "gzip": gzip,
             "token_path": token_path,
+            "client_secret": client_secret,
         }
         return self._call("PUT", "/config", json={k: v for k, v in body.items() if v is not None})

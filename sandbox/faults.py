@@ -2,8 +2,8 @@
 
 One :class:`FaultSpec` per endpoint (``token``, ``pending``, ``status``, ``reprocess``,
 ``attachs``, ``delivery``). Each call draws at most one :class:`FaultAction`, in this order:
-``drop_next``, ``drop_rate``, ``rate_limit_next``, ``fail_next``, ``error_rate``,
-``malformed_next``, ``redirect_next``, ``redirect_rate``, ``token_missing_next``,
+``drop_next``, ``drop_rate``, ``rate_limit_next``, ``rate_limit_rate``, ``fail_next``,
+``error_rate``, ``malformed_next``, ``redirect_next``, ``redirect_rate``, ``token_missing_next``,
 ``token_bad_chars_next``, ``gzip_bomb_next``, ``gzip_bomb_rate``, ``oversize_next``,
 ``oversize_rate``, ``stall_next``, ``stall_rate``, ``slow_body_next``, ``slow_body_rate``.
 Latency (``latency_ms``, plus ``spike_ms`` for a ``spike_rate`` share of calls) comes with any
@@ -49,6 +49,7 @@ class FaultSpec(BaseModel):
     error_status: int = Field(default=503, ge=400, le=599)
     fail_next: int = Field(default=0, ge=0)
     rate_limit_next: int = Field(default=0, ge=0)
+    rate_limit_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     retry_after: int = Field(default=1, ge=0)
     latency_ms: int = Field(default=0, ge=0, le=600_000)
     drop_next: int = Field(default=0, ge=0)
@@ -190,7 +191,7 @@ class FaultBoard:
         """The first armed fault, in the module's documented order (lock held)."""
         if self._hit(spec, "drop_next", "drop_rate"):
             return {"kind": FaultKind.DROP}
-        if self._hit(spec, "rate_limit_next"):
+        if self._hit(spec, "rate_limit_next", "rate_limit_rate"):
             return {"kind": FaultKind.RATE_LIMIT, "status": 429, "retry_after": spec.retry_after}
         if self._hit(spec, "fail_next", "error_rate"):
             return {"kind": FaultKind.ERROR, "status": spec.error_status}

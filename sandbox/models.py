@@ -163,3 +163,4 @@ class ConfigBody(BaseModel):
     opaque_tokens: bool | None = None
     gzip: bool | None = None
     token_path: str | None = Field(default=None, min_length=1)
+    client_secret: str | None = Field(default=None, min_length=1)

@@ -113,6 +113,8 @@ class Store:
         self._queues: dict[_QueueKey, dict[str, int]] = {}
         self._seq = itertools.count()
         self.deliveries: list[JsonDict] = []
+        # request ids of each pending page whose answer was dropped after it was committed
+        self.dropped_pages: list[list[str]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     def _move(self, record: RequestRecord, status: RequestStatus, source: str) -> None:
@@ -225,7 +227,8 @@ class Store:
 
     def summary(self, entity: str | None = None, type_: str | None = None) -> JsonDict:
         """Compact view for many requests: counts and requestIds per status, how many times
-        ``pending`` returned each request, and those it returned more than once."""
+        ``pending`` returned each request, those it returned more than once, and the pages
+        whose answer was dropped after they were committed (``drop_after_commit_next``)."""
         with self.lock:
             ids: dict[str, list[str]] = {s.value: [] for s in RequestStatus}
             times: dict[str, int] = {}
@@ -234,7 +237,9 @@ class Store:
                     continue
                 ids[record.status.value].append(record.request_id)
                 times[record.request_id] = record.times_returned
+            pages = [[rid for rid in page if rid in times] for page in self.dropped_pages]
         return {
+            "droppedAfterCommit": [page for page in pages if page],
             "count": len(times),
             "byStatus": {status: len(members) for status, members in ids.items()},
             "requestIds": ids,
@@ -254,6 +259,11 @@ class Store:
         with self.lock:
             return len(self._requests)
 
+    def page_dropped(self, request_ids: list[str]) -> None:
+        """Remember a pending page that was committed (PROCESSING) but never reached the client."""
+        with self.lock:
+            self.dropped_pages.append(list(request_ids))
+
     def add_delivery(self, delivery: JsonDict) -> None:
         """Keep a received delivery for inspection."""
         with self.lock:
@@ -265,3 +275,4 @@ class Store:
             self._requests.clear()
             self._queues.clear()
             self.deliveries.clear()
+            self.dropped_pages.clear()
