@@ -5,12 +5,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install test lint typecheck unit integration bench demo up fmt clean terraform-tools
+.PHONY: help install test lint typecheck unit integration bench demo up soak fmt clean terraform-tools
 
 help:
 	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
 	@echo "make up     - start the local stack and keep it up until Ctrl-C"
 	@echo "make test   - lint, type-check and run every test tier that can run here"
+	@echo "make soak   - the local stack under mixed faults for a few minutes, every document reconciled"
 	@echo "make bench  - speed / memory benchmarks"
 
 $(STAMP): pyproject.toml
@@ -42,6 +43,10 @@ demo: $(STAMP)
 
 up: $(STAMP)
 	$(PY) -m devstack up
+
+# SOAK_ARGS: e.g. --documents 5000 --duration 300 --error-rate 0.3 --seed 7 (see --help)
+soak: $(STAMP)
+	$(PY) -m devstack soak $(SOAK_ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py --json build/bench.json

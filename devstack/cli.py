@@ -1,4 +1,4 @@
-"""`python -m devstack up | demo | sign | publish | envelope | pull`."""
+"""`python -m devstack up | demo | soak | sign | publish | envelope | pull`."""
 
 from __future__ import annotations
 
@@ -51,6 +51,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from devstack.demo import run_demo
 
     return run_demo(documents=args.documents, keep_up=args.keep_up)
+
+
+def cmd_soak(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from devstack.soak import run_soak
+    from devstack.soak_faults import FaultRates
+    from devstack.soak_plan import SoakOptions
+
+    base = SoakOptions.short() if args.short else SoakOptions()
+    sizes = {
+        key: value
+        for key in ("documents", "master", "received", "deliveries", "duration_s", "seed")
+        if (value := getattr(args, key)) is not None
+    }
+    rates = {
+        key: value
+        for key in ("error_rate", "error_status", "rate_limit_rate", "drop_rate", "spike_rate")
+        if (value := getattr(args, key)) is not None
+    }
+    options = replace(base, **sizes, rates=replace(FaultRates(), **rates), keep_logs=args.keep_logs)
+    return run_soak(options)
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
@@ -131,6 +153,26 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--documents", type=int, default=200, help="PENDING documents to seed")
     demo.add_argument("--keep-up", action="store_true", help="keep the stack up afterwards")
     demo.set_defaults(run=cmd_demo)
+
+    soak = commands.add_parser(
+        "soak", help="the stack under mixed faults for a sustained run, every document reconciled"
+    )
+    soak.add_argument("--short", action="store_true", help="the small variant `make test` runs")
+    soak.add_argument("--documents", type=int, help="documents to seed (default 1900)")
+    soak.add_argument("--master", type=int, help="POs and as many suppliers (default 50)")
+    soak.add_argument("--received", type=int, help="not-ready documents (default 10)")
+    soak.add_argument("--deliveries", type=int, help="delivery messages (default 500)")
+    soak.add_argument(
+        "--duration", dest="duration_s", type=float, help="seconds of faults (default 120)"
+    )
+    soak.add_argument("--seed", type=int, help="workload and fault draws (default 1)")
+    soak.add_argument("--error-rate", type=float, help="ROIT 5xx share per call (default 0.2)")
+    soak.add_argument("--error-status", type=int, help="the 5xx ROIT answers (default 503)")
+    soak.add_argument("--rate-limit-rate", type=float, help="ROIT 429 share (default 0.05)")
+    soak.add_argument("--drop-rate", type=float, help="dropped connections share (default 0.02)")
+    soak.add_argument("--spike-rate", type=float, help="latency spikes share (default 0.05)")
+    soak.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
+    soak.set_defaults(run=cmd_soak)
 
     sign = commands.add_parser("sign", help="sign a reprocess webhook call (prints a curl)")
     sign.add_argument("body", help='the JSON body, e.g. \'{"requestId": "..."}\'')

@@ -2,6 +2,8 @@
 
 Output goes to a log file, so a failed start can show why it failed; `stop()` signals the whole
 group, so children (gcloud's Java child of the Pub/Sub emulator, gunicorn's workers) end too.
+A process can be started again after it stopped (same port, its log appended to), killed at
+once with SIGKILL (`kill()`), or frozen and thawed (`freeze()` / `thaw()`: SIGSTOP / SIGCONT).
 """
 
 from __future__ import annotations
@@ -172,6 +174,7 @@ class ManagedProcess:
         self.last_pid: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._log_offset = 0  # where this start's output begins in the (appended) log
         # Directories this process owns, removed once it has stopped.
         self.scratch_dirs = [Path(d) for d in scratch_dirs]
 
@@ -202,7 +205,8 @@ class ManagedProcess:
             self.scratch_dirs.append(own_dir)
             self.log_path = own_dir / f"{self.name}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = self.log_path.open("wb")
+        self._log = self.log_path.open("ab")  # a restart keeps what the last run wrote
+        self._log_offset = self._log.tell()
         self._proc = subprocess.Popen(
             self.argv,
             cwd=self.cwd,
@@ -216,11 +220,13 @@ class ManagedProcess:
         return self
 
     def log_tail(self, lines: int = 40) -> str:
-        """The last lines of the process's output."""
+        """The last lines of the process's output since it was (last) started."""
         if self.log_path is None:
             return ""
         try:
-            text = self.log_path.read_text(errors="replace")
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_offset)
+                text = log.read().decode(errors="replace")
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
@@ -278,14 +284,32 @@ class ManagedProcess:
             return True
         return True
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once (no chance to finish anything), and wait
+        until it is gone; `start()` may then run it again."""
+        self.stop(first_signal=signal.SIGKILL)
+
+    def freeze(self) -> None:
+        """SIGSTOP the whole group: it keeps its state and sockets but answers nothing."""
+        if self._proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT the whole group after `freeze()`."""
+        if self._proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGCONT)
+
+    def stop(self, timeout: float = 10.0, *, first_signal: int = signal.SIGTERM) -> None:
         """SIGTERM the whole process group, wait, then SIGKILL whatever is left."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
         pgid = proc.pid
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGTERM)
+            os.killpg(pgid, first_signal)
+            os.killpg(pgid, signal.SIGCONT)  # a frozen group must be able to act on it
         deadline = time.monotonic() + timeout
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=timeout)

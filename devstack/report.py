@@ -1,5 +1,5 @@
-"""The demo's reconciliation: what should have happened against what the sandbox and Pub/Sub
-say did happen, printed as one table."""
+"""The demo's and the soak's reconciliation: what should have happened against what the
+sandbox and Pub/Sub say did happen, printed as one table."""
 
 from __future__ import annotations
 
@@ -13,18 +13,32 @@ __all__ = ["Check", "Progress", "reconciled", "render"]
 @dataclass(frozen=True)
 class Check:
     """One reconciled number: `expected` from the demo's own bookkeeping, `observed` from
-    `source` (the sandbox's inspection API, a function's answer or a subscription)."""
+    `source` (the sandbox's inspection API, a function's answer or a subscription).
+
+    `at_most`: the check holds when `observed` <= `expected` (a bound, e.g. memory growth);
+    `info`: a number shown for the record, checked against nothing (`expected` is not shown).
+    """
 
     section: str
     label: str
     expected: int
     observed: int
     source: str
+    at_most: bool = False
+    info: bool = False
 
     @property
     def ok(self) -> bool:
-        """Whether the two agree."""
-        return self.expected == self.observed
+        """Whether the two agree (an info row always does)."""
+        if self.info:
+            return True
+        return self.observed <= self.expected if self.at_most else self.expected == self.observed
+
+    @property
+    def shown_expected(self) -> str:
+        if self.info:
+            return "-"
+        return f"<= {self.expected}" if self.at_most else str(self.expected)
 
 
 def reconciled(checks: Iterable[Check]) -> bool:
@@ -37,7 +51,7 @@ def render(checks: Iterable[Check]) -> str:
     """A plain-text table, grouped by section, one row per check."""
     items = list(checks)
     headers = ("", "expected", "observed", "source", "")
-    rows = [(f"  {c.label}", str(c.expected), str(c.observed), c.source, _mark(c)) for c in items]
+    rows = [(f"  {c.label}", c.shown_expected, str(c.observed), c.source, _mark(c)) for c in items]
     widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
 
     def line(cells: tuple[str, ...]) -> str:
@@ -58,6 +72,8 @@ def render(checks: Iterable[Check]) -> str:
 
 
 def _mark(check: Check) -> str:
+    if check.info:
+        return ""
     return "ok" if check.ok else "MISMATCH"
 
 

@@ -7,6 +7,13 @@ Start order: the three services (in parallel), the secrets, the Pub/Sub wiring (
 endpoints point at the functions' ports, chosen up front), then the six function processes
 (in parallel). Any failure stops everything already started; `stop()` ends every process group
 and frees every port.
+
+For fault drills (`python -m devstack soak`): `StackOptions.pollers` runs poll_pending as
+several deployments (`poll_pending`, `poll_pending-2`, ...); any process can be killed and
+started again on its port (`processes[label].kill()`, `start_function(label)`); the emulator
+can be stopped and started again on its port (`stop_emulator()`, `start_emulator()`: the
+emulator keeps nothing across a restart, so the topics and subscriptions are created again);
+`put_credentials()` adds a version to the credentials secret.
 """
 
 from __future__ import annotations
@@ -62,8 +69,9 @@ class FunctionSpec:
     env: Mapping[str, str] = field(default_factory=dict)
 
 
+POLL_PENDING = FunctionSpec("poll_pending", "poll_pending")
 FUNCTIONS = (
-    FunctionSpec("poll_pending", "poll_pending"),
+    POLL_PENDING,
     FunctionSpec(
         "update_status",
         "update_status",
@@ -90,6 +98,12 @@ FUNCTIONS = (
 SERVICES = ("sandbox", "pubsub-emulator", "secret-manager")
 
 
+def function_specs(pollers: int = 1) -> tuple[FunctionSpec, ...]:
+    """Every function deployment: FUNCTIONS, plus `pollers - 1` more poll_pending ones."""
+    extra = tuple(FunctionSpec(f"poll_pending-{n}", "poll_pending") for n in range(2, pollers + 1))
+    return (*FUNCTIONS, *extra)
+
+
 def new_webhook_secret() -> str:
     """A fresh Standard Webhooks secret, `whsec_` + base64 of 32 random bytes."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
@@ -106,17 +120,24 @@ class StackOptions:
     seed_documents: int = 0
     seed_master: int = 0
     seed_received: int = 0
-    retry_min_s: int = 10
+    retry_min_s: int | None = 10  # None: no retry policy (see devstack/wiring.py)
     retry_max_s: int = 600
+    push_max_delivery_attempts: int = 5
+    erp_max_delivery_attempts: int = 10
+    erp_ack_deadline_s: int = 60
+    pollers: int = 1  # poll_pending deployments
+    client_secret: str = SANDBOX_CLIENT_SECRET  # accepted by the sandbox, in Secret Manager
+    function_env: dict[str, str] = field(default_factory=dict)  # ROIT_* for every function
     log_level: str = "INFO"
     log_dir: Path | None = None
     keep_logs: bool = False  # keep a temporary log directory after stop (it is printed)
     base_port: int | None = None  # None: free ports; N: the layout of `port_layout`
 
 
-def port_layout(base_port: int | None) -> dict[str, int]:
-    """Process name -> port: `base_port` + SERVICES order then FUNCTIONS order, or free ports."""
-    names = [*SERVICES, *(spec.label for spec in FUNCTIONS)]
+def port_layout(base_port: int | None, pollers: int = 1) -> dict[str, int]:
+    """Process name -> port: `base_port` + SERVICES order then FUNCTIONS order (then the
+    extra pollers), or free ports."""
+    names = [*SERVICES, *(spec.label for spec in function_specs(pollers))]
     if base_port is None:
         return {name: free_port() for name in names}
     return {name: base_port + offset for offset, name in enumerate(names)}
@@ -133,7 +154,8 @@ class LocalStack:
         self.webhook_secret = new_webhook_secret()
         self.processes: dict[str, ManagedProcess] = {}
         self.wiring: wiring.Wiring | None = None
-        self._ports = port_layout(self.options.base_port)
+        self.functions = function_specs(self.options.pollers)
+        self._ports = port_layout(self.options.base_port, self.options.pollers)
 
     # -- addresses -------------------------------------------------------------------------
     @property
@@ -172,21 +194,29 @@ class LocalStack:
         try:
             self._start_services()
             self._fill_secrets()
-            self.wiring = wiring.wire(
-                self.pubsub_host,
-                self.options.project,
-                {s.target: self.function_url(s.label) for s in FUNCTIONS},
-                retry_min_s=self.options.retry_min_s,
-                retry_max_s=self.options.retry_max_s,
-            )
+            self.wire()
             self._start_functions()
         except BaseException:
             self.stop()
             raise
         return self
 
+    def wire(self) -> None:
+        """Create every topic and subscription on the emulator (as Terraform does)."""
+        self.wiring = wiring.wire(
+            self.pubsub_host,
+            self.options.project,
+            {s.target: self.function_url(s.label) for s in FUNCTIONS},
+            retry_min_s=self.options.retry_min_s,
+            retry_max_s=self.options.retry_max_s,
+            push_max_delivery_attempts=self.options.push_max_delivery_attempts,
+            erp_max_delivery_attempts=self.options.erp_max_delivery_attempts,
+            erp_ack_deadline_s=self.options.erp_ack_deadline_s,
+        )
+
     def _start_services(self) -> None:
         sandbox_cli: dict[str, object] = {
+            "client_secret": self.options.client_secret,
             "seed": self.options.seed_documents,
             "seed_master": self.options.seed_master,
             "seed_received": self.options.seed_received,
@@ -202,10 +232,17 @@ class LocalStack:
             process.wait_ready(timeout=90 if process.name == "pubsub-emulator" else 30)
 
     def _fill_secrets(self) -> None:
+        self.put_credentials(self.options.client_secret)
         client = local_client(self.secret_manager_endpoint)
-        credentials = {"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET}
-        put_secret(client, self.options.project, CREDENTIALS_SECRET, json.dumps(credentials))
         put_secret(client, self.options.project, WEBHOOK_SECRETS_SECRET, self.webhook_secret)
+
+    def put_credentials(self, client_secret: str) -> str:
+        """Add a version of the credentials secret (the sandbox's client id, this secret);
+        returns the version's name."""
+        client = local_client(self.secret_manager_endpoint)
+        credentials = {"client_id": SANDBOX_CLIENT_ID, "client_secret": client_secret}
+        value = json.dumps(credentials)
+        return put_secret(client, self.options.project, CREDENTIALS_SECRET, value)
 
     def function_env(self, spec: FunctionSpec) -> dict[str, str]:
         """The environment of one function process (names from docs/DESIGN.md)."""
@@ -218,6 +255,7 @@ class LocalStack:
             "ROIT_LOG_LEVEL": self.options.log_level,
             "PUBSUB_EMULATOR_HOST": self.pubsub_host,
             "GOOGLE_CLOUD_PROJECT": self.options.project,
+            **self.options.function_env,
         }
         if spec.target == "poll_pending":
             env["ROIT_PENDING_TOPIC"] = wiring.PENDING_TOPIC
@@ -236,10 +274,27 @@ class LocalStack:
                     label=spec.label,
                 )
             )
-            for spec in FUNCTIONS
+            for spec in self.functions
         ]
         for process in started:
             process.wait_ready(timeout=60)
+
+    def start_function(self, label: str, timeout: float = 60) -> ManagedProcess:
+        """Start a function process again (after `kill()` / `stop()`) on its own port."""
+        return self.processes[label].start().wait_ready(timeout)
+
+    def stop_emulator(self) -> None:
+        """Stop the Pub/Sub emulator. It keeps nothing across a restart (its data directory
+        holds only its settings): every topic, subscription and message is gone."""
+        self.processes["pubsub-emulator"].stop()
+
+    def start_emulator(self, *, wire: bool = True) -> None:
+        """Start the emulator again on its port and (unless `wire` is false: call `wire()`
+        yourself) create every topic and subscription."""
+        port = self._ports["pubsub-emulator"]
+        self._add(pubsub_emulator_process(port, self.options.project)).wait_ready(timeout=90)
+        if wire:
+            self.wire()
 
     def stop(self) -> None:
         """Stop every process, functions first (in parallel), then the services.
@@ -247,7 +302,7 @@ class LocalStack:
         Raises:
             Exception: the first error of a `stop()`, after every process was stopped.
         """
-        functions = {spec.label for spec in FUNCTIONS}
+        functions = {spec.label for spec in self.functions}
         errors: list[BaseException] = []
         for group in (functions, set(self.processes) - functions):
             members = [p for name, p in self.processes.items() if name in group]
@@ -275,7 +330,7 @@ class LocalStack:
             "sandbox": self.sandbox_url,
             "secretManager": self.secret_manager_endpoint,
             "pubsubEmulatorHost": self.pubsub_host,
-            "functions": {spec.label: self.function_url(spec.label) for spec in FUNCTIONS},
+            "functions": {spec.label: self.function_url(spec.label) for spec in self.functions},
             "integrationId": INTEGRATION_ID,
             "logDir": str(self.log_dir),
             "processes": {

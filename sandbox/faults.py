@@ -12,7 +12,8 @@ a seeded sandbox repeats the same faults for the same sequence of calls.
 
 Every kind answers before the endpoint runs, except the body-shaping ones (``oversize``,
 ``stall``, ``slow_body``), which shape the endpoint's real answer and so come after it committed,
-and ``drop_after_commit_next`` (pending only), taken after a successful call that drew nothing.
+and ``drop_after_commit_next`` (pending only), taken after a successful call that drew nothing
+and handed out at least one entity.
 """
 
 from __future__ import annotations

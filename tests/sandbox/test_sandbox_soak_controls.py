@@ -85,3 +85,15 @@ def test_pages_dropped_after_commit_are_named_in_the_summary(
     assert sb.control.requests_summary(type="NFE")["droppedAfterCommit"] == [dropped]
     sb.control.reset()
     assert sb.control.requests_summary()["droppedAfterCommit"] == []
+
+
+def test_an_empty_page_does_not_take_the_drop_after_commit(
+    sb: SandboxProcess, roit: RoitClient
+) -> None:
+    sb.control.set_fault("pending", drop_after_commit_next=1)
+    assert roit.pending().json()["data"] == []  # nothing committed: nothing to lose
+    assert sb.control.faults()["pending"]["drop_after_commit_next"] == 1
+    sb.control.seed(documents=1)
+    with pytest.raises(httpx.TransportError):
+        roit.pending()
+    assert len(sb.control.requests_summary()["droppedAfterCommit"]) == 1

@@ -1,0 +1,80 @@
+"""The soak's last step: collect the final evidence (sandbox, ERP, poll runs, logs, memory, a
+secret scan of every log line), reconcile it and print the table."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING
+
+from devstack.report import reconciled, render
+from devstack.soak_checks import reconcile
+from devstack.soak_observe import read_events, scan_secrets
+from devstack.stack import CREDENTIALS_SECRET, SANDBOX_CLIENT_ID
+
+if TYPE_CHECKING:
+    from devstack.soak import Soak
+
+__all__ = ["finish"]
+
+RESTART_SETTLE_S = 5.0  # a restarted function's baseline: its first sample after this long
+
+
+def _rotation_ok(soak: Soak) -> bool:
+    """ROIT and Secret Manager both hold the last client secret the soak rotated to."""
+    from devstack.secret_client import local_client
+
+    latest = soak.faults.client_secrets[-1]
+    if soak.control.credentials().client_secret != latest:
+        return False
+    client = local_client(soak.stack.secret_manager_endpoint)
+    name = f"projects/{soak.stack.options.project}/secrets/{CREDENTIALS_SECRET}/versions/latest"
+    payload = json.loads(client.access_secret_version(name=name).payload.data)
+    return bool(payload.get("client_secret") == latest and len(soak.faults.client_secrets) > 1)
+
+
+def _secrets(soak: Soak) -> dict[str, str]:
+    values = {"webhook secret": soak.stack.webhook_secret}
+    for n, secret in enumerate(soak.faults.client_secrets):
+        name = "client secret" + (" (rotated)" if n else " (initial)")
+        values[name] = secret
+        payload = json.dumps({"client_id": SANDBOX_CLIENT_ID, "client_secret": secret})
+        values[name + ", as stored in Secret Manager"] = payload
+    return values
+
+
+def finish(soak: Soak, settled: bool, lines: list[str]) -> bool:
+    """Reconcile and print; True when every row holds (and the run settled)."""
+    soak.scheduler.pause()
+    soak.scheduler.wait_idle(420)
+    time.sleep(2.0)  # the dead-letter collector's last sweep
+    soak.sampler.sample()
+    stack = soak.stack
+    labels = [s.label for s in stack.functions]
+    since = {
+        label: max(soak.baseline_at, soak.faults.restarted.get(label, 0.0) + RESTART_SETTLE_S)
+        for label in labels
+    }
+    scan = scan_secrets(sorted(stack.log_dir.glob("*.log")), _secrets(soak), lines)
+    evidence = soak.evidence(
+        logs=read_events(stack.log_dir, labels),
+        rss=list(soak.sampler.samples),
+        rss_since=since,
+        scan=scan,
+        alive={label: stack.processes[label].running() for label in labels},
+        rotation_ok=_rotation_ok(soak),
+    )
+    checks = reconcile(evidence)
+    ok = settled and reconciled(checks)
+    print()
+    print(render(checks))
+    print()
+    errors = ", ".join(f"{k} {n}" for k, n in sorted(evidence.erp.errors.items()))
+    print(f"ERP's Pub/Sub errors along the way (retried): {errors or 'none'}")
+    failed = [c for c in checks if not c.ok]
+    if ok:
+        print("reconciled")
+    else:
+        why = "" if settled else "the run did not settle; "
+        print(f"NOT reconciled: {why}{len(failed)} MISMATCH row(s) above")
+    return ok
