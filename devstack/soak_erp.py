@@ -9,6 +9,9 @@ ledger of everything it received and sent.
 
 Status decision: the first time a document arrives it is DONE, ERROR or WARNING (fixed by its
 request id, 70 / 20 / 10 %); any later arrival (after a reprocess or a hand-back) is DONE.
+
+The emulator numbers message ids from 1 again after a restart, so the ERP tells messages apart
+by (emulator generation, message id); `new_generation()` is called once it is back.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from devstack import wiring
 __all__ = ["DeadLetter", "Outgoing", "Receipt", "SoakErp", "first_status"]
 
 DEAD_LETTER_SUBSCRIPTIONS = tuple(wiring.dead_letter_subscription(t) for t in wiring.TOPICS)
+PUBLISH_TIMEOUT_S = 10.0  # a publish Pub/Sub does not take by then goes back to the outbox
 
 
 def first_status(request_id: str) -> str:
@@ -84,7 +88,7 @@ class SoakErp:
     def __init__(self, host: str, project: str, *, clock: Callable[[], float] = time.monotonic):
         self.project = project
         self.clock = clock
-        self._publisher, self._subscriber = wiring.emulator_clients(host)
+        self._publisher, self._subscriber = wiring.emulator_clients(host, PUBLISH_TIMEOUT_S)
         self.ledger = _Ledger()
         self._lock = threading.Lock()
         self._outbox: deque[Outgoing] = deque()
@@ -98,6 +102,12 @@ class SoakErp:
         ]
         self._sequence = 0
         self.sent: dict[str, Outgoing] = {}  # key -> the message, once Pub/Sub took it
+        self.generation = 0
+
+    def new_generation(self) -> None:
+        """The emulator was restarted: message ids start again from 1."""
+        with self._lock:
+            self.generation += 1
 
     def start(self) -> SoakErp:
         for thread in self._threads:
@@ -131,6 +141,11 @@ class SoakErp:
         with self._lock:
             return not self._outbox and self._in_flight == 0
 
+    def idle(self) -> bool:
+        """Nothing is being published right now (the outbox may hold messages)."""
+        with self._lock:
+            return self._in_flight == 0
+
     def _send(self) -> None:
         while not self._stop.is_set():
             with self._lock:
@@ -144,7 +159,7 @@ class SoakErp:
             futures = [
                 (m, self._publisher.publish(self._path("topics", m.topic), m.data, **m.attributes))
                 for m in batch
-            ]
+            ]  # retried by the client for up to PUBLISH_TIMEOUT_S
             failed: list[Outgoing] = []
             for message, future in futures:
                 try:
@@ -175,14 +190,15 @@ class SoakErp:
     def _receive(self, message: Any) -> None:
         attributes = dict(message.attributes)
         with self._lock:
-            self.ledger.deliveries[message.message_id] += 1
-            if self.ledger.deliveries[message.message_id] > 1:
+            message_id = f"{self.generation}:{message.message_id}"
+            self.ledger.deliveries[message_id] += 1
+            if self.ledger.deliveries[message_id] > 1:
                 return  # Pub/Sub delivered this message again: integrated already
             request_id = attributes.get("requestId", "")
             self.ledger.receipts.append(
                 Receipt(
                     request_id,
-                    message.message_id,
+                    message_id,
                     attributes.get("entity", ""),
                     attributes.get("type", ""),
                     self.clock(),
@@ -202,7 +218,7 @@ class SoakErp:
             got = 0
             for subscription in DEAD_LETTER_SUBSCRIPTIONS:
                 path = self._path("subscriptions", subscription)
-                received = self._pull(path, timeout=2.0)
+                received = self._pull(path)
                 with self._lock:
                     for item in received:
                         m = item.message
@@ -218,17 +234,19 @@ class SoakErp:
     def _path(self, kind: str, name: str) -> str:
         return f"projects/{self.project}/{kind}/{name}"
 
-    def _pull(self, path: str, timeout: float = 5.0) -> list[Any]:
+    def _pull(self, path: str, timeout: float = 10.0) -> list[Any]:
+        """One pull that answers at once. A pull left waiting on the emulator (it holds one
+        for up to 90 s) after the client gave up still takes messages, which then come back
+        only after the ack deadline: so the ERP never leaves one waiting."""
+        request = {"subscription": path, "max_messages": 100, "return_immediately": True}
         try:
-            response = self._subscriber.pull(
-                request={"subscription": path, "max_messages": 100}, timeout=timeout, retry=None
-            )
-        except Exception as exc:  # noqa: BLE001 - empty pull, or Pub/Sub down: try again
-            name = type(exc).__name__
-            if name != "DeadlineExceeded":
-                self.ledger.errors[f"pull {name}"] += 1
-                time.sleep(0.5)
+            response = self._subscriber.pull(request=request, timeout=timeout, retry=None)
+        except Exception as exc:  # noqa: BLE001 - Pub/Sub down: try again
+            self.ledger.errors[f"pull {type(exc).__name__}"] += 1
+            time.sleep(0.5)
             return []
+        if not response.received_messages:
+            time.sleep(0.2)
         return list(response.received_messages)
 
     def _ack(self, path: str, ack_ids: list[str]) -> None:

@@ -81,7 +81,7 @@ class Sources:
     drain: Callable[[], bool]  # paused: wait until the ERP has every pending message
     held: Callable[[], list[str]]  # the ERP's messages still on Pub/Sub (no effect yet)
     restore: Callable[[list[str]], int]  # publish them again; returns how many
-    runs_idle: Callable[[float], bool]  # wait until no poll run is in progress
+    idle: Callable[[float], bool]  # wait until no poll run and no ERP publish is in progress
 
 
 class SoakFaults:
@@ -187,7 +187,7 @@ class SoakFaults:
         time.sleep(outage_s)
         sources.pause()
         self.stack.start_emulator(wire=False)
-        record.detail["runsEnded"] = sources.runs_idle(300)
+        record.detail["runsEnded"] = sources.idle(300)
         self.stack.wire()
         record.detail["restored"] = sources.restore(held)
         self.restarted["pubsub-emulator"] = self.clock()
@@ -195,10 +195,16 @@ class SoakFaults:
         self._done(record)
         self.say("fault: the Pub/Sub emulator is back: topics, subscriptions and messages")
 
-    def kill_function(self, label: str, down_s: float) -> None:
-        """SIGKILL a function's process group mid-request; start it again `down_s` later."""
+    def kill_function(
+        self, label: str, down_s: float, traffic: Callable[[], None] = lambda: None
+    ) -> None:
+        """SIGKILL a function's process group mid-request; start it again `down_s` later.
+
+        `traffic` makes sure there is something for it to do; ROIT is slowed down on its
+        endpoint for the moment, so that requests are surely in flight when it dies."""
         busy = _BUSY_ENDPOINT.get(label)
-        if busy:  # slow ROIT down on its endpoint for a moment: requests pile up in flight
+        traffic()
+        if busy:
             self.control.set_fault(busy, **self.rates.spec(busy), latency_ms=1500)
         port = self.stack.processes[label].port
         deadline = time.monotonic() + 10

@@ -17,8 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = ["finish"]
 
-RESTART_SETTLE_S = 5.0  # a restarted function's baseline: its first sample after this long
-
 
 def _rotation_ok(soak: Soak) -> bool:
     """ROIT and Secret Manager both hold the last client secret the soak rotated to."""
@@ -51,9 +49,9 @@ def finish(soak: Soak, settled: bool, lines: list[str]) -> bool:
     soak.sampler.sample()
     stack = soak.stack
     labels = [s.label for s in stack.functions]
+    # a restarted function is measured from its first sample after the restart
     since = {
-        label: max(soak.baseline_at, soak.faults.restarted.get(label, 0.0) + RESTART_SETTLE_S)
-        for label in labels
+        label: max(soak.baseline_at, soak.faults.restarted.get(label, 0.0)) for label in labels
     }
     scan = scan_secrets(sorted(stack.log_dir.glob("*.log")), _secrets(soak), lines)
     evidence = soak.evidence(

@@ -96,19 +96,27 @@ class Wiring:
         return f"projects/{self.project}/subscriptions/{subscription_id}"
 
 
-def emulator_clients(host: str) -> tuple[Any, Any]:
+def emulator_clients(host: str, publish_timeout_s: float | None = None) -> tuple[Any, Any]:
     """A (PublisherClient, SubscriberClient) for the emulator at `host` ("127.0.0.1:PORT").
 
     The channel is given explicitly (insecure, no credentials), so nothing depends on the
-    caller's `PUBSUB_EMULATOR_HOST`.
+    caller's `PUBSUB_EMULATOR_HOST`. `publish_timeout_s` bounds each publish, retries
+    included (the library's default is 60 s).
     """
     import grpc  # type: ignore[import-untyped]
     from google.cloud import pubsub_v1  # type: ignore[attr-defined]
     from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
     from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
+    options: dict[str, Any] = {}
+    if publish_timeout_s is not None:
+        from google.api_core.retry import Retry
+        from google.cloud.pubsub_v1.types import PublisherOptions
+
+        retry = Retry(initial=0.1, maximum=1.0, timeout=publish_timeout_s)
+        options["publisher_options"] = PublisherOptions(retry=retry, timeout=publish_timeout_s)
     publisher = pubsub_v1.PublisherClient(
-        transport=PublisherGrpcTransport(channel=grpc.insecure_channel(host))
+        transport=PublisherGrpcTransport(channel=grpc.insecure_channel(host)), **options
     )
     subscriber = pubsub_v1.SubscriberClient(
         transport=SubscriberGrpcTransport(channel=grpc.insecure_channel(host))
