@@ -71,7 +71,13 @@ def cmd_soak(args: argparse.Namespace) -> int:
         for key in ("error_rate", "error_status", "rate_limit_rate", "drop_rate", "spike_rate")
         if (value := getattr(args, key)) is not None
     }
-    options = replace(base, **sizes, rates=replace(FaultRates(), **rates), keep_logs=args.keep_logs)
+    options = replace(
+        base,
+        **sizes,
+        rates=replace(FaultRates(), **rates),
+        keep_logs=args.keep_logs,
+        sabotage=args.sabotage,
+    )
     return run_soak(options)
 
 
@@ -172,6 +178,11 @@ def _parser() -> argparse.ArgumentParser:
     soak.add_argument("--drop-rate", type=float, help="dropped connections share (default 0.02)")
     soak.add_argument("--spike-rate", type=float, help="latency spikes share (default 0.05)")
     soak.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
+    soak.add_argument(
+        "--sabotage",
+        choices=("drop-published", "skip-hand-back", "lose-status"),
+        help="break the connector on purpose, to see the soak fail (devstack/sabotage)",
+    )
     soak.set_defaults(run=cmd_soak)
 
     sign = commands.add_parser("sign", help="sign a reprocess webhook call (prints a curl)")

@@ -16,7 +16,8 @@ class Check:
     `source` (the sandbox's inspection API, a function's answer or a subscription).
 
     `at_most`: the check holds when `observed` <= `expected` (a bound, e.g. memory growth);
-    `info`: a number shown for the record, checked against nothing (`expected` is not shown).
+    `info`: a number shown for the record, checked against nothing (`expected` is not shown);
+    `detail`: what to look at when the check fails (e.g. a few request ids), shown under it.
     """
 
     section: str
@@ -26,6 +27,7 @@ class Check:
     source: str
     at_most: bool = False
     info: bool = False
+    detail: str = ""
 
     @property
     def ok(self) -> bool:
@@ -68,6 +70,8 @@ def render(checks: Iterable[Check]) -> str:
             section = check.section
             out.append(section)
         out.append(line(row))
+        if not check.ok and check.detail:
+            out.append(f"      {check.detail}")
     return "\n".join(out)
 
 

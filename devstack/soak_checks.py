@@ -180,11 +180,13 @@ def poll_checks(e: Evidence) -> list[Check]:
     )
     add("poll calls with no answer at all", 0, statuses["None"], "poll_pending")
     overlaps = _overlaps(e)
+    add("two pollers ran at the same time (at least once)", 1, min(1, overlaps), "poll runs")
     add(
-        f"two pollers ran at the same time ({overlaps} overlapping pairs)",
-        1,
-        min(1, overlaps),
+        "... pairs of runs of different pollers that overlapped",
+        0,
+        overlaps,
         "poll runs",
+        info=True,
     )
     stops = Counter(t.get("stopped") for s in e.summaries for t in s.get("targets", []))
     add("target stops: " + _listing(stops), 0, sum(stops.values()), "poll summaries", info=True)
@@ -287,8 +289,14 @@ def process_checks(e: Evidence) -> list[Check]:
     add = _section("9. processes", rows)
     for label in sorted(e.rss_since):
         samples = [s for s in e.rss if s.label == label and s.at >= e.rss_since[label]]
-        if not samples:
-            add(f"{label}: worker RSS sampled", 1, 0, "/proc")
+        if len(samples) < 2:  # restarted too close to the end to be measured
+            add(
+                f"{label}: worker RSS samples since its warm-up",
+                0,
+                len(samples),
+                "/proc",
+                info=True,
+            )
             continue
         start, end = samples[0].kib // MIB, samples[-1].kib // MIB
         peak = max(s.kib for s in samples) // MIB

@@ -49,8 +49,10 @@ class SoakOptions:
     rotation_gap_s: float = 3.0  # ROIT has the new secret, Secret Manager not yet
     kill_down_s: float = 1.0
     stall_s: float = 90.0  # the final wait gives up after this long without progress
-    rss_limit_mib: int = 64
+    rss_limit_mib: int = 32
     keep_logs: bool = False
+    scheduled_faults: bool = True  # False: only the sustained rates (EVENTS are skipped)
+    sabotage: str | None = None  # break the connector on purpose (devstack/sabotage)
 
     @classmethod
     def short(cls) -> SoakOptions:

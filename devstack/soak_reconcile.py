@@ -8,7 +8,8 @@ processes) is :mod:`devstack.soak_checks`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from devstack.report import Check
 from devstack.soak_evidence import TERMINAL, Evidence
@@ -20,10 +21,17 @@ SUMMARY = "sandbox summary"
 
 
 def _section(name: str, rows: list[Check]) -> Callable[..., None]:
-    def add(label: str, expected: int, observed: int, source: str, **flags: bool) -> None:
+    def add(label: str, expected: int, observed: int, source: str, **flags: Any) -> None:
         rows.append(Check(name, label, expected, observed, source, **flags))
 
     return add
+
+
+def some(ids: Iterable[str], limit: int = 5) -> str:
+    """A few of `ids`, for a failed row's detail."""
+    items = sorted(ids)
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ("e.g. " + ", ".join(items[:limit]) + more) if items else ""
 
 
 def document_checks(e: Evidence) -> list[Check]:
@@ -56,7 +64,7 @@ def document_checks(e: Evidence) -> list[Check]:
         SANDBOX,
     )
     stuck = e.with_status("PROCESSING") - e.dropped_ids
-    add("still PROCESSING outside a dropped page", 0, len(stuck), SANDBOX)
+    add("still PROCESSING outside a dropped page", 0, len(stuck), SANDBOX, detail=some(stuck))
     untouched = {rid for rid in e.not_ready if e.by_id[rid]["status"] == "RECEIVED"}
     untouched = {rid for rid in untouched if e.returns(rid) == 0}
     add(
@@ -67,7 +75,13 @@ def document_checks(e: Evidence) -> list[Check]:
     )
     sent = e.erp.statuses
     agree = {rid for rid in terminal if e.by_id[rid]["status"] in sent.get(rid, [])}
-    add("final status is one the ERP sent for it", len(terminal), len(agree), "sandbox + ERP")
+    add(
+        "final status is one the ERP sent for it",
+        len(terminal),
+        len(agree),
+        "sandbox + ERP",
+        detail=some(terminal - agree),
+    )
     older = {rid for rid in agree if e.by_id[rid]["status"] != sent[rid][-1]}
     add(
         "... an older one applied again after the newer (Pub/Sub: unordered, at least once)",
@@ -90,9 +104,21 @@ def pending_checks(e: Evidence) -> list[Check]:
         "poll summaries / ERP",
     )
     never = {rid for rid in e.seeded_ready - e.lost if not e.publishes[rid]}
-    add("seeded entities the ERP never received (outside a dropped page)", 0, len(never), "ERP")
-    over = sum(max(0, n - e.returns(rid)) for rid, n in e.publishes.items())
-    add("publishes beyond the times ROIT handed the entity out", 0, over, "ERP + timesReturned")
+    add(
+        "seeded entities the ERP never received (outside a dropped page)",
+        0,
+        len(never),
+        "ERP",
+        detail=some(never),
+    )
+    over = {rid: n - e.returns(rid) for rid, n in e.publishes.items() if n > e.returns(rid)}
+    add(
+        "publishes beyond the times ROIT handed the entity out",
+        0,
+        sum(over.values()),
+        "ERP + timesReturned",
+        detail=some(over),
+    )
     twice = {rid for rid, n in e.publishes.items() if n > 1}
     by_caller = {rid for rid in twice if e.reprocess_attempts[rid]}
     handed = e.summary_ids("requeuedRequestIds") + e.summary_ids("failedRequestIds")
@@ -112,12 +138,13 @@ def pending_checks(e: Evidence) -> list[Check]:
         info=True,
     )
     moves = {rid: e.reprocess_moves(rid) for rid in e.seeded_ready}
-    explained = sum(min(n, e.reprocess_attempts[rid] + handed[rid]) for rid, n in moves.items())
+    why = {rid: min(n, e.reprocess_attempts[rid] + handed[rid]) for rid, n in moves.items()}
     add(
         "reprocess moves at ROIT explained by a caller or a poller's hand-back",
         sum(moves.values()),
-        explained,
+        sum(why.values()),
         "sandbox history",
+        detail=some(rid for rid, n in moves.items() if why[rid] < n),
     )
     again = sum(n - 1 for n in e.erp.deliveries.values() if n > 1)
     add("pending messages Pub/Sub delivered again (same message id)", 0, again, "ERP", info=True)
@@ -135,6 +162,22 @@ def pending_checks(e: Evidence) -> list[Check]:
         len(failed),
         "poll summaries",
         info=True,
+    )
+    handed_at: dict[str, float] = {}  # requestId -> when the run that handed it back began
+    for run in e.runs:
+        for target in (run.summary or {}).get("targets", []):
+            for rid in target.get("requeuedRequestIds", []):
+                handed_at[rid] = min(handed_at.get(rid, run.started), run.started)
+    received_after = {
+        rid for r in e.erp.receipts if (rid := r.request_id) in handed_at and r.at > handed_at[rid]
+    }
+    back = set(handed_at) - e.lost
+    add(
+        "entities a poller handed back, received by the ERP after that",
+        len(back),
+        len(back & received_after),
+        "poll summaries + ERP",
+        detail=some(back - received_after),
     )
     add(
         "pending pages lost after commit (injected)",
@@ -198,10 +241,15 @@ def status_checks(e: Evidence) -> list[Check]:
         "ERP",
         info=True,
     )
-    applied = sum(
-        sum((Counter(s) & Counter(e.roit_statuses(rid))).values()) for rid, s in sent.items()
+    found = {rid: (Counter(s) & Counter(e.roit_statuses(rid))).total() for rid, s in sent.items()}
+    applied = sum(found.values())
+    add(
+        "... each applied at ROIT at least once",
+        total,
+        applied,
+        "sandbox history",
+        detail=some(rid for rid, n in found.items() if n < len(sent[rid])),
     )
-    add("... each applied at ROIT at least once", total, applied, "sandbox history")
     extra = sum(len(e.roit_statuses(rid)) for rid in sent) - applied
     add(
         "... applied again (redelivered: a lost ack, a killed function)",

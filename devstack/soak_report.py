@@ -5,17 +5,65 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from devstack.report import reconciled, render
+from devstack.report import Check, reconciled, render
 from devstack.soak_checks import reconcile
-from devstack.soak_observe import read_events, scan_secrets
+from devstack.soak_evidence import ErpView, Evidence
+from devstack.soak_observe import LogEvents, read_events, scan_secrets
 from devstack.stack import CREDENTIALS_SECRET, SANDBOX_CLIENT_ID
 
 if TYPE_CHECKING:
-    from devstack.soak import Soak
+    from devstack.soak_run import Soak
 
-__all__ = ["finish"]
+__all__ = ["collect", "difference", "finish"]
+
+WARM_S = 10.0  # a restarted function's memory baseline: its first sample this long after
+
+
+def collect(soak: Soak, **final: Any) -> Evidence:
+    """The evidence as it stands: the sandbox's state, the ERP's ledger, the callers' records
+    (`final`: what only the last step gathers — logs, memory, the secret scan)."""
+    ledger = soak.erp.snapshot()
+    control = soak.control
+    return Evidence(
+        requests=[dict(r) for r in control.requests()],
+        summary=dict(control.requests_summary()),
+        deliveries=control.deliveries(),
+        stats=dict(control.stats()),
+        erp=ErpView(
+            ledger.receipts,
+            ledger.deliveries,
+            ledger.statuses,
+            ledger.status_keys,
+            ledger.published,
+            ledger.dead_letters,
+            ledger.errors,
+        ),
+        plan=soak.plan,
+        bad_statuses=soak.bad_statuses,
+        seeded=soak.seeded,
+        received=soak.not_ready,
+        runs=list(soak.scheduler.runs),
+        calls=list(soak.caller.calls),
+        faults=list(soak.faults.records),
+        lost_pages_armed=sum(f.name.startswith("pending page") for f in soak.faults.records),
+        logs=final.pop("logs", None) or LogEvents(),
+        rss_limit_mib=soak.options.rss_limit_mib,
+        fault_stats=soak.fault_stats,
+        unsigned_webhook=soak.unsigned,
+        **final,
+    )
+
+
+def difference(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """Sandbox stats `after` minus `before`: calls and latency spikes of the fault phase."""
+    calls = {
+        name: {k: n - before["calls"].get(name, {}).get(k, 0) for k, n in codes.items()}
+        for name, codes in after["calls"].items()
+    }
+    spikes = {k: n - before["latencySpikes"].get(k, 0) for k, n in after["latencySpikes"].items()}
+    return {"calls": calls, "latencySpikes": spikes}
 
 
 def _rotation_ok(soak: Soak) -> bool:
@@ -41,7 +89,7 @@ def _secrets(soak: Soak) -> dict[str, str]:
     return values
 
 
-def finish(soak: Soak, settled: bool, lines: list[str]) -> bool:
+def finish(soak: Soak, settled: bool, lines: list[str]) -> tuple[bool, list[Check]]:
     """Reconcile and print; True when every row holds (and the run settled)."""
     soak.scheduler.pause()
     soak.scheduler.wait_idle(420)
@@ -50,8 +98,9 @@ def finish(soak: Soak, settled: bool, lines: list[str]) -> bool:
     stack = soak.stack
     labels = [s.label for s in stack.functions]
     # a restarted function is measured from its first sample after the restart
-    since = {
-        label: max(soak.baseline_at, soak.faults.restarted.get(label, 0.0)) for label in labels
+    since = {  # a restarted function is measured once it has served for a while again
+        label: max(soak.baseline_at, soak.faults.restarted.get(label, -WARM_S) + WARM_S)
+        for label in labels
     }
     scan = scan_secrets(sorted(stack.log_dir.glob("*.log")), _secrets(soak), lines)
     evidence = soak.evidence(
@@ -75,4 +124,4 @@ def finish(soak: Soak, settled: bool, lines: list[str]) -> bool:
     else:
         why = "" if settled else "the run did not settle; "
         print(f"NOT reconciled: {why}{len(failed)} MISMATCH row(s) above")
-    return ok
+    return ok, checks
