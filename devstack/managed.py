@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -24,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
+
+from devstack.ports import LOOPBACK, free_port, group_listens_on, port_is_open
 
 __all__ = [
     "INHERITED_ENV_DROPPED",
@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-LOOPBACK = "127.0.0.1"
 # The caller's own settings must not leak into the stack's processes: each gets exactly the
 # ROIT_* / emulator settings the stack gives it.
 INHERITED_ENV_DROPPED = ("ROIT_", "PUBSUB_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS")
@@ -44,94 +43,6 @@ INHERITED_ENV_DROPPED = ("ROIT_", "PUBSUB_EMULATOR_HOST", "GOOGLE_APPLICATION_CR
 
 class ProcessStartError(RuntimeError):
     """A managed process exited or did not become ready in time."""
-
-
-_HANDED_OUT: set[int] = set()
-
-
-def _ephemeral_range() -> tuple[int, int]:
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999
-
-
-def free_port(host: str = LOOPBACK) -> int:
-    """Return a TCP port on `host` that is free right now.
-
-    Chosen below the kernel's ephemeral range, so that no outgoing connection (which takes its
-    local port from that range) can hold it by the time a server binds it.
-    """
-    low, _ = _ephemeral_range()
-    candidates = [p for p in range(max(1024, low - 12000), low) if p not in _HANDED_OUT]
-    random.shuffle(candidates)
-    for port in candidates[:200]:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((host, port))
-            except OSError:
-                continue
-            _HANDED_OUT.add(port)  # not bound yet by its server: never hand it out twice
-            return port
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # the range is crowded
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def _listening_inodes(port: int) -> set[str]:
-    """Inodes of the sockets listening on `port` (Linux), from /proc/net/tcp{,6}."""
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if (
-                len(fields) > 9
-                and fields[3] == "0A"
-                and int(fields[1].rsplit(":", 1)[1], 16) == port
-            ):
-                inodes.add(fields[9])
-    return inodes
-
-
-def group_listens_on(pgid: int, port: int) -> bool | None:
-    """Whether a process of group `pgid` holds the socket listening on `port`.
-
-    ``None`` where /proc cannot tell (not Linux): the caller then trusts the port.
-    """
-    if not Path("/proc/net/tcp").exists():
-        return None
-    inodes = _listening_inodes(port)
-    if not inodes:
-        return None  # the port answers but /proc does not show its listener (another netns)
-    targets = {f"socket:[{inode}]" for inode in inodes}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if os.getpgid(int(proc.name)) != pgid:
-                continue
-            fds = list((proc / "fd").iterdir())
-        except (OSError, ValueError):
-            continue
-        for fd in fds:
-            with contextlib.suppress(OSError):
-                if os.readlink(fd) in targets:
-                    return True
-    return False
-
-
-def port_is_open(host: str, port: int, timeout: float = 0.2) -> bool:
-    """Whether something accepts TCP connections on host:port."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 class ManagedProcess:

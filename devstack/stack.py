@@ -18,23 +18,32 @@ emulator keeps nothing across a restart, so the topics and subscriptions are cre
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import secrets
 import shutil
 import tempfile
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from devstack import wiring
+from devstack.layout import (
+    CREDENTIALS_SECRET,
+    FUNCTIONS,
+    INTEGRATION_ID,
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SERVICES,
+    WEBHOOK_SECRETS_SECRET,
+    FunctionSpec,
+    StackOptions,
+    function_specs,
+    new_webhook_secret,
+    port_layout,
+)
 from devstack.processes import (
     ManagedProcess,
-    free_port,
     function_process,
     pubsub_emulator_process,
     sandbox_process,
@@ -42,105 +51,21 @@ from devstack.processes import (
 )
 from devstack.secret_client import local_client, put_secret
 
-__all__ = [
+__all__ = [  # the layout's names are re-exported: callers import them from here
     "CREDENTIALS_SECRET",
     "FUNCTIONS",
     "INTEGRATION_ID",
+    "SANDBOX_CLIENT_ID",
+    "SANDBOX_CLIENT_SECRET",
+    "SERVICES",
     "WEBHOOK_SECRETS_SECRET",
+    "FunctionSpec",
     "LocalStack",
     "StackOptions",
+    "function_specs",
     "new_webhook_secret",
     "port_layout",
 ]
-
-CREDENTIALS_SECRET = "roit-api-credentials"
-WEBHOOK_SECRETS_SECRET = "roit-webhook-secrets"
-INTEGRATION_ID = "9876c5d4-ba32-1098-7654-321f98765432"
-SANDBOX_CLIENT_ID = "sandbox-client"
-SANDBOX_CLIENT_SECRET = "sandbox-secret"
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One function deployment: its process label, entry point and own environment."""
-
-    label: str
-    target: str
-    env: Mapping[str, str] = field(default_factory=dict)
-
-
-POLL_PENDING = FunctionSpec("poll_pending", "poll_pending")
-FUNCTIONS = (
-    POLL_PENDING,
-    FunctionSpec(
-        "update_status",
-        "update_status",
-        {"ROIT_DEAD_LETTER_TOPIC": wiring.dead_letter_topic(wiring.STATUS_TOPIC)},
-    ),
-    FunctionSpec(
-        "register_delivery",
-        "register_delivery",
-        {"ROIT_DEAD_LETTER_TOPIC": wiring.dead_letter_topic(wiring.DELIVERIES_TOPIC)},
-    ),
-    FunctionSpec("reprocess", "reprocess", {"ROIT_REPROCESS_CALLER_AUTH": "iam"}),
-    FunctionSpec(
-        "reprocess-webhook",
-        "reprocess",
-        {
-            "ROIT_REPROCESS_CALLER_AUTH": "webhook",
-            "ROIT_WEBHOOK_SECRETS_SECRET": WEBHOOK_SECRETS_SECRET,
-        },
-    ),
-    FunctionSpec("get_attachments", "get_attachments"),
-)
-
-
-SERVICES = ("sandbox", "pubsub-emulator", "secret-manager")
-
-
-def function_specs(pollers: int = 1) -> tuple[FunctionSpec, ...]:
-    """Every function deployment: FUNCTIONS, plus `pollers - 1` more poll_pending ones."""
-    extra = tuple(FunctionSpec(f"poll_pending-{n}", "poll_pending") for n in range(2, pollers + 1))
-    return (*FUNCTIONS, *extra)
-
-
-def new_webhook_secret() -> str:
-    """A fresh Standard Webhooks secret, `whsec_` + base64 of 32 random bytes."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-
-
-@dataclass
-class StackOptions:
-    """What the stack can vary. Defaults: Terraform's Pub/Sub settings, an empty sandbox."""
-
-    project: str = "roit-local"
-    poll_targets: str = "DOCUMENT,PURCHASE_ORDER,SUPPLIER"
-    poll_time_budget_s: int = 60
-    sandbox_options: dict[str, object] = field(default_factory=dict)
-    seed_documents: int = 0
-    seed_master: int = 0
-    seed_received: int = 0
-    retry_min_s: int | None = 10  # None: no retry policy (see devstack/wiring.py)
-    retry_max_s: int = 600
-    push_max_delivery_attempts: int = 5
-    erp_max_delivery_attempts: int = 10
-    erp_ack_deadline_s: int = 60
-    pollers: int = 1  # poll_pending deployments
-    client_secret: str = SANDBOX_CLIENT_SECRET  # accepted by the sandbox, in Secret Manager
-    function_env: dict[str, str] = field(default_factory=dict)  # ROIT_* for every function
-    log_level: str = "INFO"
-    log_dir: Path | None = None
-    keep_logs: bool = False  # keep a temporary log directory after stop (it is printed)
-    base_port: int | None = None  # None: free ports; N: the layout of `port_layout`
-
-
-def port_layout(base_port: int | None, pollers: int = 1) -> dict[str, int]:
-    """Process name -> port: `base_port` + SERVICES order then FUNCTIONS order (then the
-    extra pollers), or free ports."""
-    names = [*SERVICES, *(spec.label for spec in function_specs(pollers))]
-    if base_port is None:
-        return {name: free_port() for name in names}
-    return {name: base_port + offset for offset, name in enumerate(names)}
 
 
 class LocalStack:

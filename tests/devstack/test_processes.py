@@ -129,7 +129,7 @@ def test_pubsub_emulator_starts_and_stops_without_leftovers(tmp_path):
 
 
 def test_free_ports_stay_out_of_the_ephemeral_range() -> None:
-    from devstack.managed import _ephemeral_range
+    from devstack.ports import _ephemeral_range
 
     low, high = _ephemeral_range()
     ports = {free_port() for _ in range(20)}
@@ -156,3 +156,47 @@ def test_a_process_is_not_ready_while_someone_else_holds_its_port(tmp_path) -> N
     finally:
         process.stop()
         squatter.close()
+
+
+def _toy(tmp_path) -> ManagedProcess:
+    port = free_port()
+    return ManagedProcess(
+        "toy",
+        [sys.executable, "-c", SERVER, str(port)],
+        port=port,
+        health_path="/health",
+        ready_pattern=r"ready on \d+",
+        log_dir=tmp_path,
+    )
+
+
+def test_killed_then_started_again_on_its_port_with_its_log_kept(tmp_path) -> None:
+    process = _toy(tmp_path).start().wait_ready(20)
+    first = process.pid
+    assert first is not None
+    process.kill()  # SIGKILL: even the child that ignores SIGTERM is gone at once
+    assert _group_gone(first)
+    assert not port_is_open("127.0.0.1", process.port)
+    process.start().wait_ready(20)
+    try:
+        assert process.pid != first
+        assert (tmp_path / "toy.log").read_text().count("ready on") == 2  # appended
+        assert process.log_tail().count("ready on") == 1  # this start's output only
+    finally:
+        process.stop()
+
+
+def test_a_frozen_process_answers_nothing_until_thawed_and_still_stops(tmp_path) -> None:
+    process = _toy(tmp_path).start().wait_ready(20)
+    try:
+        process.freeze()
+        with pytest.raises(OSError):
+            urllib.request.urlopen(process.url + "/health", timeout=1)
+        process.thaw()
+        with urllib.request.urlopen(process.url + "/health", timeout=5) as response:
+            assert response.status == 200
+        process.freeze()
+    finally:
+        pgid = process.pid
+        process.stop()  # a frozen group is woken up to act on SIGTERM
+    assert pgid is not None and _group_gone(pgid)
