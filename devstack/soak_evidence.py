@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
 from devstack.soak_drivers import AMBIGUOUS, Call, PollRun
@@ -105,6 +106,19 @@ class Evidence:
 
     def reprocess_moves(self, rid: str) -> int:
         return sum(h["source"] == "reprocess" for h in self.by_id[rid]["history"])
+
+    @cached_property
+    def stale_statuses(self) -> set[str]:
+        """Requests a status reached while ROIT had them PENDING again (reprocessed or handed
+        back, not handed out since): a late or redelivered status, which ROIT applied anyway,
+        so the request is not offered again."""
+        found = set()
+        for rid, request in self.by_id.items():
+            history = request["history"]
+            for before, after in pairwise(history):
+                if before["status"] == "PENDING" and after["source"] == "status":
+                    found.add(rid)
+        return found
 
     # -- the ERP ---------------------------------------------------------------------------
     @cached_property

@@ -90,6 +90,13 @@ def document_checks(e: Evidence) -> list[Check]:
         "sandbox + ERP",
         info=True,
     )
+    add(
+        "a late status applied while ROIT had it PENDING again (not re-offered since)",
+        0,
+        len(e.stale_statuses & ready),
+        "sandbox history",
+        info=True,
+    )
     return rows
 
 
@@ -171,7 +178,7 @@ def pending_checks(e: Evidence) -> list[Check]:
     received_after = {
         rid for r in e.erp.receipts if (rid := r.request_id) in handed_at and r.at > handed_at[rid]
     }
-    back = set(handed_at) - e.lost
+    back = set(handed_at) - e.lost - e.stale_statuses
     add(
         "entities a poller handed back, received by the ERP after that",
         len(back),

@@ -294,3 +294,26 @@ def test_check_rows(at_most: bool) -> None:
     assert row.ok is at_most
     assert row.shown_expected == ("<= 3" if at_most else "3")
     assert Check("s", "label", 0, 9, "src", info=True).ok
+
+
+def test_a_late_status_after_a_hand_back_is_counted_not_blamed() -> None:
+    """A redelivered status that reaches ROIT after the entity was handed back moves it out of
+    PENDING: it is never offered again, which the table shows rather than calls a loss."""
+    evidence = _evidence()
+    evidence.requests[3] = _request(
+        "d4",
+        ("PENDING", SEED),
+        ("PROCESSING", PULL),
+        ("WARNING", STATUS),
+        ("PENDING", REPROCESS),  # a partner's reprocess
+        ("PROCESSING", PULL),
+        ("PENDING", REPROCESS),  # handed back by the poller run that started at 7.0
+        ("WARNING", STATUS),  # the old status, delivered again
+    )
+    evidence.runs[0] = PollRun("poll_pending", 7.0, 8.0, 200, evidence.runs[0].summary)
+    evidence.runs[1] = PollRun("poll_pending-2", 7.5, 8.5, 200, evidence.runs[1].summary)
+    evidence.calls.append(Call("team", "d4", 6.5, [200], "accepted"))
+    rows = {c.label: c for c in reconcile(evidence)}
+    assert reconciled(rows.values()), [c for c in rows.values() if not c.ok]
+    late = "a late status applied while ROIT had it PENDING again (not re-offered since)"
+    assert rows[late].observed == 1
