@@ -49,7 +49,7 @@ def test_the_soak_fails_when_the_poller_drops_a_published_message() -> None:
         poll_interval_s=1.0,
         rates=quiet,
         scheduled_faults=False,
-        stall_s=8,
+        stall_s=5,
         sabotage="drop-published",
     )
     lines: list[str] = []
