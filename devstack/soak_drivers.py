@@ -72,7 +72,7 @@ class PollScheduler:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=5)
-        self.wait_idle(timeout_s=420)
+        self.wait_idle(timeout_s=60)  # a run still going on past this is left to its daemon
         self._http.close()
 
     def pause(self) -> None:
