@@ -23,10 +23,10 @@ install: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check shared functions sandbox devstack tests scripts benchmarks
+	$(PY) -m ruff format --check shared functions sandbox devstack roitctl tests scripts benchmarks
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared sandbox devstack
+	$(PY) -m mypy shared sandbox devstack roitctl
 
 test: lint typecheck terraform-tools
 	$(PY) -m pytest
@@ -47,7 +47,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench.py --json build/bench.json
 
 fmt: $(STAMP)
-	$(PY) -m ruff format shared functions sandbox devstack tests scripts benchmarks
+	$(PY) -m ruff format shared functions sandbox devstack roitctl tests scripts benchmarks
 	$(PY) -m ruff check --fix .
 	terraform fmt -recursive terraform
 
