@@ -37,7 +37,8 @@ class EnvFileError(ValueError):
 
 def read_env_file(path: Path) -> dict[str, str]:
     """``KEY=VALUE`` lines (``#`` comments, blank lines, an optional ``export``, values in
-    single or double quotes), or one JSON object of strings (``gcloud … --format=json``).
+    single or double quotes), a JSON object of strings, or a function as
+    ``gcloud functions describe NAME --format=json`` prints it (its environment variables).
 
     Raises:
         EnvFileError: unreadable, or a line that is not ``KEY=VALUE``.
@@ -51,6 +52,8 @@ def read_env_file(path: Path) -> dict[str, str]:
             doc = json.loads(text)
         except ValueError:
             raise EnvFileError(f"{path}: not a JSON object of strings") from None
+        if isinstance(doc, dict) and isinstance(doc.get("serviceConfig"), dict):
+            doc = doc["serviceConfig"].get("environmentVariables", {})  # a function, described
         if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
             raise EnvFileError(f"{path}: not a JSON object of strings")
         return {str(k): v for k, v in doc.items()}
