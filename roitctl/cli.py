@@ -326,6 +326,7 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> None:
     """The console script: run one command and exit with its status."""
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in background
     quiet = logging.getLogger("roit")  # the connector's own logs are for Cloud Logging
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
@@ -343,11 +344,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _exit_on(exc: Exception) -> None:
-    import click
-
-    if isinstance(exc, click.ClickException):
-        exc.show()
-        sys.exit(exc.exit_code)
-    if isinstance(exc, click.exceptions.Abort):
+    """Usage errors and the like, as the argument parser words them."""
+    if isinstance(exc, typer.Abort):
         sys.exit(130)
+    show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+    if callable(show) and isinstance(code, int):
+        show()
+        sys.exit(code)
     raise exc

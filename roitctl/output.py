@@ -109,11 +109,13 @@ def replay_table(report: ReplayReport) -> None:
     verb = "would replay" if report.dry_run else "replayed"
     by_topic = Counter(entry.get("topic", "?") for entry in report.replayed)
     listing = ", ".join(f"{n} to {topic}" for topic, n in _sorted(by_topic)) or "nothing"
-    console.print(
+    line = (
         f"{report.subscription}: {verb} {len(report.replayed)} ({listing}); "
-        f"{len(report.left)} left in place; {report.not_selected} not selected",
-        markup=False,
+        f"{len(report.left)} left in place; {report.not_selected} not selected"
     )
+    if report.arrived:
+        line += f"; {report.arrived} dead-lettered during the run (left for the next run)"
+    console.print(line, markup=False)
     if report.left:
         table = Table(title="left in place")
         for column in ("message", "error", "why"):

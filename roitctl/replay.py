@@ -70,6 +70,7 @@ class ReplayReport:
     replayed: list[dict[str, str]] = field(default_factory=list)
     left: list[dict[str, str]] = field(default_factory=list)
     not_selected: int = 0
+    arrived: int = 0  # dead-lettered while the run went on: left for the next one
     stopped: str | None = None  # why the run ended early (the rest was given back)
     interrupted: bool = False  # Ctrl-C (or SIGTERM)
 
@@ -81,6 +82,7 @@ class ReplayReport:
             "replayed": len(self.replayed),
             "left": self.left,
             "notSelected": self.not_selected,
+            "arrivedDuringRun": self.arrived,
             "stopped": self.stopped,
             "interrupted": self.interrupted,
             "replays": self.replayed,
@@ -203,6 +205,8 @@ class _Run:
     pending_topic: str
     done: set[str] = field(default_factory=set)  # message ids decided in this run
     handled: int = 0  # selected messages
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    copies: set[str] = field(default_factory=set)  # ids of the copies this run published
 
     def __post_init__(self) -> None:
         self.report = ReplayReport(short_name(self.lease.subscription), self.options.dry_run)
@@ -235,6 +239,9 @@ class _Run:
             if message.message_id in self.done:
                 continue
             self.done.add(message.message_id)
+            if self._arrived_during_run(message):
+                self.report.arrived += 1
+                continue
             if not self.options.selects(message, now):
                 self.report.not_selected += 1
                 continue
@@ -250,7 +257,16 @@ class _Run:
             elif stop := _send(self.lease, self.publisher, topic, messages, self.report):
                 self.report.stopped = stop
                 return False
+        self.copies.update(r["newMessageId"] for r in self.report.replayed if "newMessageId" in r)
         return True
+
+    def _arrived_during_run(self, message: Received) -> bool:
+        """Dead-lettered after the run began (perhaps a copy it replayed that failed again):
+        left for the next run, so one run never replays a message twice."""
+        original = message.attributes.get("originalMessageId")
+        return message.publish_time > self.started or (
+            original is not None and original in self.copies
+        )
 
 
 def _send(
@@ -258,6 +274,7 @@ def _send(
 ) -> str | None:
     """Republish ``messages`` to ``topic``; acknowledge each once Pub/Sub took its copy.
     Returns why the run must stop (the topic failed), or ``None``."""
+    stop: str | None = None
     with _interrupts_held():
         outcomes = Sink(publisher, topic).send(
             [(m.data, replay_attributes(m.attributes)) for m in messages]
@@ -265,14 +282,13 @@ def _send(
         published = [m for m, o in zip(messages, outcomes, strict=True) if isinstance(o, str)]
         if published:
             lease.ack(published)
-    stop: str | None = None
-    for message, outcome in zip(messages, outcomes, strict=True):
-        if isinstance(outcome, str):
-            report.replayed.append(_entry(message, "", topic, outcome))
-        elif outcome.failure is Failure.INPUT:
-            report.left.append(_entry(message, f"Pub/Sub refused it: {outcome.message}"))
-        else:
-            stop = stop or f"publishing to {short_name(topic)} failed: {outcome.message}"
+        for message, outcome in zip(messages, outcomes, strict=True):
+            if isinstance(outcome, str):
+                report.replayed.append(_entry(message, "", topic, outcome))
+            elif outcome.failure is Failure.INPUT:
+                report.left.append(_entry(message, f"Pub/Sub refused it: {outcome.message}"))
+            else:
+                stop = stop or f"publishing to {short_name(topic)} failed: {outcome.message}"
     return stop
 
 

@@ -37,7 +37,7 @@ def run_cli(*args: str) -> Result:
     from roitctl.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     columns = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = "250"  # tables keep each cell on one line
     code = 0
@@ -47,7 +47,8 @@ def run_cli(*args: str) -> Result:
     except SystemExit as done:
         code = int(done.code or 0)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
         if columns is None:
             os.environ.pop("COLUMNS", None)
         else:
