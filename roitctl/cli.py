@@ -190,25 +190,12 @@ def list_dead_letters(
     as_json: Json = False,
 ) -> None:
     """Per dead-letter subscription: count, oldest, counts by error, a few reasons."""
-    from roitctl.deadletters import Summary, peek, summarize
-    from roitctl.lease import Lease
+    from roitctl.deadletters import list_subscriptions
 
     with applied(_environment(env_file)):
         layout = Layout(_project(project))
         names = subscriptions or layout.dead_letter_subscriptions()
-        summaries: list[Summary] = []
-        subscriber = gcp.subscriber_client()
-        try:
-            for name in names:
-                path = layout.subscription(name)
-                try:
-                    with Lease(subscriber, path, return_immediately=gcp.on_emulator()) as lease:
-                        messages, complete = peek(lease, limit=limit)
-                    summaries.append(summarize(short_name(path), messages, complete=complete))
-                except Exception as exc:  # noqa: BLE001 - one unreadable subscription
-                    summaries.append(Summary(short_name(path), problem=gcp.api_problem(exc)))
-        finally:
-            subscriber.transport.close()
+        summaries = list_subscriptions(layout.project, names, limit=limit)
     if as_json:
         output.emit({"subscriptions": [s.to_json(show=show) for s in summaries]})
     else:
@@ -272,9 +259,7 @@ def replay_dead_letters(
     as_json: Json = False,
 ) -> None:
     """Republish dead letters to the topic they came from, then acknowledge them."""
-    from roitctl.lease import Lease
-    from roitctl.replay import ReplayOptions, Targets, replay
-    from shared.pubsub import Publisher
+    from roitctl.replay import ReplayOptions, replay_subscription
 
     options = ReplayOptions(
         errors=frozenset(error or ()),
@@ -288,28 +273,20 @@ def replay_dead_letters(
         rate=rate,
     )
     with applied(_environment(env_file)):
-        layout = Layout(_project(project))
+        project_id = _project(project)
         pending = short_name(os.environ.get("ROIT_PENDING_TOPIC") or PENDING_TOPIC)
-        path = layout.subscription(subscription)
-        subscriber = gcp.subscriber_client()
-        try:
-            targets = Targets(subscriber, path, layout.project)
-            if targets.dead_letter_topic is None:
-                raise Fail(f"subscription {short_name(path)} does not exist")
-            lease = Lease(
-                subscriber, path, ack_deadline_s=ack_deadline, return_immediately=gcp.on_emulator()
-            )
-            with lease, output.Progress(enabled=not as_json) as progress:
-                report = replay(
-                    lease,
-                    targets,
-                    Publisher(layout.project),
+        with output.Progress(enabled=not as_json) as progress:
+            try:
+                report = replay_subscription(
+                    project_id,
+                    subscription,
                     options,
                     pending_topic=pending,
+                    ack_deadline_s=ack_deadline,
                     progress=progress.update,
                 )
-        finally:
-            subscriber.transport.close()
+            except LookupError as exc:
+                raise Fail(str(exc)) from None
     if as_json:
         output.emit(report.to_json())
     else:

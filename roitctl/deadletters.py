@@ -31,6 +31,7 @@ __all__ = [
     "REPLAY_COUNT",
     "Summary",
     "error_of",
+    "list_subscriptions",
     "peek",
     "replay_attributes",
     "replay_count",
@@ -178,3 +179,25 @@ def peek(lease: Lease, *, limit: int, empty_pulls: int = 2) -> tuple[list[Receiv
         messages.extend(batch)
     complete = len(messages) < limit or not lease.pull(1)
     return messages[:limit], complete
+
+
+def list_subscriptions(project: str, names: list[str], *, limit: int = 1000) -> list[Summary]:
+    """A summary of each subscription (short names or paths), read without acknowledging."""
+    from roitctl import gcp
+    from roitctl.layout import Layout, short_name
+
+    layout = Layout(project)
+    summaries: list[Summary] = []
+    subscriber = gcp.subscriber_client()
+    try:
+        for name in names:
+            path = layout.subscription(name)
+            try:
+                with Lease(subscriber, path, return_immediately=gcp.on_emulator()) as lease:
+                    messages, complete = peek(lease, limit=limit)
+                summaries.append(summarize(short_name(path), messages, complete=complete))
+            except Exception as exc:  # noqa: BLE001 - one unreadable subscription
+                summaries.append(Summary(short_name(path), problem=gcp.api_problem(exc)))
+    finally:
+        subscriber.transport.close()
+    return summaries

@@ -14,8 +14,6 @@ settings that would work are printed. Tokens and credentials are never printed.
 from __future__ import annotations
 
 import json
-import re
-import shlex
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,159 +21,37 @@ from typing import Any
 import jwt
 
 from roitctl.checks import Check, Status
+from roitctl.shapes import (
+    JWT_SHAPE,
+    Candidate,
+    candidates,
+    find_lifetime_path,
+    find_token_path,
+    shape_settings,
+)
 from shared import deadline
 from shared.client import ENDPOINTS
 from shared.errors import Failure, RoitError, RoitStatusError, TokenExchangeError
 from shared.exchange import TokenExchange, TokenShape, dig, lifetime_from
 from shared.secrets import RoitCredentials
-from shared.settings import AuthScheme, ClientAuth, RoitSettings, TokenRequestFormat
-from shared.token import DOCUMENTED_LIFETIME_S, token_expiry
+from shared.settings import AuthScheme, RoitSettings
+from shared.token import token_expiry
 from shared.transport import Transport
 
 __all__ = [
     "DEFAULT_PROBE_REQUEST_ID",
     "TokenFound",
     "TokenProbe",
-    "candidates",
-    "find_lifetime_path",
-    "find_token_path",
     "probe_scheme",
     "probe_token",
-    "shape_settings",
     "token_check",
 ]
 
 DEFAULT_PROBE_REQUEST_ID = "doctor-00000000-0000-0000-0000-000000000000"
 """The request id ``doctor`` asks the attachments of: one that cannot exist at ROIT."""
 
-GRANT = {"grant_type": "client_credentials"}
-TOKEN_PATHS = (
-    "access_token",
-    "token",
-    "data.token",
-    "data.access_token",
-    "data.accessToken",
-    "accessToken",
-    "id_token",
-    "data.id_token",
-    "jwt",
-    "data.jwt",
-)
-LIFETIME_PATHS = (
-    "expires_in",
-    "expiresIn",
-    "data.expiresIn",
-    "data.expires_in",
-    "expires",
-    "data.expires",
-)
-_JWT = re.compile(r"^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*$")
 _SHAPE_REFUSALS = (400, 401, 403, 405, 415, 422)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A token request shape worth trying, and how to call it."""
-
-    label: str
-    shape: TokenShape
-
-
-def candidates(configured: TokenShape) -> list[Candidate]:
-    """The configured shape first, then each other supported shape (same URL, the configured
-    extra fields kept; OAuth2 ones add ``grant_type=client_credentials``)."""
-    extras = {k: v for k, v in configured.extra_fields.items() if k != "grant_type"}
-    oauth = {**GRANT, **extras}
-    body = configured.but(client_auth=ClientAuth.BODY)
-    found = [
-        Candidate("as configured", configured),
-        Candidate(
-            "JSON fields clientId / clientSecret",
-            body.but(
-                request_format=TokenRequestFormat.JSON,
-                client_id_field="clientId",
-                client_secret_field="clientSecret",
-                extra_fields=extras,
-            ),
-        ),
-        Candidate(
-            "OAuth2 form, client_id / client_secret in the body",
-            body.but(
-                request_format=TokenRequestFormat.FORM,
-                client_id_field="client_id",
-                client_secret_field="client_secret",
-                extra_fields=oauth,
-            ),
-        ),
-        Candidate(
-            "OAuth2 form, HTTP Basic",
-            configured.but(
-                request_format=TokenRequestFormat.FORM,
-                client_auth=ClientAuth.BASIC,
-                extra_fields=oauth,
-            ),
-        ),
-        Candidate(
-            "OAuth2 fields as JSON",
-            body.but(
-                request_format=TokenRequestFormat.JSON,
-                client_id_field="client_id",
-                client_secret_field="client_secret",
-                extra_fields=oauth,
-            ),
-        ),
-    ]
-    unique: list[Candidate] = []
-    for candidate in found:
-        if all(_request_part(candidate.shape) != _request_part(u.shape) for u in unique):
-            unique.append(candidate)
-    return unique
-
-
-def _request_part(shape: TokenShape) -> tuple[Any, ...]:
-    fields = (
-        ()
-        if shape.client_auth is ClientAuth.BASIC
-        else (shape.client_id_field, shape.client_secret_field)
-    )
-    return (shape.request_format, shape.client_auth, fields, sorted(shape.extra_fields.items()))
-
-
-def _usable(value: Any) -> bool:
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= 16_384
-        and value.isascii()
-        and all(0x21 <= ord(c) <= 0x7E for c in value)
-    )
-
-
-def find_token_path(answer: Any, configured: str) -> str | None:
-    """Where the token is: the configured path, a usual one, or the first JWT-shaped string."""
-    for path in (configured, *TOKEN_PATHS):
-        if _usable(dig(answer, path)):
-            return path
-    return _jwt_path(answer, "")
-
-
-def _jwt_path(value: Any, prefix: str) -> str | None:
-    if not isinstance(value, dict):
-        return None
-    for key, item in value.items():
-        path = f"{prefix}{key}"
-        if isinstance(item, str) and _JWT.match(item) and "." not in str(key):
-            return path
-        if isinstance(item, dict) and (found := _jwt_path(item, path + ".")):
-            return found
-    return None
-
-
-def find_lifetime_path(answer: Any, configured: str) -> str | None:
-    """Where the token's lifetime in seconds is: the configured path or a usual one."""
-    for path in (configured, *LIFETIME_PATHS):
-        if lifetime_from(answer, TokenShape(url="", expires_in_field=path)) is not None:
-            return path
-    return None
+"""Answers that may mean "not in this shape": the other shapes are tried."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +64,7 @@ class TokenFound:
     lifetime_s: float
     lifetime_source: str
     is_jwt: bool
+    has_exp: bool = False
 
 
 @dataclass
@@ -263,51 +140,20 @@ def _found(candidate: Candidate, answer: Any, token_path: str) -> TokenFound:
     )
     expires_in = lifetime_from(answer, shape) if lifetime_path else None
     now = time.time()
-    is_jwt = bool(_JWT.match(token))
+    is_jwt = bool(JWT_SHAPE.match(token))
     try:
         claims = jwt.decode(token, options={"verify_signature": False}) if is_jwt else {}
     except jwt.PyJWTError:
         claims, is_jwt = {}, False
-    if isinstance(claims, dict) and isinstance(claims.get("exp"), int | float):
+    has_exp = isinstance(claims, dict) and isinstance(claims.get("exp"), int | float)
+    if has_exp:
         source = "the JWT's exp"
     elif expires_in is not None:
         source = f"the answer's {lifetime_path}"
     else:
         source = "ROIT's documented 8 h (no exp, no expires_in)"
     lifetime = token_expiry(token, issued_at=now, expires_in_s=expires_in) - now
-    return TokenFound(candidate.label, shape, token, lifetime, source, is_jwt)
-
-
-_DEFAULTS = TokenShape(url="")
-
-
-def shape_settings(shape: TokenShape, settings: RoitSettings) -> list[str]:
-    """``VAR=value`` for each token setting that differs from ``settings`` to get ``shape``."""
-    current = TokenShape.from_settings(settings)
-    pairs: list[tuple[str, str, str]] = [
-        ("ROIT_TOKEN_REQUEST_FORMAT", shape.request_format.value, current.request_format.value),
-        ("ROIT_TOKEN_CLIENT_AUTH", shape.client_auth.value, current.client_auth.value),
-    ]
-    if shape.client_auth is ClientAuth.BODY:
-        pairs += [
-            ("ROIT_TOKEN_CLIENT_ID_FIELD", shape.client_id_field, current.client_id_field),
-            (
-                "ROIT_TOKEN_CLIENT_SECRET_FIELD",
-                shape.client_secret_field,
-                current.client_secret_field,
-            ),
-        ]
-    extras = json.dumps(dict(shape.extra_fields), separators=(",", ":"))
-    pairs += [
-        (
-            "ROIT_TOKEN_EXTRA_FIELDS",
-            extras,
-            json.dumps(dict(current.extra_fields), separators=(",", ":")),
-        ),
-        ("ROIT_TOKEN_RESPONSE_FIELD", shape.response_field, current.response_field),
-        ("ROIT_TOKEN_EXPIRES_IN_FIELD", shape.expires_in_field, current.expires_in_field),
-    ]
-    return [f"{name}={shlex.quote(new)}" for name, new, old in pairs if new != old]
+    return TokenFound(candidate.label, shape, token, lifetime, source, is_jwt, has_exp)
 
 
 def _duration(seconds: float) -> str:
@@ -339,7 +185,7 @@ def token_check(probe: TokenProbe, settings: RoitSettings) -> Check:
         what = (
             "ROIT's token endpoint is failing"
             if error.failure is Failure.UPSTREAM
-            else ("the token exchange failed")
+            else "the token exchange failed"
         )
         return Check(
             "token exchange", Status.FAILED, f"{what} at {url} ({tried})", [f"check {setting}"]
@@ -347,15 +193,11 @@ def token_check(probe: TokenProbe, settings: RoitSettings) -> Check:
     kind = "a JWT" if found.is_jwt else "an opaque token"
     life = f"valid {_duration(found.lifetime_s)} (from {found.lifetime_source})"
     fixes = shape_settings(found.shape, settings)
-    if found.is_jwt or found.lifetime_source.startswith("the answer"):
-        fixes = (
-            [f for f in fixes if not f.startswith("ROIT_TOKEN_EXPIRES_IN_FIELD")]
-            if (found.is_jwt)
-            else fixes
-        )
+    if found.has_exp:  # the JWT's own exp wins: where expires_in is does not matter
+        fixes = [f for f in fixes if not f.startswith("ROIT_TOKEN_EXPIRES_IN_FIELD=")]
     if not fixes:
         detail = f"{url} issued {kind} at {found.shape.response_field}, {life}"
-        if not found.is_jwt and found.lifetime_s == DOCUMENTED_LIFETIME_S:
+        if found.lifetime_source.startswith("ROIT's documented"):
             detail += "; with no expires_in, it is renewed only after ROIT refuses it"
         return Check("token exchange", Status.OK, detail)
     return Check(

@@ -17,7 +17,6 @@ At worst a message is replayed twice (at-least-once), never dropped.
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import time
@@ -27,14 +26,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from roitctl.deadletters import error_of, replay_attributes, replay_count, source_subscription
-from roitctl.layout import DEAD_LETTER_SUFFIX, short_name, source_topic_of
+from roitctl import gcp
+from roitctl.deadletters import error_of, replay_attributes
+from roitctl.layout import Layout, short_name
 from roitctl.lease import Lease, Received
+from roitctl.targets import Targets, refusal
 from shared.errors import Failure
 from shared.pubsub import Publisher
 from shared.sink import Sink
 
-__all__ = ["ReplayOptions", "ReplayReport", "Targets", "replay"]
+__all__ = ["ReplayOptions", "ReplayReport", "replay", "replay_subscription"]
 
 
 @dataclass(frozen=True)
@@ -87,73 +88,6 @@ class ReplayReport:
             "interrupted": self.interrupted,
             "replays": self.replayed,
         }
-
-
-class Targets:
-    """Where a dead letter goes back to (subscriptions looked up once each)."""
-
-    def __init__(self, subscriber: Any, dead_letter_subscription: str, project: str) -> None:
-        self._subscriber = subscriber
-        self._project = project
-        self._topics: dict[str, str | None] = {}
-        dead_topic = self.topic_of(dead_letter_subscription)
-        self.dead_letter_topic = dead_topic
-        source = source_topic_of(short_name(dead_topic)) if dead_topic else None
-        self._fallback = (
-            f"{dead_topic.rsplit('/', 1)[0]}/{source}" if dead_topic and source else None
-        )
-
-    def topic_of(self, subscription: str) -> str | None:
-        """A subscription's topic (``None`` if it is gone, or its topic is)."""
-        if subscription not in self._topics:
-            from google.api_core import exceptions as gexc
-
-            try:
-                found = self._subscriber.get_subscription(subscription=subscription, timeout=30)
-                topic = str(found.topic)
-            except gexc.NotFound:
-                topic = ""
-            self._topics[subscription] = topic if topic.startswith("projects/") else None
-        return self._topics[subscription]
-
-    def for_message(self, message: Received) -> str | None:
-        """The topic ``message`` came from."""
-        source = source_subscription(message.attributes, self._project)
-        return (self.topic_of(source) if source else None) or self._fallback
-
-
-def _refusal(message: Received, topic: str | None, options: ReplayOptions, pending: str) -> str:
-    """Why ``message`` must stay in place ('' when it may be replayed)."""
-    if replay_count(message.attributes) >= options.max_replays:
-        return f"replayed {replay_count(message.attributes)} times already (--max-replays)"
-    if topic is None:
-        return "its source topic is unknown (no source subscription, not an X-dead-letter topic)"
-    if topic.endswith(DEAD_LETTER_SUFFIX):
-        return f"its source {short_name(topic)} is a dead-letter topic"
-    error = error_of(message.attributes)
-    if error == "unreadable_page":
-        return "a whole pending page, not one entity (read it with --show)"
-    if _is_stub(message.data):
-        return "a stub for an entity too large or not encodable: ask ROIT to reprocess it"
-    if short_name(topic) == pending and not options.to_pending:
-        return f"bound for the pending topic {pending}: only with --to-pending"
-    return ""
-
-
-def _is_stub(data: bytes) -> bool:
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        return False
-    return (
-        isinstance(doc, dict)
-        and doc.get("truncated") is True
-        and set(doc)
-        <= {
-            "requestId",
-            "truncated",
-        }
-    )
 
 
 @contextmanager
@@ -247,7 +181,7 @@ class _Run:
                 continue
             self.handled += 1
             topic = self.targets.for_message(message)
-            if why := _refusal(message, topic, self.options, self.pending_topic):
+            if why := refusal(message, topic, self.options, self.pending_topic):
                 self.report.left.append(_entry(message, why))
             elif topic is not None:
                 chosen.setdefault(topic, []).append(message)
@@ -301,3 +235,40 @@ def _entry(message: Received, why: str, topic: str = "", new_id: str = "") -> di
     if new_id:
         entry["newMessageId"] = new_id
     return entry
+
+
+def replay_subscription(
+    project: str,
+    subscription: str,
+    options: ReplayOptions,
+    *,
+    pending_topic: str,
+    ack_deadline_s: int = 60,
+    progress: Callable[[int, int], None] = lambda replayed, seen: None,
+) -> ReplayReport:
+    """:func:`replay` on one subscription of ``project``, with clients of its own.
+
+    Raises:
+        LookupError: the subscription does not exist.
+    """
+    layout = Layout(project)
+    path = layout.subscription(subscription)
+    subscriber = gcp.subscriber_client()
+    try:
+        targets = Targets(subscriber, path, project)
+        if targets.dead_letter_topic is None:
+            raise LookupError(f"subscription {short_name(path)} does not exist")
+        lease = Lease(
+            subscriber, path, ack_deadline_s=ack_deadline_s, return_immediately=gcp.on_emulator()
+        )
+        with lease:
+            return replay(
+                lease,
+                targets,
+                Publisher(project),
+                options,
+                pending_topic=pending_topic,
+                progress=progress,
+            )
+    finally:
+        subscriber.transport.close()

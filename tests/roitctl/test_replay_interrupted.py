@@ -163,8 +163,9 @@ def test_a_pubsub_failure_midway_stops_without_acknowledging_and_a_rerun_continu
 ) -> None:
     from roitctl import gcp
     from roitctl.lease import Lease
-    from roitctl.replay import ReplayOptions, Targets
+    from roitctl.replay import ReplayOptions
     from roitctl.replay import replay as run_replay
+    from roitctl.targets import Targets
     from shared.pubsub import Publisher
 
     family.dead_letters(N)

@@ -23,9 +23,9 @@ from roitctl.doctor import Kind, infer_kind
 from roitctl.environment import EnvFileError, command_environment, deployment_of, read_env_file
 from roitctl.layout import Layout, source_topic_of
 from roitctl.lease import Received
-from roitctl.probe import candidates, find_lifetime_path, find_token_path, shape_settings
 from roitctl.pubsubcheck import backlog_from_series
 from roitctl.replay import ReplayOptions
+from roitctl.shapes import candidates, find_lifetime_path, find_token_path, shape_settings
 from shared.exchange import TokenShape
 from shared.settings import ClientAuth, RoitSettings, TokenRequestFormat
 
