@@ -79,39 +79,32 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
-def _environment(
-    env_file: Path | None,
-    function: str | None = None,
-    region: str | None = None,
-    project: str | None = None,
-) -> dict[str, str]:
-    if env_file and function:
-        raise Fail("give --env-file or --function, not both")
-    if env_file:
-        try:
-            return command_environment(os.environ, read_env_file(env_file))
-        except EnvFileError as exc:
-            raise Fail(str(exc)) from None
-    if function:
-        if not region:
-            raise Fail("--function needs --region (where the function is deployed)")
-        with applied(os.environ):
-            where = project or gcp.default_project()
-        if not where:
-            raise Fail("--function needs --project (or GOOGLE_CLOUD_PROJECT)")
-        try:
-            deployment = deployed_environment(function, project=where, region=region)
-        except Exception as exc:  # noqa: BLE001 - API or credentials: say which
-            raise Fail(f"cannot read function {function}: {gcp.api_problem(exc)}") from None
-        if deployment.secret_variables:
-            output.note(
-                f"not read (set from Secret Manager by the runtime): "
-                f"{', '.join(deployment.secret_variables)}"
-            )
-        env = command_environment(os.environ, deployment.environment)
-        env.setdefault("ROIT_ENTRY_POINT", deployment.entry_point or "")
-        return env
-    return dict(os.environ)
+def _environment(env_file: Path | None) -> dict[str, str]:
+    """This shell's environment, or with the env file's in place of its ``ROIT_*``."""
+    if not env_file:
+        return dict(os.environ)
+    try:
+        return command_environment(os.environ, read_env_file(env_file))
+    except EnvFileError as exc:
+        raise Fail(str(exc)) from None
+
+
+def _deployed(function: str, region: str | None, project: str | None) -> tuple[dict[str, str], str]:
+    """A deployed function's environment, and its entry point (which function it runs)."""
+    if not region:
+        raise Fail("--function needs --region (where the function is deployed)")
+    where = project or gcp.default_project()
+    if not where:
+        raise Fail("--function needs --project (or GOOGLE_CLOUD_PROJECT)")
+    try:
+        deployment = deployed_environment(function, project=where, region=region)
+    except Exception as exc:  # noqa: BLE001 - API or credentials: say which
+        raise Fail(f"cannot read function {function}: {gcp.api_problem(exc)}") from None
+    if deployment.secret_variables:
+        names = ", ".join(deployment.secret_variables)
+        output.note(f"not read (set from Secret Manager by the runtime): {names}")
+    env = command_environment(os.environ, deployment.environment)
+    return env, deployment.entry_point or ""
 
 
 def _project(project: str | None) -> str:
@@ -156,8 +149,9 @@ def doctor(
     from roitctl.checks import passed
     from roitctl.doctor import DoctorOptions, Kind, run_doctor
 
-    env = _environment(env_file, function, region, project)
-    entry = env.pop("ROIT_ENTRY_POINT", "") or None
+    if env_file and function:
+        raise Fail("give --env-file or --function, not both")
+    env, entry = _deployed(function, region, project) if function else (_environment(env_file), "")
     wanted = kind or entry
     try:
         chosen = Kind(wanted) if wanted else None

@@ -88,7 +88,8 @@ def probe_token(exchange: TokenExchange, credentials: RoitCredentials) -> TokenP
             detail = f": {exc.detail}" if isinstance(exc, RoitStatusError) and exc.detail else ""
             if isinstance(exc, TokenExchangeError) and status in _SHAPE_REFUSALS:
                 detail = _detail_of(exc.message)
-            probe.attempts.append(f"{candidate.label}: {status or 'failed'}{detail}")
+            said = f"{status}{detail}" if status else exc.message
+            probe.attempts.append(f"{candidate.label}: {said}")
             if status not in _SHAPE_REFUSALS:
                 probe.stopped = exc
                 return probe

@@ -290,3 +290,34 @@ def test_as_a_real_process_with_its_exit_status(tmp_path, env, sandbox) -> None:
     out, err = process.communicate(timeout=120)
     assert process.returncode == 1
     assert "ROIT_AUTH_SCHEME=raw" in out
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ({"error_rate": 1.0, "error_status": 503}, "ROIT's token endpoint is failing"),
+        ({"malformed_next": 5}, "non-JSON body"),
+    ],
+)
+def test_a_failing_token_endpoint_is_not_mistaken_for_a_shape(
+    tmp_path, env, sandbox, fault, said
+) -> None:
+    sandbox.control.set_fault("token", **fault)
+    result = doctor(tmp_path, env, "--no-pubsub")
+    token = checks(result)["token exchange"]
+    assert result.code == 1 and said in token["detail"]
+    assert "OAuth2" not in token["detail"]  # no other shape was tried
+    assert checks(result)["authorization scheme"]["status"] == "skipped"
+
+
+def test_where_the_settings_come_from_is_one_place(tmp_path, env) -> None:
+    path = write_env(tmp_path / "x.env", env)
+    both = run_cli("doctor", "--env-file", str(path), "--function", "poll-pending")
+    assert both.code == 2 and "not both" in both.err
+    no_region = run_cli("doctor", "--function", "poll-pending")
+    assert no_region.code == 2 and "--region" in no_region.err
+    bad = tmp_path / "bad.env"
+    bad.write_text(f"ROIT_BASE_URL=x\n{SECRET_MARKER}\n")
+    result = run_cli("doctor", "--env-file", str(bad))
+    assert result.code == 2 and "bad.env:2: not KEY=VALUE" in result.err
+    assert SECRET_MARKER not in result.err
