@@ -180,8 +180,9 @@ class _Run:
                 self.report.not_selected += 1
                 continue
             self.handled += 1
-            topic = self.targets.for_message(message)
-            if why := refusal(message, topic, self.options, self.pending_topic):
+            target = self.targets.for_message(message)
+            topic = target[0]
+            if why := refusal(message, target, self.options, self.pending_topic):
                 self.report.left.append(_entry(message, why))
             elif topic is not None:
                 chosen.setdefault(topic, []).append(message)

@@ -35,30 +35,45 @@ class Targets:
         )
 
     def topic_of(self, subscription: str) -> str | None:
-        """A subscription's topic (``None`` if it is gone, or its topic is)."""
+        """A subscription's topic (``None`` if it is gone, out of reach, or its topic is)."""
         if subscription not in self._topics:
             from google.api_core import exceptions as gexc
 
             try:
                 found = self._subscriber.get_subscription(subscription=subscription, timeout=30)
                 topic = str(found.topic)
-            except gexc.NotFound:
+            except (gexc.NotFound, gexc.PermissionDenied):
                 topic = ""
             self._topics[subscription] = topic if topic.startswith("projects/") else None
         return self._topics[subscription]
 
-    def for_message(self, message: Received) -> str | None:
-        """The topic ``message`` came from."""
+    def for_message(self, message: Received) -> tuple[str | None, str]:
+        """The topic ``message`` came from, or ``None`` and why it cannot be told.
+
+        A source subscription whose topic is not the one the dead-letter topic is named after
+        (an attribute set by a publisher, or a wiring unlike Terraform's) is not trusted.
+        """
         source = source_subscription(message.attributes, self._project)
-        return (self.topic_of(source) if source else None) or self._fallback
+        topic = self.topic_of(source) if source else None
+        if topic and self._fallback and topic != self._fallback:
+            return None, (
+                f"its source subscription is on {short_name(topic)}, but it was dead-lettered "
+                f"for {short_name(self._fallback)}"
+            )
+        if topic or self._fallback:
+            return topic or self._fallback, ""
+        return None, "its source topic is unknown (no source subscription, not X-dead-letter)"
 
 
-def refusal(message: Received, topic: str | None, options: ReplayOptions, pending: str) -> str:
-    """Why ``message`` must stay in place ('' when it may be replayed)."""
+def refusal(
+    message: Received, target: tuple[str | None, str], options: ReplayOptions, pending: str
+) -> str:
+    """Why ``message`` must stay in place ('' when it may be replayed to ``target``)."""
     if replay_count(message.attributes) >= options.max_replays:
         return f"replayed {replay_count(message.attributes)} times already (--max-replays)"
+    topic, unknown = target
     if topic is None:
-        return "its source topic is unknown (no source subscription, not an X-dead-letter topic)"
+        return unknown
     if topic.endswith(DEAD_LETTER_SUFFIX):
         return f"its source {short_name(topic)} is a dead-letter topic"
     error = error_of(message.attributes)

@@ -245,3 +245,16 @@ def test_unknown_subscription_and_bad_options_fail_to_start(family) -> None:
     assert result.code == 2 and "does not exist" in result.err
     result = run_cli("dead-letters", "replay", "load-dead-letter-sub", "--older-than", "soon")
     assert result.code == 2
+
+
+def test_a_source_subscription_on_another_topic_is_not_trusted(family) -> None:
+    family.create("other", "other-sub")
+    family.dead_letters(2)
+    family.publisher.publish(
+        family.topic("load-dead-letter"), b"{}", sourceSubscription=family.sub("other-sub")
+    ).result(30)
+    result = replay()
+    assert result.code == 1 and result.json()["replayed"] == 2
+    (left,) = result.json()["left"]
+    assert left["why"] == ("its source subscription is on other, but it was dead-lettered for load")
+    assert pull(family.subscriber, family.sub("other-sub"), None, 1) == []
