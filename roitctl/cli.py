@@ -298,28 +298,30 @@ def main(argv: list[str] | None = None) -> None:
     """The console script: run one command and exit with its status."""
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in background
-    quiet = logging.getLogger("roit")  # the connector's own logs are for Cloud Logging
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
+    connector = logging.getLogger("roit")  # the connector's own logs are for Cloud Logging
+    level = connector.level
+    connector.setLevel(logging.CRITICAL + 1)
     try:
         code = app(args=argv, prog_name="roitctl", standalone_mode=False)
     except Fail as exc:
         print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        code = 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - click's usage errors and the rest
-        _exit_on(exc)
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - the parser's usage errors and the rest
+        code = _exit_code(exc)
+    finally:
+        connector.setLevel(level)
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _exit_on(exc: Exception) -> None:
-    """Usage errors and the like, as the argument parser words them."""
+def _exit_code(exc: Exception) -> int:
+    """Usage errors and the like, shown as the argument parser words them."""
     if isinstance(exc, typer.Abort):
-        sys.exit(130)
+        return 130
     show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
     if callable(show) and isinstance(code, int):
         show()
-        sys.exit(code)
+        return code
     raise exc

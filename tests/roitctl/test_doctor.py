@@ -321,3 +321,15 @@ def test_where_the_settings_come_from_is_one_place(tmp_path, env) -> None:
     result = run_cli("doctor", "--env-file", str(bad))
     assert result.code == 2 and "bad.env:2: not KEY=VALUE" in result.err
     assert SECRET_MARKER not in result.err
+
+
+def test_the_connectors_own_logs_never_mix_into_the_output(tmp_path, env, sandbox) -> None:
+    import logging
+
+    from shared.logs import configure_logging
+
+    configure_logging("DEBUG")  # as a function would (the handler writes to stdout)
+    sandbox.control.set_fault("token", error_rate=1.0, error_status=503)
+    result = doctor(tmp_path, env, "--no-pubsub")
+    assert result.json()["passed"] is False  # stdout is one JSON document
+    assert logging.getLogger("roit").level == logging.DEBUG  # given back after the command
