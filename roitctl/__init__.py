@@ -5,9 +5,11 @@
   letters to the topic they came from, once their cause is fixed.
 
 Not deployed: no function imports it, and ``scripts/package_functions.py`` ships ``shared/``
-only. Modules: ``cli`` (commands and output), ``environment`` (where settings come from),
-``doctor`` / ``probe`` / ``pubsubcheck`` (the checks), ``deadletters`` / ``lease`` (reading
-and replaying dead letters), ``gcp`` (Google API clients), ``layout`` (the Pub/Sub names).
+only. Modules: ``cli`` (the commands), ``output`` (tables, JSON, progress), ``environment``
+(where settings come from), ``doctor`` / ``checks`` / ``probe`` / ``shapes`` /
+``pubsubcheck`` (the checks), ``deadletters`` / ``lease`` / ``replay`` / ``targets``
+(reading and replaying dead letters), ``gcp`` (Google API clients), ``layout`` (the Pub/Sub
+names Terraform creates).
 """
 
 __all__: list[str] = []

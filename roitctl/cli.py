@@ -28,6 +28,7 @@ from roitctl.environment import (
     read_env_file,
 )
 from roitctl.layout import PENDING_TOPIC, Layout, short_name
+from roitctl.probe import DEFAULT_PROBE_REQUEST_ID
 
 __all__ = ["app", "main", "parse_duration"]
 
@@ -141,7 +142,7 @@ def doctor(
             "--probe-request-id",
             help="the request id whose attachments are asked for: one that cannot exist",
         ),
-    ] = "doctor-00000000-0000-0000-0000-000000000000",
+    ] = DEFAULT_PROBE_REQUEST_ID,
     pubsub: Annotated[bool, typer.Option("--pubsub/--no-pubsub", help="check Pub/Sub too")] = True,
     as_json: Json = False,
 ) -> None:

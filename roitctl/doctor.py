@@ -16,7 +16,7 @@ from enum import StrEnum
 from roitctl import gcp
 from roitctl.checks import Check, Status
 from roitctl.environment import applied
-from roitctl.layout import PENDING_TOPIC, Layout, short_name
+from roitctl.layout import Layout, short_name
 from roitctl.probe import DEFAULT_PROBE_REQUEST_ID, probe_scheme, probe_token, token_check
 from roitctl.pubsubcheck import pubsub_checks
 from shared.errors import ConfigurationError, RoitError
@@ -206,6 +206,5 @@ def _pubsub(settings: RoitSettings | None, project: str | None) -> list[Check]:
         ]
     pending = getattr(settings, "pending_topic", None)
     dead = getattr(settings, "dead_letter_topic", None)
-    layout = Layout(project, pending_topic=short_name(pending) if pending else PENDING_TOPIC)
     extra = [t for t in (pending, dead) if t]
-    return pubsub_checks(layout, extra)
+    return pubsub_checks(Layout(project), extra)

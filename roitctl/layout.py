@@ -58,7 +58,6 @@ class Layout:
     """The names in one project."""
 
     project: str
-    pending_topic: str = PENDING_TOPIC
 
     def topic(self, topic: str) -> str:
         """``projects/P/topics/T`` for an id (a full path is kept)."""
