@@ -54,7 +54,9 @@ def _repository_files() -> list[Path]:
     files = []
     for path in REPO.rglob("*"):
         relative = path.relative_to(REPO)
-        if any(part in _SKIPPED_PARTS or part.startswith(_SKIPPED_PREFIXES) for part in relative.parts):
+        if any(
+            part in _SKIPPED_PARTS or part.startswith(_SKIPPED_PREFIXES) for part in relative.parts
+        ):
             continue
         if any(part.endswith(".egg-info") for part in relative.parts):
             continue
