@@ -39,11 +39,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
+import platform as os_platform
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -220,7 +221,7 @@ class _Bindings:
         for entry in entries:
             name = entry.group(1)
             camel_match = _CAMEL_IN_VALUE.search(entry.group("value"))
-            # The bindings rename arguments that clash with their own members (build -> buildAttribute).
+            # The bindings rename arguments that clash with their members (build: buildAttribute).
             candidates = (
                 [f"{camel_match.group(1)}{suffix}" for suffix in ("", "Attribute")]
                 if camel_match
@@ -403,12 +404,18 @@ def provider_version(schema: Json) -> str:
 
 
 def terraform_platform(terraform: str = "terraform") -> str:
-    """This machine's Terraform platform (``linux_amd64``, ``darwin_arm64`` ...)."""
-    result = subprocess.run(
-        [terraform, "version", "-json"], capture_output=True, text=True, check=True, timeout=60
-    )
-    platform: str = json.loads(result.stdout)["platform"]
-    return platform
+    """This machine's Terraform platform (``linux_amd64``, ``darwin_arm64`` ...): the installed
+    terraform's own, or, without one, what this machine's Terraform would be."""
+    found = shutil.which(terraform)
+    if found:
+        result = subprocess.run(
+            [found, "version", "-json"], capture_output=True, text=True, check=True, timeout=60
+        )
+        platform: str = json.loads(result.stdout)["platform"]
+        return platform
+    machine = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+    arch = machine.get(os_platform.machine().lower(), os_platform.machine().lower())
+    return f"{os_platform.system().lower()}_{arch}"
 
 
 def install(python: Path, schema_path: Path, dest: Path, platform: str) -> Path:
@@ -515,6 +522,7 @@ def placeholder(kind: Any) -> Any:
 # (service agent addresses, members, resource names) passes the configuration's validations.
 # Formatted with the data source's configuration (and the provider's project when unset).
 STANDIN_PROJECT_NUMBER = "123456789012"
+_GCS_AGENT = f"service-{STANDIN_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com"
 _DATA_PLACEHOLDERS: dict[str, dict[str, str]] = {
     "google_project": {
         "number": STANDIN_PROJECT_NUMBER,
@@ -529,8 +537,8 @@ _DATA_PLACEHOLDERS: dict[str, dict[str, str]] = {
         "unique_id": "100000000000000000000",
     },
     "google_storage_project_service_account": {
-        "email_address": f"service-{STANDIN_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com",
-        "member": f"serviceAccount:service-{STANDIN_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com",
+        "email_address": _GCS_AGENT,
+        "member": f"serviceAccount:{_GCS_AGENT}",
     },
 }
 
@@ -657,14 +665,14 @@ def make_servicer(schema: Json) -> Any:
                 "data": {name: schema_pb(s) for name, s in data_sources.items()},
             }
 
-        def GetMetadata(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def GetMetadata(self, request: Any, context: Any) -> Any:
             return pb.GetMetadata.Response(
                 server_capabilities=pb.ServerCapabilities(plan_destroy=True),
                 resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in resources],
                 data_sources=[pb.GetMetadata.DataSourceMetadata(type_name=n) for n in data_sources],
             )
 
-        def GetProviderSchema(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def GetProviderSchema(self, request: Any, context: Any) -> Any:
             return pb.GetProviderSchema.Response(
                 provider=self.schemas["provider"],
                 resource_schemas=self.schemas["resources"],
@@ -672,38 +680,38 @@ def make_servicer(schema: Json) -> Any:
                 server_capabilities=pb.ServerCapabilities(plan_destroy=True),
             )
 
-        def ValidateProviderConfig(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def ValidateProviderConfig(self, request: Any, context: Any) -> Any:
             return pb.ValidateProviderConfig.Response()
 
-        def ValidateResourceConfig(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def ValidateResourceConfig(self, request: Any, context: Any) -> Any:
             return pb.ValidateResourceConfig.Response()
 
-        def ValidateDataResourceConfig(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def ValidateDataResourceConfig(self, request: Any, context: Any) -> Any:
             return pb.ValidateDataResourceConfig.Response()
 
-        def ConfigureProvider(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def ConfigureProvider(self, request: Any, context: Any) -> Any:
             config = value_of(request.config)
             if isinstance(config, dict) and isinstance(config.get("project"), str):
                 self.project = config["project"]
             return pb.ConfigureProvider.Response()
 
-        def UpgradeResourceState(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def UpgradeResourceState(self, request: Any, context: Any) -> Any:
             state = json.loads(request.raw_state.json) if request.raw_state.json else None
             return pb.UpgradeResourceState.Response(upgraded_state=dynamic(state))
 
-        def ReadResource(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def ReadResource(self, request: Any, context: Any) -> Any:
             return pb.ReadResource.Response(
                 new_state=request.current_state, private=request.private
             )
 
-        def PlanResourceChange(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def PlanResourceChange(self, request: Any, context: Any) -> Any:
             block = resources[request.type_name]["block"]
             proposed = value_of(request.proposed_new_state)
             return pb.PlanResourceChange.Response(
                 planned_state=dynamic(plan_value(block, proposed))
             )
 
-        def ApplyResourceChange(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def ApplyResourceChange(self, request: Any, context: Any) -> Any:
             return pb.ApplyResourceChange.Response(
                 diagnostics=[
                     error(
@@ -713,21 +721,21 @@ def make_servicer(schema: Json) -> Any:
                 ]
             )
 
-        def ImportResourceState(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def ImportResourceState(self, request: Any, context: Any) -> Any:
             return pb.ImportResourceState.Response(
                 diagnostics=[error("The stand-in provider cannot import")]
             )
 
-        def ReadDataSource(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def ReadDataSource(self, request: Any, context: Any) -> Any:
             block = data_sources[request.type_name]["block"]
             config = value_of(request.config) or {}
             state = read_data_source(request.type_name, block, config, self.project)
             return pb.ReadDataSource.Response(state=dynamic(state))
 
-        def GetFunctions(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def GetFunctions(self, request: Any, context: Any) -> Any:
             return pb.GetFunctions.Response()
 
-        def StopProvider(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def StopProvider(self, request: Any, context: Any) -> Any:
             return pb.StopProvider.Response()
 
     return Standin()
@@ -814,12 +822,12 @@ def serve(schema_path: Path) -> int:
     stopped = threading.Event()
 
     class Controller(controller_rpc.GRPCControllerServicer):  # type: ignore[misc]
-        def Shutdown(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def Shutdown(self, request: Any, context: Any) -> Any:
             stopped.set()
             return controller_pb.Empty()
 
     class Stdio(stdio_rpc.GRPCStdioServicer):  # type: ignore[misc]
-        def StreamStdio(self, request: Any, context: Any) -> Any:  # noqa: N802
+        def StreamStdio(self, request: Any, context: Any) -> Any:
             return iter(())
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
