@@ -8,6 +8,7 @@ locals {
 
   substitutions = {
     _ENV             = var.environment
+    _MAIN_BRANCH     = var.main_branch
     _TF_STATE_BUCKET = google_storage_bucket.state.name
     _CI_IMAGES       = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.ci_images.repository_id}"
   }

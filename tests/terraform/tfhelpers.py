@@ -307,3 +307,50 @@ class Plan:
         unknown = self.unknown(address).get("service_config", [{}])[0]
         later = unknown.get("environment_variables", {})
         return dict(service["environment_variables"]), {k for k, v in later.items() if v}
+
+
+# ---------------------------------------------------------------------------------------------
+# The code's side: which settings class each function reads, and whether an environment loads
+
+
+def settings_class_of(source: str) -> type:
+    """The settings class ``functions/<source>/main.py`` builds its Runtime with."""
+    import re
+
+    import shared.settings
+
+    text = (REPO_ROOT / "functions" / source / "main.py").read_text(encoding="utf-8")
+    match = re.search(r"Runtime\((\w+)\)", text)
+    assert match, f"functions/{source}/main.py builds no Runtime(<Settings>)"
+    cls: type = getattr(shared.settings, match.group(1))
+    return cls
+
+
+def code_loads(cls: type, environment: dict[str, str]) -> str | None:
+    """None if the code's settings load from ``environment`` (and nothing else), else why not."""
+    from shared.errors import ConfigurationError
+    from shared.settings import load_settings
+
+    saved = dict(os.environ)
+    try:
+        for name in [n for n in os.environ if n.startswith("ROIT_") or n.startswith("GOOGLE_")]:
+            del os.environ[name]
+        os.environ.update(environment)
+        load_settings(cls)
+    except ConfigurationError as error:
+        return str(error)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return None
+
+
+def deployable_environment(plan: Plan, deployment: str) -> dict[str, str]:
+    """A deployment's planned environment, with the values known only at apply (topic ids, which
+    Terraform writes as projects/<project>/topics/<name>) filled in with such an id."""
+    environment, later = plan.function_environment(deployment)
+    project = environment["ROIT_GCP_PROJECT"]
+    for name in later:
+        assert name.endswith("_TOPIC"), f"{deployment}: {name} is known only at apply"
+        environment[name] = f"projects/{project}/topics/{name.lower().replace('_', '-')}"
+    return environment
