@@ -844,7 +844,7 @@ def serve(schema_path: Path) -> int:
         # core protocol | app protocol | network | address | protocol | server certificate
         print(f"1|6|unix|{socket}|grpc|{certificate}", flush=True)
         stopped.wait()
-        server.stop(grace=0.5).wait()
+        server.stop(grace=0.05).wait()
     return 0
 
 

@@ -20,6 +20,8 @@ locals {
 
   # Cloud Functions (2nd gen) log, and count requests, as the Cloud Run service of the same name.
   function_services = join(", ", [for name in keys(local.deployment_settings) : "\"${name}\""])
+  # The same list in the Logging query language (which has no one_of).
+  function_services_logging = join(" OR ", [for name in keys(local.deployment_settings) : "\"${name}\""])
   # The error-ratio condition leaves poll-pending out: its runs have alerts of their own.
   request_services = join(", ", [for name in keys(local.deployment_settings) : "\"${name}\"" if name != "poll-pending"])
   poll_log_filter  = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"poll-pending\""
@@ -46,7 +48,7 @@ locals {
     config_error = {
       display_name = "ROIT connector: a function cannot start (configuration)"
       severity     = "CRITICAL"
-      filter       = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=one_of(${local.function_services}) AND jsonPayload.event=\"config_error\""
+      filter       = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${local.function_services_logging}) AND jsonPayload.event=\"config_error\""
       content      = "A function refused to start because a ROIT_* setting is missing or invalid; the log entry's `setting` names the variable (never its value). Every request to that function fails until it is fixed: correct the Terraform variable or the secret and redeploy."
     }
     poll_schedule_failed = {
@@ -197,7 +199,7 @@ resource "google_monitoring_alert_policy" "poll_failing" {
     display_name = "poll runs not ending ok"
 
     condition_threshold {
-      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"${local.poll_runs_metric}\" AND metric.labels.outcome != \"ok\""
+      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"${local.poll_runs_metric}\" AND NOT metric.labels.outcome = \"ok\""
       comparison      = "COMPARISON_GT"
       threshold_value = 1
       duration        = "0s"
