@@ -26,8 +26,13 @@ Commands:
   platform, and a Terraform CLI configuration that installs the google provider from it only
   (``TF_CLI_CONFIG_FILE``). ``make terraform-tools`` runs it into ``build/terraform-standin``.
 * ``serve``: be the provider (Terraform starts the mirror's executable, which runs this). The
-  plugin protocol (version 6, over gRPC) comes from the ``tf`` package, installed in its own venv
-  (``.venv-tfprovider``, ``scripts/requirements-tfprovider.txt``).
+  protocol's messages and gRPC services (tfplugin6, and go-plugin's controller and stdio
+  services) are the ``tf`` package's generated bindings, installed in their own venv
+  (``.venv-tfprovider``, ``scripts/requirements-tfprovider.txt``). The package's own provider
+  runtime does not fit a schema-only provider (it knows no list nesting or object types, leaves
+  computed values inside blocks null, and keeps a private key in the home folder), so the
+  servicer and go-plugin's handshake (magic cookie, a throwaway TLS certificate, the
+  ``1|6|unix|<socket>|grpc|<certificate>`` line) are here.
 
 Usage::
 
