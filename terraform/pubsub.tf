@@ -162,6 +162,15 @@ resource "google_pubsub_subscription" "push" {
     dead_letter_topic     = google_pubsub_topic.main["${each.value.topic}-dead-letter"].id
     max_delivery_attempts = local.push_max_delivery_attempts
   }
+
+  lifecycle {
+    # Pub/Sub waits at most 600 s for a push answer: a function allowed longer would be sent the
+    # message again while still working on it.
+    precondition {
+      condition     = module.function[each.value.deployment].timeout_s <= 600
+      error_message = "${each.value.deployment}: timeout_s (${module.function[each.value.deployment].timeout_s}) exceeds 600 s, the longest Pub/Sub waits for a push answer."
+    }
+  }
 }
 
 # A warning, not an error: the code accepts any message age from 60 s, and Terraform accepts

@@ -87,9 +87,11 @@ def _limits() -> list[Limit]:
 
 
 # A context in which no other limit binds: long timeouts (the poller's just under the hourly
-# schedule), the smallest budgets.
+# schedule, the push functions' at Pub/Sub's 600 s push deadline), the smallest budgets.
 ROOMY_TIMEOUT_S = 3600
+ROOMY_PUSH_TIMEOUT_S = 600
 ROOMY_POLL_TIMEOUT_S = POLL_INTERVAL_MINUTES * 60 - 10
+PUSH_DEPLOYMENTS = ["update-status", "register-delivery"]
 BASE = {
     "poll_interval_minutes": str(POLL_INTERVAL_MINUTES),
     "retry_budget_s": "1",
@@ -99,6 +101,7 @@ BASE = {
 
 def _timeouts(**overrides: str) -> dict[str, dict[str, str]]:
     timeouts = {name: str(ROOMY_TIMEOUT_S) for name in DEPLOYMENTS}
+    timeouts.update({name: str(ROOMY_PUSH_TIMEOUT_S) for name in PUSH_DEPLOYMENTS})
     timeouts["poll-pending"] = str(ROOMY_POLL_TIMEOUT_S)
     timeouts.update({k.replace("_", "-"): v for k, v in overrides.items()})
     return {name: {"timeout_s": value} for name, value in timeouts.items()}
@@ -135,12 +138,12 @@ def _cases() -> list[Case]:
                 Case(f"{limit.variable}={value}", {**BASE, limit.variable: value}, _timeouts())
             )
     # ROIT_FUNCTION_TIMEOUT_S: bounds of the code's model, probed on one function.
-    from shared.settings import PushSettings
+    from shared.settings import RoitSettings
 
-    timeout = Limit("function_settings.timeout_s", "function_timeout_s", PushSettings)
+    timeout = Limit("function_settings.timeout_s", "function_timeout_s", RoitSettings)
     for value in timeout.probes():
         cases.append(
-            Case(f"update-status timeout_s={value}", dict(BASE), _timeouts(update_status=value))
+            Case(f"get-attachments timeout_s={value}", dict(BASE), _timeouts(get_attachments=value))
         )
     # The retry budget must fit every function's timeout with the deadline reserve...
     short = 60

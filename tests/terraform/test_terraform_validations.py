@@ -27,6 +27,10 @@ REFUSED = [
     ('function_settings={ "poll-pending" = { max_concurrency = 4 } }', "poll-pending keeps"),
     ('function_settings={ "poll-pending" = { timeout_s = 900 } }', "must exceed poll-pending's"),
     ("poll_interval_minutes=7", "The poll interval must divide an hour evenly"),
+    (
+        'function_settings={ "register-delivery" = { timeout_s = 601 } }',
+        "exceeds 600 s, the longest Pub/Sub waits for a push answer",
+    ),
     ('roit_token={ request_format = "xml" }', "roit_token.request_format must be json or form"),
     ('roit_token={ client_auth = "header" }', "roit_token.client_auth must be body or basic"),
     ('roit_token={ expires_in_field = "" }', "must not be empty"),
