@@ -90,13 +90,15 @@ NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 class RoitModel(BaseModel):
     """Base of what ROIT sends: unknown fields kept, nothing required that ROIT may omit."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(
+        extra="allow", populate_by_name=True, coerce_numbers_to_str=True, defer_build=True
+    )
 
 
 class StrictModel(BaseModel):
     """Base of what our users send: unknown fields and bad values rejected."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class RequestRecord(RoitModel):

@@ -81,8 +81,8 @@ class CallerAuth(StrEnum):
 class RoitSettings(BaseSettings):
     """What every function needs to talk to ROIT."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, case_sensitive=False, extra="ignore", frozen=True
+    model_config = SettingsConfigDict(  # built on first use: a function builds only its own
+        env_prefix=ENV_PREFIX, case_sensitive=False, extra="ignore", frozen=True, defer_build=True
     )
 
     base_url: str
@@ -289,13 +289,15 @@ def load_settings(cls: type[S]) -> S:
     try:
         return cls()
     except ValidationError as exc:
-        problems = []
+        problems, names = [], []
         for err in exc.errors(include_url=False, include_input=False):
             if not err["loc"]:  # a check across variables names them in its message
                 problems.append(err["msg"].removeprefix("Value error, "))
                 continue
+            names.append(_env_name(err["loc"]))
             what = "is required" if err["type"] == "missing" else err["msg"]
-            problems.append(f"{_env_name(err['loc'])}: {what}")
-        raise ConfigurationError("invalid settings: " + "; ".join(problems)) from None
+            problems.append(f"{names[-1]}: {what}")
+        message = "invalid settings: " + "; ".join(problems)
+        raise ConfigurationError(message, setting=", ".join(names) or None) from None
     except SettingsError as exc:
         raise ConfigurationError(f"invalid settings: {exc}") from None
