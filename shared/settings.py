@@ -1,12 +1,10 @@
 """Settings: read once from ``ROIT_*`` environment variables, validated at cold start.
 
-Each function reads the class for its needs (``PollerSettings``, ``PushSettings`` …). A missing
-or invalid variable raises :class:`~shared.errors.ConfigurationError` naming the variable, so a
-misconfigured deployment fails at start-up rather than on the first request.
-
-The limits Terraform also knows (function timeout, retry budget, poll budget, message age,
-delivery batch) are the ``Field`` bounds and the cross-checks below; ``terraform/variables.tf``
-validates exactly the same, and ``tests/terraform`` fails when the two disagree.
+Each function reads the class for its needs (``PollerSettings``, ``PushSettings`` …); a missing
+or invalid variable raises :class:`~shared.errors.ConfigurationError` naming the variable. The
+limits Terraform also knows (function timeout, retry budget, poll budget, message age, delivery
+batch) are the ``Field`` bounds and cross-checks below; ``terraform/variables.tf`` validates
+exactly the same, and ``tests/terraform`` fails when the two disagree.
 """
 
 from __future__ import annotations
