@@ -135,7 +135,7 @@ class RoitSettings(BaseSettings):
         return value or os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT")
 
     @model_validator(mode="after")
-    def _credentials_source(self) -> RoitSettings:
+    def _across_variables(self) -> RoitSettings:
         if not self.credentials_secret and not (self.client_id and self.client_secret):
             raise ValueError(
                 "set ROIT_CREDENTIALS_SECRET (Secret Manager), "
@@ -145,10 +145,6 @@ class RoitSettings(BaseSettings):
             _require_project(
                 self.credentials_secret, self.gcp_project, "ROIT_CREDENTIALS_SECRET", "secret"
             )
-        return self
-
-    @model_validator(mode="after")
-    def _budget_fits_timeout(self) -> RoitSettings:
         if self.retry_budget_s + DEADLINE_RESERVE_S > self.function_timeout_s:
             raise ValueError(
                 f"ROIT_RETRY_BUDGET_S + {DEADLINE_RESERVE_S} s must fit in "
