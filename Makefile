@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install test lint typecheck unit integration bench demo up fmt clean terraform-tools
+.PHONY: help install test lint typecheck unit integration bench demo up fmt clean terraform-tools terraform-schema
 
 help:
 	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
@@ -55,11 +55,18 @@ clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
 
 # Terraform checks (tests/terraform): their tools stay out of the project venv.
-# checkov in its own venv; the provider-schema package is only downloaded (its assembly is read).
-CHECKOV_VENV   := .venv-checkov
-CHECKOV_STAMP  := $(CHECKOV_VENV)/.installed
-TFSCHEMA_DIR   := .venv-tfschema
-TFSCHEMA_STAMP := $(TFSCHEMA_DIR)/.downloaded
+# checkov in its own venv; the provider bindings package is only downloaded (its JavaScript and
+# declarations are read to derive tests/terraform/provider_schema.json); the schema-only stand-in
+# google provider runs from its own venv and is installed, with a Terraform CLI configuration that
+# takes the google provider from it only, under build/terraform-standin (scripts/terraform_standin.py).
+CHECKOV_VENV     := .venv-checkov
+CHECKOV_STAMP    := $(CHECKOV_VENV)/.installed
+TFSCHEMA_DIR     := .venv-tfschema
+TFSCHEMA_STAMP   := $(TFSCHEMA_DIR)/.downloaded
+TFPROVIDER_VENV  := .venv-tfprovider
+TFPROVIDER_STAMP := $(TFPROVIDER_VENV)/.installed
+STANDIN_DIR      := build/terraform-standin
+STANDIN_CONFIG   := $(STANDIN_DIR)/terraformrc
 
 $(CHECKOV_STAMP): scripts/requirements-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
@@ -71,4 +78,18 @@ $(TFSCHEMA_STAMP): scripts/requirements-tfschema.txt $(STAMP)
 	$(PY) -m pip download --quiet --no-deps --dest $(TFSCHEMA_DIR) -r scripts/requirements-tfschema.txt
 	touch $@
 
-terraform-tools: $(CHECKOV_STAMP) $(TFSCHEMA_STAMP)
+$(TFPROVIDER_STAMP): scripts/requirements-tfprovider.txt
+	test -x $(TFPROVIDER_VENV)/bin/python || $(PYTHON) -m venv $(TFPROVIDER_VENV)
+	$(TFPROVIDER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TFPROVIDER_VENV)/bin/python -m pip install --quiet -r scripts/requirements-tfprovider.txt
+	touch $@
+
+$(STANDIN_CONFIG): $(TFPROVIDER_STAMP) scripts/terraform_standin.py tests/terraform/provider_schema.json
+	$(TFPROVIDER_VENV)/bin/python scripts/terraform_standin.py install \
+		--python $(TFPROVIDER_VENV)/bin/python --dest $(STANDIN_DIR)
+
+terraform-tools: $(CHECKOV_STAMP) $(TFSCHEMA_STAMP) $(STANDIN_CONFIG)
+
+# After changing which google resources terraform/ uses: rewrite the committed provider schema.
+terraform-schema: $(TFSCHEMA_STAMP)
+	$(PY) scripts/terraform_standin.py schema

@@ -30,9 +30,9 @@ from shared.settings import (
     ReprocessSettings,
     RoitSettings,
     load_settings,
-    parse_webhook_secrets,
 )
 from shared.transport import Transport
+from shared.webhook_secrets import parse_webhook_secrets
 
 __all__ = ["DoctorOptions", "Kind", "infer_kind", "run_doctor"]
 

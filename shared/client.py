@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
 
 from shared import deadline
-from shared.errors import MalformedResponseError
+from shared.errors import InvocationDeadlineError, MalformedResponseError, RoitTimeoutError
 from shared.exchange import TokenExchange
 from shared.logs import get_logger
 from shared.models import (
-    DeliveryRequest,
+    DeliveryHeader,
     PendingEntity,
     PendingItem,
     RequestRecord,
@@ -30,6 +30,7 @@ from shared.models import (
     unwrap_data,
     unwrap_list,
 )
+from shared.pages import Page, read_page
 from shared.retry import RetryPolicy, retrying
 from shared.secrets import SecretProvider, provider_for
 from shared.settings import AuthScheme, RoitSettings
@@ -47,6 +48,7 @@ ENDPOINTS = {
 }
 
 log = get_logger("client")
+T = TypeVar("T")
 
 
 class RoitClient:
@@ -101,24 +103,27 @@ class RoitClient:
             body["type"] = doc_type
         return _encode(body)
 
-    def pending_body(self, request: bytes) -> Any:
-        """One raw pending answer, as ROIT sent it (the poller reads it item by item).
+    def pending_page(self, request: bytes) -> Page:
+        """One pending answer: each item parsed and with its own bytes, as ROIT sent them.
 
         Never retried once the request may have reached ROIT (a timeout after sending, a
         dropped connection, an unreadable or oversized answer, a 500 / 502 / 504): ROIT may
         have handed out a page already, and asking again would strand another one.
         """
-        return self.call("pending", request, retry_ambiguous=False)
+        return self.call("pending", request, retry_ambiguous=False, read=_page)
 
     def pending(self, entity: PendingEntity, doc_type: str | None = None) -> list[PendingItem]:
         """One page of pending entities; ROIT marks each PROCESSING as it returns it."""
-        answer = self.pending_body(self.pending_request(entity, doc_type))
-        return [PendingItem.from_raw(item) for item in unwrap_list(answer)]
+        page = self.pending_page(self.pending_request(entity, doc_type))
+        if page.items is None:
+            raise MalformedResponseError(page.problem or "ROIT's pending answer holds no list")
+        return [PendingItem.from_raw(item) for item, _ in page.items]
 
-    def update_status(self, update: StatusUpdate) -> RequestRecord:
-        """Report the ERP's result for a request."""
+    def update_status(self, update: StatusUpdate) -> None:
+        """Report the ERP's result for a request. ROIT's answer (the request record, which
+        repeats whatever ``metadata`` was sent) is not needed, so it is not parsed."""
         body = update.to_roit(self.settings.integration_id)
-        return _record(self.call("status", _encode(body)))
+        self.call("status", body, read=Answer.raise_for_status)
 
     def reprocess(self, request_id: str, *, integration_id: str | None = None) -> RequestRecord:
         """Ask ROIT to reprocess a request (the sandbox puts it back to PENDING)."""
@@ -133,10 +138,11 @@ class RoitClient:
             raise MalformedResponseError("ROIT attachment list holds a non-object")
         return items
 
-    def register_delivery(self, delivery: DeliveryRequest) -> Any:
-        """Register master / transactional data; returns ROIT's ``data`` as sent."""
-        body = delivery.model_dump(by_alias=True, exclude_none=True, mode="json")
-        return unwrap_data(self.call("delivery", _encode(body)))
+    def register_delivery(self, header: DeliveryHeader, items: Sequence[bytes | memoryview]) -> Any:
+        """Register master / transactional data (``items``: each one object's JSON, sent as
+        it is); returns ROIT's ``data`` as sent."""
+        body = header.body(items, integration_id=self.settings.integration_id)
+        return unwrap_data(self.call("delivery", body))
 
     def _request_body(self, request_id: str, integration_id: str | None) -> bytes:
         return _encode(
@@ -148,8 +154,16 @@ class RoitClient:
 
     # ------------------------------------------------------------------ the one call path
 
-    def call(self, endpoint: str, content: bytes, *, retry_ambiguous: bool = True) -> Any:
-        """POST ``content`` (JSON) to a named endpoint with the token; returns ROIT's JSON.
+    def call(
+        self,
+        endpoint: str,
+        content: bytes,
+        *,
+        retry_ambiguous: bool = True,
+        read: Callable[[Answer], T] = Answer.json_or_raise,
+    ) -> T:
+        """POST ``content`` (JSON) to a named endpoint with the token; returns ``read(answer)``,
+        by default ROIT's JSON.
 
         ``retry_ambiguous=False`` gives up on a failure after which ROIT may have acted.
 
@@ -160,7 +174,7 @@ class RoitClient:
         url = ENDPOINTS[endpoint]
         renewed = False
 
-        def attempt() -> Any:
+        def attempt() -> T:
             nonlocal renewed
             token = self.tokens.get()
             answer = self._post(url, content, token)
@@ -171,22 +185,36 @@ class RoitClient:
                     "ROIT refused the token; renewing once", extra={"fields": {"endpoint": url}}
                 )
                 answer = self._post(url, content, self.tokens.get())
-            return answer.json_or_raise()
+            return read(answer)
 
+        invocation = deadline.current()
         with deadline.deadline_scope(self.settings.retry_budget_s):
-            return retrying(
-                attempt,
-                self._policy,
-                endpoint=url,
-                retry_ambiguous=retry_ambiguous,
-                sleep=self._sleep,
-            )
+            try:
+                return retrying(
+                    attempt,
+                    self._policy,
+                    endpoint=url,
+                    retry_ambiguous=retry_ambiguous,
+                    sleep=self._sleep,
+                )
+            except RoitTimeoutError as exc:
+                if time.monotonic() < invocation:
+                    raise  # the call's own budget ran out
+                raise InvocationDeadlineError(
+                    f"the invocation's deadline came during {url}: {exc.message}",
+                    ambiguous=exc.ambiguous,
+                ) from exc
 
     def _post(self, url: str, content: bytes, token: str) -> Answer:
         scheme = self.settings.auth_scheme
         value = f"Bearer {token}" if scheme is AuthScheme.BEARER else token
         headers = {"Authorization": value, "Content-Type": "application/json"}
         return self.transport.post(url, content=content, headers=headers)
+
+
+def _page(answer: Answer) -> Page:
+    answer.raise_for_status()
+    return read_page(answer.body, answer.endpoint)
 
 
 def _encode(body: dict[str, Any]) -> bytes:

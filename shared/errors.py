@@ -1,19 +1,12 @@
 """One error tree for everything the connector can fail on, and the facts every decision needs.
 
-``RoitError`` is the root. Three facts live on it, declared here with their defaults, set where
-an error is made and read in one place each (``shared.retry``, ``shared.events``,
-``shared.http``, ``shared.poller``):
-
-* :attr:`RoitError.failure` — *what* failed, one row of the failure table (README,
-  "Failure semantics"): the input itself, ROIT's verdict on it, ROIT failing, the
-  configuration, Pub/Sub, or the invocation's deadline;
-* :attr:`RoitError.ambiguous` — ROIT may have acted on the request (it reached ROIT and no
-  answer came back, or a gateway failed after forwarding it);
-* :attr:`RoitError.setting` — for a configuration failure, the setting an operator should check.
-
-``transient`` (trying again later may succeed) follows from ``failure``. Messages never carry
-tokens, secrets or request bodies; text quoted from ROIT is sanitised where it enters
-(:func:`error_from_response`).
+Three facts live on the root, :class:`RoitError`, with their defaults; they are set where an
+error is made and read where a decision is taken (``shared.retry``, ``shared.failures``,
+``shared.poller``): :attr:`~RoitError.failure` (*what* failed: one row of the README's failure
+table), :attr:`~RoitError.ambiguous` (ROIT may have acted on the request) and
+:attr:`~RoitError.setting` (for a configuration failure, what an operator should check).
+``transient`` follows from ``failure``. Messages never carry tokens, secrets or request bodies;
+ROIT's own text is sanitised where it enters (``shared.transport.Answer.detail``).
 """
 
 from __future__ import annotations
@@ -31,7 +24,6 @@ __all__ = [
     "MalformedResponseError",
     "NotFoundError",
     "PayloadTooLargeError",
-    "PermanentFailure",
     "PermissionDeniedError",
     "PublishError",
     "RateLimitError",
@@ -44,6 +36,7 @@ __all__ = [
     "RoitTimeoutError",
     "ServerError",
     "TokenExchangeError",
+    "UnexpectedStatusError",
     "UnprocessableEntityError",
     "WebhookVerificationError",
     "status_error",
@@ -108,12 +101,8 @@ class ConfigurationError(RoitError):
 
 
 class InvalidInputError(RoitError):
-    """Input from our own users (an HTTP body, a Pub/Sub message) is not valid.
-
-    Attributes:
-        field: dotted path of the first offending field, when there is one.
-        status_code: the HTTP status an HTTP function answers with.
-    """
+    """Input from our own users (an HTTP body, a Pub/Sub message) is not valid; ``field`` is
+    the dotted path of the first offending field, ``status_code`` the HTTP answer."""
 
     failure = Failure.INPUT
 
@@ -129,32 +118,6 @@ class WebhookVerificationError(RoitError):
     failure = Failure.INPUT
 
 
-class PermanentFailure(RoitError):
-    """A handler's own verdict that a message can never succeed: it is dead-lettered.
-
-    Attributes:
-        code: the dead letter's ``error`` attribute.
-        data: what to dead-letter instead of the original data (e.g. only the part of a
-            message that was not delivered); ``None`` keeps the original.
-        attributes: extra attributes for the dead letter.
-    """
-
-    failure = Failure.INPUT
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str,
-        data: bytes | None = None,
-        attributes: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.data = data
-        self.attributes = attributes or {}
-
-
 class InvocationDeadlineError(RoitError):
     """The invocation has no time left for the next step; what is not done is reported."""
 
@@ -162,21 +125,15 @@ class InvocationDeadlineError(RoitError):
 
 
 class PublishError(RoitError):
-    """Pub/Sub refused or failed a publish.
-
-    ``failure`` is ``PUBSUB`` when the topic is at fault (missing, forbidden, Pub/Sub
-    unavailable: nothing sent to it can succeed now) and ``INPUT`` when the message is.
-    """
+    """Pub/Sub failed a publish: ``PUBSUB`` when the topic is at fault (missing, forbidden,
+    unavailable), ``INPUT`` when the message is."""
 
     failure = Failure.PUBSUB
 
 
 class RoitConnectionError(RoitError):
-    """ROIT could not be reached, or the connection broke before a whole answer came.
-
-    ``ambiguous`` is true by default: the request may have reached ROIT. Raise with
-    ``ambiguous=False`` when it surely did not (refused connection, connect timeout).
-    """
+    """ROIT could not be reached, or the connection broke before a whole answer came
+    (``ambiguous=False`` when the request surely never reached ROIT)."""
 
     ambiguous = True
 
@@ -196,11 +153,8 @@ class ResponseTooLargeError(MalformedResponseError):
 
 
 class TokenExchangeError(RoitError):
-    """The token exchange failed. Never ambiguous: the call that needed the token was not sent.
-
-    A configuration failure unless ROIT's token endpoint itself was failing (5xx, 429,
-    unreachable), which is ``UPSTREAM``; :attr:`setting` says what to check either way.
-    """
+    """The token exchange failed (never ambiguous: the call that needed the token was not
+    sent); ``UPSTREAM`` when the token endpoint was failing, else a configuration failure."""
 
     failure = Failure.CONFIGURATION
     ambiguous = False
@@ -218,7 +172,7 @@ class TokenExchangeError(RoitError):
 
 
 class RoitStatusError(RoitError):
-    """ROIT answered with a status the call cannot use.
+    """ROIT answered with a status the call cannot use (built by :func:`status_error`).
 
     Attributes:
         status_code: the HTTP status.
@@ -233,15 +187,9 @@ class RoitStatusError(RoitError):
         status_code: int,
         detail: str | None = None,
         retry_after_s: float | None = None,
-        failure: Failure | None = None,
-        setting: str | None = None,
     ) -> None:
-        super().__init__(
-            message,
-            failure=failure,
-            ambiguous=status_code in (500, 502, 504),  # ROIT, or a gateway after it, may have acted
-            setting=setting,
-        )
+        # ROIT, or a gateway after it, may have acted on a 500 / 502 / 504.
+        super().__init__(message, ambiguous=status_code in (500, 502, 504))
         self.status_code = status_code
         self.detail = detail
         self.retry_after_s = retry_after_s
@@ -310,6 +258,13 @@ class ServerError(RoitStatusError):
     """5xx: ROIT failed."""
 
 
+class UnexpectedStatusError(RoitStatusError):
+    """Another 4xx (405, 415 …): the request does not fit the endpoint, whatever its content."""
+
+    failure = Failure.CONFIGURATION
+    setting = "ROIT_BASE_URL"
+
+
 _BY_STATUS: dict[int, type[RoitStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -324,32 +279,14 @@ _BY_STATUS: dict[int, type[RoitStatusError]] = {
 
 
 def status_error(
-    status: int,
-    endpoint: str,
-    *,
-    detail: str | None = None,
-    retry_after_s: float | None = None,
+    status: int, endpoint: str, *, detail: str | None = None, retry_after_s: float | None = None
 ) -> RoitStatusError:
-    """The one error that describes a ROIT answer with an unusable status.
-
-    Any other 4xx (405, 415 …) says the connector's request does not fit the endpoint, whatever
-    the message: a configuration failure, retried, never dead-lettered.
-    """
+    """The one error that describes a ROIT answer with an unusable status."""
     if 300 <= status < 400:
         cls: type[RoitStatusError] = RedirectError
     elif status >= 500:
         cls = ServerError
     else:
-        cls = _BY_STATUS.get(status, RoitStatusError)
-    failure = Failure.CONFIGURATION if cls is RoitStatusError and 400 <= status < 500 else None
-    message = f"ROIT answered {status} on {endpoint}"
-    if detail:
-        message += f": {detail}"
-    return cls(
-        message,
-        status_code=status,
-        detail=detail,
-        retry_after_s=retry_after_s,
-        failure=failure,
-        setting="ROIT_BASE_URL" if failure else None,
-    )
+        cls = _BY_STATUS.get(status, UnexpectedStatusError)
+    message = f"ROIT answered {status} on {endpoint}" + (f": {detail}" if detail else "")
+    return cls(message, status_code=status, detail=detail, retry_after_s=retry_after_s)

@@ -129,13 +129,14 @@ def token_from(answer: Any, shape: TokenShape) -> str:
     token = dig(answer, shape.response_field)
     if not isinstance(token, str) or not token:
         raise TokenExchangeError(
-            f"the token answer has no string at {shape.response_field!r}",
+            f"the token answer has no string at {shape.response_field!r}; "
+            "check ROIT_TOKEN_RESPONSE_FIELD",
             setting="ROIT_TOKEN_RESPONSE_FIELD",
         )
     if not _header_safe(token):
         raise TokenExchangeError(
             f"the value at {shape.response_field!r} is not a token (characters that cannot "
-            "go in an Authorization header)",
+            "go in an Authorization header); check ROIT_TOKEN_RESPONSE_FIELD",
             setting="ROIT_TOKEN_RESPONSE_FIELD",
         )
     return token

@@ -23,7 +23,6 @@ from shared.errors import (
     Failure,
     InvalidInputError,
     NotFoundError,
-    PermanentFailure,
     RateLimitError,
     RoitError,
     RoitStatusError,
@@ -32,7 +31,33 @@ from shared.errors import (
 )
 from shared.logs import sanitize
 
-__all__ = ["Decision", "HttpAnswer", "http_answer", "push_decision", "report"]
+__all__ = ["Decision", "HttpAnswer", "PermanentFailure", "http_answer", "push_decision", "report"]
+
+
+class PermanentFailure(RoitError):
+    """A handler's own verdict that a message can never succeed: it is dead-lettered.
+
+    Attributes:
+        code: the dead letter's ``error`` attribute.
+        data: what to dead-letter instead of the original data (e.g. only the part of a
+            message that was not delivered); ``None`` keeps the original.
+        attributes: extra attributes for the dead letter.
+    """
+
+    failure = Failure.INPUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        data: bytes | None = None,
+        attributes: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.data = data
+        self.attributes = attributes or {}
 
 
 class Decision(StrEnum):

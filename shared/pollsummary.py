@@ -22,6 +22,7 @@ class Stop(StrEnum):
     PAGE_UNREADABLE = "page_unreadable"  # the answer had no list: kept in the dead-letter topic
     PUBLISH_FAILED = "publish_failed"  # a topic failed: the page was handed back, the run stops
     PAGE_FAILED = "page_failed"  # an unexpected error mid-page: its entities are named
+    RUN_STOPPED = "run_stopped"  # another target's failure stopped the run
     SKIPPED = "skipped"  # not polled: the run had stopped
 
 
@@ -32,10 +33,16 @@ class Outcome(StrEnum):
     ROIT_FAILED = "roit_failed"
     PUBLISH_FAILED = "publish_failed"
     CONFIG_ERROR = "config_error"
+    DEADLINE = "deadline"  # every entity accounted for, but the invocation ran out of time
 
 
 _ROIT_STOPS = frozenset({Stop.ROIT_ERROR, Stop.PAGE_MAY_BE_LOST, Stop.PAGE_UNREADABLE})
-_STATUS = {Outcome.OK: 200, Outcome.ROIT_FAILED: 502, Outcome.CONFIG_ERROR: 502}
+_STATUS = {
+    Outcome.OK: 200,
+    Outcome.DEADLINE: 200,
+    Outcome.ROIT_FAILED: 502,
+    Outcome.CONFIG_ERROR: 502,
+}
 
 
 @dataclass
@@ -81,6 +88,8 @@ class PollSummary:
             return Outcome.PUBLISH_FAILED
         if stops & _ROIT_STOPS:
             return Outcome.ROIT_FAILED
+        if Stop.DEADLINE in stops:
+            return Outcome.DEADLINE
         return Outcome.OK
 
     @property

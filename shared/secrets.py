@@ -4,7 +4,7 @@
 only writes ``_fetch``. :class:`SecretManagerProvider` is the real one
 (google-cloud-secret-manager, imported on first use so importing this module costs nothing);
 pointed at a local stand-in it uses the REST transport, anonymous credentials and the local
-``api_endpoint``. :class:`StaticSecretProvider` serves values given in code or the environment.
+``api_endpoint``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ __all__ = [
     "SecretAccessError",
     "SecretManagerProvider",
     "SecretProvider",
-    "StaticSecretProvider",
     "load_credentials",
     "provider_for",
     "secret_version_name",
@@ -117,20 +116,6 @@ class SecretProvider(ABC):
     @abstractmethod
     def _fetch(self, name: str) -> str:
         """Read the secret's value from the backend."""
-
-
-class StaticSecretProvider(SecretProvider):
-    """Values known up front (tests, or credentials from the environment)."""
-
-    def __init__(self, values: dict[str, str]) -> None:
-        super().__init__(ttl_s=float("inf"))
-        self._values = dict(values)
-
-    def _fetch(self, name: str) -> str:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise SecretAccessError(f"secret {name!r} is not configured") from None
 
 
 class SecretManagerProvider(SecretProvider):

@@ -1,18 +1,14 @@
 """Settings: read once from ``ROIT_*`` environment variables, validated at cold start.
 
-Each function reads the class for its needs (``PollerSettings``, ``PushSettings`` …). A missing
-or invalid variable raises :class:`~shared.errors.ConfigurationError` naming the variable, so a
-misconfigured deployment fails at start-up rather than on the first request.
-
-The limits Terraform also knows (function timeout, retry budget, poll budget, message age,
-delivery batch) are the ``Field`` bounds and the cross-checks below; ``terraform/variables.tf``
-validates exactly the same, and ``tests/terraform`` fails when the two disagree.
+Each function reads the class for its needs (``PollerSettings``, ``PushSettings`` …); a missing
+or invalid variable raises :class:`~shared.errors.ConfigurationError` naming the variable. The
+limits Terraform also knows (function timeout, retry budget, poll budget, message age, delivery
+batch) are the ``Field`` bounds and cross-checks below; ``terraform/variables.tf`` validates
+exactly the same, and ``tests/terraform`` fails when the two disagree.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import re
 from enum import StrEnum
@@ -24,10 +20,10 @@ from pydantic_settings.exceptions import SettingsError
 
 from shared.errors import ConfigurationError
 from shared.targets import ALL_DOCUMENTS, PollTarget, parse_targets
+from shared.webhook_secrets import parse_webhook_secrets
 
 __all__ = [
     "DEADLINE_RESERVE_S",
-    "MIN_WEBHOOK_SECRET_BYTES",
     "AuthScheme",
     "CallerAuth",
     "ClientAuth",
@@ -38,7 +34,6 @@ __all__ = [
     "RoitSettings",
     "TokenRequestFormat",
     "load_settings",
-    "parse_webhook_secrets",
 ]
 
 ENV_PREFIX = "ROIT_"
@@ -46,37 +41,6 @@ ENV_PREFIX = "ROIT_"
 DEADLINE_RESERVE_S = 5
 """Seconds of a function's timeout kept back from its work: an invocation's deadline is its
 start + ``ROIT_FUNCTION_TIMEOUT_S`` - this, so the answer (or a dead letter) still goes out."""
-
-MIN_WEBHOOK_SECRET_BYTES = 24
-"""The shortest key Standard Webhooks recommends (24 to 64 random bytes)."""
-
-_WEBHOOK_PREFIX = "whsec_"
-
-
-def parse_webhook_secrets(raw: str) -> list[str]:
-    """The secrets in one value (whitespace- or comma-separated, so a rotation can hold two).
-
-    Raises:
-        ValueError: no secret, or one that is not ``whsec_`` + base64 of at least
-            :data:`MIN_WEBHOOK_SECRET_BYTES` bytes (says which by position, never the value).
-    """
-    secrets = [s for s in raw.replace(",", " ").split() if s]
-    if not secrets:
-        raise ValueError("holds no webhook secret")
-    for position, secret in enumerate(secrets, start=1):
-        if not secret.startswith(_WEBHOOK_PREFIX):
-            raise ValueError(f"secret #{position} does not start with {_WEBHOOK_PREFIX}")
-        encoded = secret[len(_WEBHOOK_PREFIX) :]
-        try:  # unpadded base64 is common in such secrets
-            key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError(f"secret #{position} is not base64 after {_WEBHOOK_PREFIX}") from None
-        if len(key) < MIN_WEBHOOK_SECRET_BYTES:
-            raise ValueError(
-                f"secret #{position} has a {len(key)}-byte key; at least {MIN_WEBHOOK_SECRET_BYTES}"
-            )
-    return secrets
-
 
 Seconds = Annotated[float, Field(gt=0, le=86_400)]
 
@@ -115,8 +79,8 @@ class CallerAuth(StrEnum):
 class RoitSettings(BaseSettings):
     """What every function needs to talk to ROIT."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, case_sensitive=False, extra="ignore", frozen=True
+    model_config = SettingsConfigDict(  # built on first use: a function builds only its own
+        env_prefix=ENV_PREFIX, case_sensitive=False, extra="ignore", frozen=True, defer_build=True
     )
 
     base_url: str
@@ -158,13 +122,20 @@ class RoitSettings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("token_url")
+    @classmethod
+    def _token_url(cls, value: str) -> str:
+        if "://" in value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be a path on ROIT_BASE_URL or an http(s):// URL")
+        return value
+
     @field_validator("gcp_project")
     @classmethod
     def _default_project(cls, value: str | None) -> str | None:
         return value or os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT")
 
     @model_validator(mode="after")
-    def _credentials_source(self) -> RoitSettings:
+    def _across_variables(self) -> RoitSettings:
         if not self.credentials_secret and not (self.client_id and self.client_secret):
             raise ValueError(
                 "set ROIT_CREDENTIALS_SECRET (Secret Manager), "
@@ -174,10 +145,6 @@ class RoitSettings(BaseSettings):
             _require_project(
                 self.credentials_secret, self.gcp_project, "ROIT_CREDENTIALS_SECRET", "secret"
             )
-        return self
-
-    @model_validator(mode="after")
-    def _budget_fits_timeout(self) -> RoitSettings:
         if self.retry_budget_s + DEADLINE_RESERVE_S > self.function_timeout_s:
             raise ValueError(
                 f"ROIT_RETRY_BUDGET_S + {DEADLINE_RESERVE_S} s must fit in "
@@ -316,13 +283,15 @@ def load_settings(cls: type[S]) -> S:
     try:
         return cls()
     except ValidationError as exc:
-        problems = []
+        problems, names = [], []
         for err in exc.errors(include_url=False, include_input=False):
             if not err["loc"]:  # a check across variables names them in its message
                 problems.append(err["msg"].removeprefix("Value error, "))
                 continue
+            names.append(_env_name(err["loc"]))
             what = "is required" if err["type"] == "missing" else err["msg"]
-            problems.append(f"{_env_name(err['loc'])}: {what}")
-        raise ConfigurationError("invalid settings: " + "; ".join(problems)) from None
+            problems.append(f"{names[-1]}: {what}")
+        message = "invalid settings: " + "; ".join(problems)
+        raise ConfigurationError(message, setting=", ".join(names) or None) from None
     except SettingsError as exc:
         raise ConfigurationError(f"invalid settings: {exc}") from None

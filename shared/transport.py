@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +24,7 @@ import httpcore
 import httpx
 
 from shared import deadline
+from shared._decoding import read_capped
 from shared.errors import (
     MalformedResponseError,
     ResponseTooLargeError,
@@ -124,8 +124,13 @@ class Answer:
             RoitStatusError: any other status (with ROIT's own message, sanitised).
             MalformedResponseError: a 2xx that is not JSON.
         """
+        self.raise_for_status()
+        return self.json()
+
+    def raise_for_status(self) -> None:
+        """Raises: RoitStatusError for any status but 2xx (ROIT's own message, sanitised)."""
         if 200 <= self.status < 300:
-            return self.json()
+            return
         raise status_error(
             self.status,
             self.endpoint,
@@ -160,45 +165,6 @@ class Answer:
             raise MalformedResponseError(
                 f"ROIT answered {self.endpoint} with a non-JSON body"
             ) from None
-
-
-class _Inflater:
-    """Bounded ``gzip`` / ``deflate`` decoding: never more than ``room`` bytes out per feed."""
-
-    def __init__(self, encoding: str) -> None:
-        self._gzip = encoding in ("gzip", "x-gzip")
-        self._first = True
-        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS if self._gzip else zlib.MAX_WBITS)
-
-    def feed(self, data: bytes, room: int) -> bytes:
-        if self._first and not self._gzip:  # "deflate" is zlib-wrapped, or raw from some servers
-            self._first = False
-            if data and (data[0] & 0x0F) != 8:
-                self._d = zlib.decompressobj(-zlib.MAX_WBITS)
-        out = self._d.decompress(data, room + 1)
-        while self._gzip and self._d.eof and self._d.unused_data and len(out) <= room:
-            rest = self._d.unused_data  # a further gzip member
-            self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            out += self._d.decompress(rest, room + 1 - len(out))
-        return out
-
-
-def _decode(chunks: Iterator[bytes], encoding: str, cap: int, endpoint: str) -> bytes:
-    too_large = ResponseTooLargeError(
-        f"ROIT's answer on {endpoint} is larger than ROIT_MAX_RESPONSE_BYTES ({cap} bytes)"
-    )
-    body = bytearray()
-    inflater = None if encoding in ("", "identity") else _Inflater(encoding)
-    try:
-        for chunk in chunks:
-            room = cap - len(body)
-            piece = chunk if inflater is None else inflater.feed(chunk, room)
-            if len(piece) > room:
-                raise too_large
-            body += piece
-    except zlib.error:
-        raise MalformedResponseError(f"ROIT's {encoding} answer on {endpoint} is corrupt") from None
-    return bytes(body)
 
 
 class Transport:
@@ -283,7 +249,7 @@ class Transport:
             chunks = (
                 iter((response.content,)) if response.is_stream_consumed else response.iter_raw()
             )
-            body = _decode(chunks, encoding, self.max_bytes, endpoint)
+            body = read_capped(chunks, encoding, self.max_bytes, endpoint)
         except httpx.TransportError as exc:
             raise _transport_error(exc, endpoint, sent=True) from None
         finally:

@@ -1,11 +1,12 @@
 """Triage of a pending page (pure): what to publish, what to dead-letter, what was seen before.
 
-Each item of a page becomes exactly one of:
+Each item of a page (parsed, with its own bytes as ROIT sent them: :mod:`shared.pages`)
+becomes exactly one of:
 
-* an :class:`Outgoing` message for the pending topic — the entity exactly as ROIT sent it (its
-  JSON, ASCII-escaped so that odd text cannot break the encoding) with routing attributes;
+* an :class:`Outgoing` message for the pending topic — the entity's bytes exactly as ROIT sent
+  them, with routing attributes;
 * a :class:`DeadLetter` — what ROIT sent that can never be published: not an object, no
-  ``requestId``, not encodable as JSON (``NaN``), or over Pub/Sub's message size;
+  ``requestId``, not valid JSON as sent (``NaN``), or over Pub/Sub's message size;
 * a duplicate — an entity already taken in this run (ROIT returned it twice): published once.
 """
 
@@ -116,22 +117,37 @@ def dead_letter_data(raw: Any) -> bytes:
 
 
 def triage(
-    raw_items: Sequence[Any],
+    items: Sequence[tuple[Any, bytes | None]],
     *,
     integration_id: str,
     correlation_id: str,
     seen: Collection[str] = (),
 ) -> Triage:
-    """Sort one page; ``seen`` are the request ids already taken in this run."""
+    """Sort one page of ``(item, its bytes)``; ``seen`` are the request ids already taken in
+    this run."""
     result = Triage()
     taken: set[str] = set()
-    for raw in raw_items:
+
+    def dead(raw: Any, sent: bytes | None, code: str, reason: str, **attributes: str) -> None:
+        request_id = raw.get("requestId") if isinstance(raw, dict) else None
+        if not isinstance(request_id, str | int) or isinstance(request_id, bool):
+            request_id = None  # only a plain id names anything at ROIT
+        extra = dead_letter_attributes(
+            code, reason, integration_id=integration_id, correlation_id=correlation_id
+        )
+        fits = sent is not None and len(sent) <= MAX_MESSAGE_BYTES - 64 * 1024
+        data = sent if fits and sent is not None else dead_letter_data(raw)
+        # readable: ROIT's record was read, so it can be handed back if dead-lettering fails
+        letter = DeadLetter(
+            str(request_id) if request_id else None, data, {**attributes, **extra}, bool(attributes)
+        )
+        result.dead.append(letter)
+
+    for raw, sent in items:
         try:
             item = PendingItem.from_raw(raw)
         except MalformedResponseError as exc:
-            result.dead.append(
-                _dead(raw, "unreadable_entity", exc.message, integration_id, correlation_id)
-            )
+            dead(raw, sent, "unreadable_entity", exc.message)
             continue
         request_id = str(item.record.request_id)
         if request_id in seen or request_id in taken:
@@ -141,56 +157,13 @@ def triage(
         attributes = pending_attributes(
             item, integration_id=integration_id, correlation_id=correlation_id
         )
-        try:
-            data = encode_entity(item.raw)
-        except (ValueError, TypeError, RecursionError) as exc:
-            reason = f"entity cannot be encoded as JSON ({type(exc).__name__})"
-            result.dead.append(
-                _dead(
-                    raw,
-                    "unreadable_entity",
-                    reason,
-                    integration_id,
-                    correlation_id,
-                    attributes=attributes,
-                )
+        if sent is None:
+            reason = "entity is not valid JSON as sent (NaN or Infinity)"
+            dead(raw, None, "unreadable_entity", reason, **attributes)
+        elif problem := message_problem(sent, attributes):
+            dead(raw, None, "unpublishable_entity", problem, **attributes)
+        else:
+            result.publish.append(
+                Outgoing(request_id, item.record.integration_id, sent, attributes)
             )
-            continue
-        if problem := message_problem(data, attributes):
-            result.dead.append(
-                _dead(
-                    raw,
-                    "unpublishable_entity",
-                    problem,
-                    integration_id,
-                    correlation_id,
-                    attributes=attributes,
-                )
-            )
-            continue
-        result.publish.append(Outgoing(request_id, item.record.integration_id, data, attributes))
     return result
-
-
-def _dead(
-    raw: Any,
-    code: str,
-    reason: str,
-    integration_id: str,
-    correlation_id: str,
-    *,
-    attributes: dict[str, str] | None = None,
-) -> DeadLetter:
-    request_id = raw.get("requestId") if isinstance(raw, dict) else None
-    if not isinstance(request_id, str | int) or isinstance(request_id, bool):
-        request_id = None  # only a plain id names anything at ROIT
-    readable = attributes is not None  # built from a readable record
-    attrs = {
-        **(attributes or {}),
-        **dead_letter_attributes(
-            code, reason, integration_id=integration_id, correlation_id=correlation_id
-        ),
-    }
-    return DeadLetter(
-        str(request_id) if request_id else None, dead_letter_data(raw), attrs, readable
-    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import flask
@@ -10,6 +11,7 @@ import functions_framework
 from shared.http import json_response, read_json
 from shared.logs import current_correlation_id, get_logger
 from shared.poller import Poller
+from shared.pollsummary import Outcome
 from shared.pubsub import Publisher
 from shared.runtime import Runtime
 from shared.settings import PollerSettings
@@ -19,6 +21,7 @@ RUNTIME = Runtime(PollerSettings)
 PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on first use
 RUN = threading.Lock()  # one run at a time per instance (and Terraform allows one instance)
 log = get_logger("poll_pending")
+_LEVEL = {Outcome.OK: logging.INFO, Outcome.DEADLINE: logging.WARNING}  # anything else: ERROR
 
 
 def _poll(request: flask.Request) -> flask.Response:
@@ -49,7 +52,10 @@ def _poll(request: flask.Request) -> flask.Response:
         RUN.release()
     outcome = summary.outcome
     fields = {"event": "poll_run", "outcome": outcome.value, **summary.totals()}
-    log.log(20 if summary.status == 200 else 40, "poll run finished", extra={"fields": fields})
+    level = {Outcome.OK: logging.INFO, Outcome.DEADLINE: logging.WARNING}.get(
+        outcome, logging.ERROR
+    )
+    log.log(level, "poll run finished", extra={"fields": fields})
     return json_response(summary.to_json(), summary.status)
 
 

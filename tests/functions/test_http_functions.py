@@ -255,3 +255,21 @@ def test_webhook_id_stays_spent_when_roit_may_have_acted(sandbox, webhook_fn, do
     assert webhook_fn.post("/", **kwargs).status_code == 502
     sandbox.control.clear_faults()
     assert webhook_fn.post("/", **kwargs).status_code == 401  # a gateway 502 may hide a success
+
+
+def test_a_malformed_webhook_secret_in_secret_manager_stops_the_cold_start(
+    load_function, base_env, secret_manager
+) -> None:
+    from shared.errors import ConfigurationError
+
+    name = f"roit-webhook-secrets-{uuid.uuid4().hex[:6]}"
+    secret_manager.put(name, f"{NEW} whsec_c2hvcnQ=")  # the second key is 5 bytes
+    env = {
+        **base_env,
+        "ROIT_REPROCESS_CALLER_AUTH": "webhook",
+        "ROIT_WEBHOOK_SECRETS_SECRET": name,
+        "ROIT_SECRET_MANAGER_ENDPOINT": secret_manager.endpoint,
+        "ROIT_GCP_PROJECT": secret_manager.project,
+    }
+    with pytest.raises(ConfigurationError, match="ROIT_WEBHOOK_SECRETS_SECRET: secret #2"):
+        load_function("reprocess", env)

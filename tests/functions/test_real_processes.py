@@ -3,6 +3,7 @@ and each HTTP function answering over a real socket."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 
@@ -98,3 +99,58 @@ def test_misconfigured_function_fails_at_start_naming_the_variable(base_env) -> 
         process.stop()
     assert "ROIT_INTEGRATION_ID: is required" in log
     assert base_env["ROIT_CLIENT_SECRET"] not in log
+    (line,) = [json.loads(x) for x in log.splitlines() if '"event":"config_error"' in x]
+    assert line["severity"] == "ERROR" and line["setting"] == "ROIT_INTEGRATION_ID"
+
+
+def _raw_request(url: str, payload: bytes) -> tuple[int, bytes]:
+    """Send bytes as they are (no client to fix them up); returns (status, body)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=20) as conn:
+        conn.sendall(payload)
+        conn.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+BROKEN_BODIES = {
+    "a chunk size that is not hex": b"zz\r\n{}\r\n0\r\n\r\n",
+    "a chunk longer than announced": b'2\r\n{"requestId": 1}\r\n0\r\n\r\n',
+    "no final chunk": b'5\r\n{"a":\r\n',
+}
+
+
+def test_a_body_broken_at_the_transport_level_is_a_json_4xx_for_every_function(
+    sandbox, base_env, pubsub, pubsub_emulator
+) -> None:
+    topic, _ = pubsub.topic("roit-chunks")
+    env = {
+        **base_env,
+        "ROIT_PENDING_TOPIC": topic,
+        "ROIT_DEAD_LETTER_TOPIC": topic,
+        "PUBSUB_EMULATOR_HOST": pubsub_emulator.host,
+        "ROIT_REPROCESS_CALLER_AUTH": "iam",
+    }
+    names = ["poll_pending", "update_status", "register_delivery", "reprocess", "get_attachments"]
+    procs = _started([function_process(name, env=env) for name in names])
+    try:
+        for process in procs:
+            for why, body in BROKEN_BODIES.items():
+                head = (
+                    b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                )
+                status, answer = _raw_request(process.url, head + body)
+                assert 400 <= status < 500, (process.name, why, status, answer)
+                assert json.loads(answer)["error"]["code"], (process.name, why)
+            assert process.running(), process.name
+        assert "pending" not in sandbox.control.stats()["calls"]
+    finally:
+        for p in procs:
+            p.stop()

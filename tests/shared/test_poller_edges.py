@@ -86,7 +86,7 @@ def run(pubsub_emulator, monkeypatch):
             dead_letter_topic=dead_topic, correlation_id="c-1",
         )  # fmt: skip
         summary = poller.drain(
-            [(PendingEntity.DOCUMENT, None), (PendingEntity.SUPPLIER, None)],
+            [(PendingEntity.DOCUMENT, None)],  # FakeRoit serves one queue
             time_budget_s=30,
             max_pages=10,
         )
@@ -160,9 +160,60 @@ def test_a_page_mixing_unreadable_and_unpublishable_entities(run) -> None:
 
 def test_a_broken_dead_letter_topic_stops_the_run_and_names_what_it_could(run) -> None:
     page = {"status": "success", "data": [{"requestId": {"odd": 1}}, _item("ok")]}
-    fake = FakeRoit([page, {"status": "success", "data": [_item("next")]}])
+    fake = FakeRoit([page, {"status": "success", "data": [_item("next")]}, page])
     target, published, _ = run(fake, dead_letter_exists=False)
     assert [m.attributes["requestId"] for m in published] == ["ok"]
     assert target["stopped"] == "publish_failed" and target["failed"] == 1
     assert target["failedRequestIds"] == []  # {"odd": 1} names nothing at ROIT
-    assert fake.answers  # the second page was never asked for
+    # The next page was already asked for while this one was published: handed back whole.
+    assert fake.reprocessed == ["next"] and target["requeuedRequestIds"] == ["next"]
+    assert len(fake.answers) == 1  # and no page after it
+
+
+def test_an_entity_returned_for_two_targets_is_published_once(pubsub_emulator, monkeypatch):
+    """Targets drain concurrently: ROIT returning the same entity to both (e.g. DOCUMENT and
+    DOCUMENT:NFE) must not publish it twice."""
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub_emulator.host)
+    from google.cloud import pubsub_v1
+
+    project = pubsub_emulator.project
+    names = [f"twice-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    for name in names:
+        publisher.create_topic(request={"name": f"projects/{project}/topics/{name}"})
+    sub = f"projects/{project}/subscriptions/{names[0]}-sub"
+    subscriber.create_subscription(
+        request={"name": sub, "topic": f"projects/{project}/topics/{names[0]}"}
+    )
+    served: dict[str, int] = {}
+
+    def roit(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"data": {"token": "opaque-token"}})
+        kind = json.loads(request.content).get("type", "all")
+        served[kind] = served.get(kind, 0) + 1
+        page = [_item("a"), _item("b")] if served[kind] == 1 else []
+        return httpx.Response(200, json={"status": "success", "data": page})
+
+    settings = RoitSettings.model_validate(
+        {"base_url": "http://roit.test", "integration_id": "int-1", "client_id": "a",
+         "client_secret": "b"}
+    )  # fmt: skip
+    poller = Poller(
+        client=RoitClient(settings, transport=httpx.MockTransport(roit)),
+        publisher=Publisher(project), topic=names[0], dead_letter_topic=names[1],
+        correlation_id="c-2",
+    )  # fmt: skip
+    summary = poller.drain(
+        [(PendingEntity.DOCUMENT, None), (PendingEntity.DOCUMENT, "NFE")],
+        time_budget_s=30,
+        max_pages=10,
+    ).to_json()
+    assert summary["totals"]["published"] == 2 and summary["totals"]["duplicates"] == 2
+    response = subscriber.pull(
+        request={"subscription": sub, "max_messages": 10, "return_immediately": True}, timeout=10
+    )
+    assert sorted(m.message.attributes["requestId"] for m in response.received_messages) == [
+        "a",
+        "b",
+    ]

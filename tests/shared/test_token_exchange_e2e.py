@@ -18,7 +18,7 @@ from functions_framework import create_app
 from devstack.processes import REPO_ROOT, ManagedProcess, function_process, sandbox_process
 from sandbox.control import SandboxControl
 from shared.client import RoitClient
-from shared.models import DeliveryEntity, DeliveryRequest, PendingEntity
+from shared.models import DeliveryEntity, DeliveryHeader, PendingEntity
 from shared.settings import RoitSettings
 
 pytestmark = pytest.mark.integration
@@ -126,12 +126,8 @@ def test_every_shape_through_a_real_client(target, shape, scope, opaque) -> None
     try:
         assert [i.record.request_id for i in client.pending(PendingEntity.DOCUMENT)] == [request_id]
         assert client.attachments(request_id)
-        delivery = DeliveryRequest(
-            integration_id=control.credentials().integration_id,
-            entity=DeliveryEntity.COST_CENTER,
-            data=[{"code": "CC-1"}],
-        )
-        assert client.register_delivery(delivery)["received"] == 1
+        header = DeliveryHeader(entity=DeliveryEntity.COST_CENTER)
+        assert client.register_delivery(header, [b'{"code":"CC-1"}'])["received"] == 1
     finally:
         client.close()
     assert control.stats()["tokenExchanges"] == 1  # one token for every call

@@ -10,7 +10,7 @@ import pytest
 import standardwebhooks
 
 from shared.errors import WebhookVerificationError
-from shared.settings import parse_webhook_secrets
+from shared.webhook_secrets import parse_webhook_secrets
 from shared.webhooks import WebhookVerifier
 
 OLD = "whsec_" + base64.b64encode(b"old-secret-0123456789abcdef").decode()
@@ -98,3 +98,54 @@ def test_replay_memory_is_bounded() -> None:
     for i in range(10):
         verifier.verify(BODY, sign(NEW, msg_id=f"id-{i}"))
     assert len(verifier._seen) <= 3
+
+
+@pytest.mark.parametrize(
+    "junk",
+    ["v1", "v1,***", "v2,AAAA", ",", "v1,a,b", "v1," + "A" * 3, "\u00e9", "v1,!!!!"],
+)
+def test_a_malformed_signature_beside_a_valid_one_does_not_hide_it(junk: str) -> None:
+    headers = sign(NEW)
+    headers["webhook-signature"] = f"{junk} {headers['webhook-signature']}"
+    assert WebhookVerifier(lambda: [NEW]).verify(BODY, headers) == "msg-1"
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "reason"),
+    [("1e20", "not a number"), ("nan", "not a number"), ("-5", "not a number"), ("", "missing")],
+)
+def test_odd_timestamps_are_refused_with_a_reason(timestamp: str, reason: str) -> None:
+    headers = {**sign(NEW), "webhook-timestamp": timestamp}
+    with pytest.raises(WebhookVerificationError, match=reason):
+        WebhookVerifier(lambda: [NEW]).verify(BODY, headers)
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("", "no webhook secret"),
+        ("   ", "no webhook secret"),
+        ("not-a-whsec", "#1 does not start with whsec_"),
+        ("whsec_", "#1 has a 0-byte key"),
+        ("whsec_" + base64.b64encode(b"short").decode(), "#1 has a 5-byte key"),
+        (f"{NEW} whsec_!!notbase64!!", "#2 is not base64"),
+    ],
+)
+def test_bad_webhook_secrets_are_refused_by_position_never_by_value(raw: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem) as caught:
+        parse_webhook_secrets(raw)
+    assert "notbase64" not in str(caught.value) and "short" not in str(caught.value)
+
+
+def test_a_bad_webhook_secret_stops_the_cold_start_naming_the_variable(monkeypatch) -> None:
+    from shared.errors import ConfigurationError
+    from shared.settings import ReprocessSettings, load_settings
+
+    monkeypatch.setenv("ROIT_BASE_URL", "http://roit.test")
+    monkeypatch.setenv("ROIT_INTEGRATION_ID", "i")
+    monkeypatch.setenv("ROIT_CLIENT_ID", "a")
+    monkeypatch.setenv("ROIT_CLIENT_SECRET", "b")
+    monkeypatch.setenv("ROIT_WEBHOOK_SECRETS", "whsec_dG9vc2hvcnQ=")
+    with pytest.raises(ConfigurationError, match="ROIT_WEBHOOK_SECRETS") as caught:
+        load_settings(ReprocessSettings)
+    assert "dG9vc2hvcnQ" not in str(caught.value)
