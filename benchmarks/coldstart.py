@@ -1,0 +1,210 @@
+"""Figure 1, cold start: process start to the first 200 of a real request, per function, against
+a functions-framework hello-world started and polled the same way.
+
+Each round starts the hello-world, then every function (in a rotated order), one at a time;
+each is polled with its real request (a new connection every 5 ms until one is answered) and
+stopped before the next starts. Medians over the rounds; ratio = function / hello-world.
+
+Separately, in fresh interpreters (:mod:`benchmarks.coldpath`), where a function's cold path
+goes: ``import functions_framework``, ``main.py``, the first request against a second one,
+``-X importtime`` by phase, and the first use of the Secret Manager and Pub/Sub clients.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from benchmarks.coldpath import imports_by_phase
+from benchmarks.measure import median
+from benchmarks.report import Figure
+from benchmarks.stack import (
+    ANCHOR_TOPIC,
+    CREDENTIALS_SECRET,
+    FUNCTIONS,
+    PROJECT,
+    BenchStack,
+    Instance,
+    hello_instance,
+)
+from benchmarks.workload import HELLO_CALL, POLL_TARGET, Call, Workload
+from devstack.managed import INHERITED_ENV_DROPPED, REPO_ROOT
+
+__all__ = ["run"]
+
+GOAL = 1.4
+POLL_EVERY_S = 0.005
+POLL_DOCUMENTS = 5  # pending for poll_pending's first request
+
+
+def first_200(
+    instance: Instance, call: Call, client: httpx.Client, timeout_s: float = 120
+) -> float:
+    """Start ``instance`` and send ``call`` until it is answered; seconds from spawn to a 200.
+
+    Raises:
+        RuntimeError: the process exited, did not answer in time, or answered non-200.
+    """
+    instance.start()
+    while True:
+        try:
+            response = client.post(instance.url, content=call.body, headers=call.headers)
+        except httpx.TransportError:
+            if not instance.running():
+                raise RuntimeError(f"{instance.name} exited:\n{instance.log_tail()}") from None
+            if time.perf_counter() - instance.started_at > timeout_s:
+                raise RuntimeError(
+                    f"{instance.name} never answered:\n{instance.log_tail()}"
+                ) from None
+            time.sleep(POLL_EVERY_S)
+            continue
+        elapsed = time.perf_counter() - instance.started_at
+        if response.status_code != 200:
+            raise RuntimeError(
+                f"{instance.name} answered its first request {response.status_code}: "
+                f"{response.text[:500]}\n{instance.log_tail()}"
+            )
+        return elapsed
+
+
+def _env(stack: BenchStack, name: str) -> dict[str, str]:
+    extra = {"ROIT_POLL_TARGETS": POLL_TARGET} if name == "poll_pending" else {}
+    return stack.function_env(name, **extra)
+
+
+def _measure_rounds(stack: BenchStack, workload: Workload, rounds: int) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {name: [] for name in ("hello", *FUNCTIONS)}
+    doc_type = POLL_TARGET.partition(":")[2]
+    with httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=120) as client:
+        for index in range(rounds):
+            order = list(FUNCTIONS[index % len(FUNCTIONS) :] + FUNCTIONS[: index % len(FUNCTIONS)])
+            for name in ("hello", *order):
+                if name == "poll_pending":
+                    stack.control.seed(documents=POLL_DOCUMENTS, types=[doc_type])
+                if name == "hello":
+                    instance, call = hello_instance(), HELLO_CALL
+                else:
+                    instance, call = stack.function(name, _env(stack, name)), workload.call(name)
+                try:
+                    samples[name].append(first_200(instance, call, client))
+                finally:
+                    instance.stop()
+    return samples
+
+
+def _child_env(stack: BenchStack, name: str) -> dict[str, str]:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(INHERITED_ENV_DROPPED)}
+    env = {**inherited, **_env(stack, name)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def _child(args: list[str], env: dict[str, str], stdin: dict[str, Any]) -> tuple[dict, str]:
+    done = subprocess.run(
+        [sys.executable, *args],
+        input=json.dumps(stdin),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+def cold_path(stack: BenchStack, workload: Workload, name: str, rounds: int) -> dict[str, Any]:
+    """Phase timings (median of ``rounds`` fresh interpreters) and ``-X importtime`` by phase."""
+    env = _child_env(stack, name)
+    doc_type = POLL_TARGET.partition(":")[2]
+    call = workload.call(name)
+    request = {"body": base64.b64encode(call.body).decode(), "headers": call.headers}
+    runs = []
+    for _ in range(rounds):
+        if name == "poll_pending":
+            stack.control.seed(documents=POLL_DOCUMENTS, types=[doc_type])
+        runs.append(_child(["-m", "benchmarks.coldpath", name], env, request)[0])
+    if name == "poll_pending":
+        stack.control.seed(documents=POLL_DOCUMENTS, types=[doc_type])
+    _, stderr = _child(["-X", "importtime", "-m", "benchmarks.coldpath", name], env, request)
+    phases = {
+        key: round(median([run[key] for run in runs]), 1) for key in runs[0] if key.endswith("_ms")
+    }
+    statuses = {run["first_request_status"] for run in runs} | {
+        run["second_request_status"] for run in runs
+    }
+    phases["first_request_extra_ms"] = round(
+        phases["first_request_ms"] - phases["second_request_ms"], 1
+    )
+    return {
+        "phases_ms": phases,
+        "statuses": sorted(statuses),
+        "modules_loaded": runs[0]["modules_loaded"],
+        "imports": imports_by_phase(stderr),
+    }
+
+
+def client_first_use(stack: BenchStack, rounds: int) -> dict[str, Any]:
+    """Import + construction + first call of each Google client, in fresh interpreters."""
+    env = _child_env(stack, "poll_pending")
+    configs = {
+        "secretmanager": {
+            "endpoint": stack.secrets.url,
+            "secret": f"projects/{PROJECT}/secrets/{CREDENTIALS_SECRET}/versions/latest",
+        },
+        "pubsub": {"topic": f"projects/{PROJECT}/topics/{ANCHOR_TOPIC}"},
+    }
+    result: dict[str, Any] = {}
+    for kind, config in configs.items():
+        runs = [
+            _child(["-m", "benchmarks.coldpath", "--client", kind], env, config)[0]
+            for _ in range(rounds)
+        ]
+        result[kind] = {key: round(median([r[key] for r in runs]), 1) for key in runs[0]}
+    return result
+
+
+def run(
+    stack: BenchStack,
+    *,
+    rounds: int,
+    path_rounds: int,
+    path_functions: tuple[str, ...] = FUNCTIONS,
+) -> tuple[list[Figure], dict[str, Any]]:
+    """Figure 1 and the cold-path breakdown."""
+    workload = Workload.prepare(stack.control, stack.token())
+    samples = _measure_rounds(stack, workload, rounds)
+    hello = median(samples["hello"])
+    figures = [
+        Figure(
+            "cold start",
+            name,
+            "ms",
+            median(samples[name]) * 1000,
+            hello * 1000,
+            "functions-framework hello-world",
+            "ratio",
+            median(samples[name]) / hello,
+            GOAL,
+        )
+        for name in FUNCTIONS
+    ]
+    details: dict[str, Any] = {
+        "samples_s": {k: [round(v, 4) for v in vs] for k, vs in samples.items()},
+        "method": "spawn to first 200 of a real request (new connection every 5 ms); "
+        "credentials from the Secret Manager stand-in; medians",
+    }
+    details["cold_path"] = {
+        name: cold_path(stack, workload, name, path_rounds) for name in path_functions
+    }
+    details["client_first_use_ms"] = client_first_use(stack, path_rounds)
+    return figures, details
