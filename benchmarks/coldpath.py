@@ -1,6 +1,6 @@
 """A function's cold path in one fresh interpreter, phase by phase (run as a child process).
 
-    python [-X importtime] -m benchmarks.coldpath FUNCTION < call.json
+    python [-X importtime] -m benchmarks.coldpath FUNCTION [--profile FILE] < call.json
     python -m benchmarks.coldpath --client secretmanager|pubsub < client.json
 
 For a function (its settings in the environment, the request on stdin as JSON ``{"body":
@@ -8,7 +8,8 @@ base64, "headers": {…}}``): ``import functions_framework``, ``create_app`` (im
 function's ``main.py``: settings validated), the first request through Flask's test client
 (secret read, token exchange, the ROIT call, the publisher when it publishes) and a second one.
 It prints one JSON line of milliseconds; with ``-X importtime`` it writes a marker line to
-stderr between phases, so the imports of each phase can be told apart (:func:`imports_by_phase`).
+stderr between phases, so the imports of each phase can be told apart (:func:`imports_by_phase`);
+with ``--profile FILE`` the first request runs under cProfile, its stats dumped to FILE.
 
 For a client library: what its first use costs in a process that has already imported what
 every function imports (flask, pydantic, httpx): import, client construction, first call,
@@ -37,7 +38,7 @@ def _mark(phase: str) -> None:
     sys.stderr.flush()
 
 
-def _function(name: str) -> dict[str, Any]:
+def _function(name: str, profile_to: str | None = None) -> dict[str, Any]:
     from pathlib import Path
 
     request = json.loads(sys.stdin.read())
@@ -56,9 +57,18 @@ def _function(name: str) -> dict[str, Any]:
     client = app.test_client()
     for label in ("first_request", "second_request"):
         _mark(label.replace("_", " "))
+        profiler = None
+        if profile_to and label == "first_request":
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         started = time.perf_counter()
         response = client.post("/", data=body, headers=request["headers"])
         timings[f"{label}_ms"] = (time.perf_counter() - started) * 1000
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
         timings[f"{label}_status"] = response.status_code
     _mark("end")
     timings["modules_loaded"] = len(sys.modules)
@@ -163,7 +173,11 @@ def imports_by_phase(stderr: str, top: int = 8) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    timings = _client(argv[1]) if argv[:1] == ["--client"] else _function(argv[0])
+    if argv[:1] == ["--client"]:
+        timings = _client(argv[1])
+    else:
+        profile_to = argv[argv.index("--profile") + 1] if "--profile" in argv else None
+        timings = _function(argv[0], profile_to)
     print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in timings.items()}))
     return 0
 
