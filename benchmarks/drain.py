@@ -194,7 +194,14 @@ def _seed_four(stack: BenchStack, documents: int) -> None:
     stack.control.seed(master=share)  # SUPPLIER (and as many PURCHASE_ORDER, not polled)
 
 
-Step = tuple[str, Callable[[], None], Callable[[], int]]
+@dataclass(frozen=True)
+class Step:
+    """One variant: how to set the sandbox up (untimed), the timed work, what it must move."""
+
+    name: str
+    prepare: Callable[[], None]
+    work: Callable[[], int]
+    expect: int
 
 
 def _interleave(steps: list[Step], rounds: int, run_step: Callable[[Step], None]) -> None:
@@ -203,6 +210,31 @@ def _interleave(steps: list[Step], rounds: int, run_step: Callable[[Step], None]
         shift = index % len(steps)
         for step in steps[shift:] + steps[:shift]:
             run_step(step)
+
+
+def _steps(stack: BenchStack, anchors: Anchors, drainer: Drainer, documents: int) -> list[Step]:
+    """The connector's variants for ``documents`` documents, and the raw pending anchor."""
+    control = stack.control
+    quarter = documents // 4
+
+    def reset() -> None:
+        control.reset(documents=documents)
+
+    def one_of_four() -> None:
+        control.reset()
+        control.seed(documents=quarter, types=["NFE"])
+
+    return [
+        Step("raw_pending", reset, lambda: anchors.raw_pending()[0], documents),
+        Step("connector", reset, drainer.drain, documents),
+        Step(
+            "connector_4_targets",
+            lambda: _seed_four(stack, documents),
+            lambda: drainer.drain(FOUR_TARGETS),
+            4 * quarter,
+        ),
+        Step("connector_1_of_4", one_of_four, lambda: drainer.drain(FOUR_TARGETS[:1]), quarter),
+    ]
 
 
 def run(
@@ -225,38 +257,32 @@ def run(
         _, pages = anchors.raw_pending()  # the payloads the publish anchors send
         messages = [[_message(raw) for raw in page] for page in pages]
         anchors.raw_publish(messages)  # the emulator's JIT warms up
+        count = sum(len(page) for page in messages)
 
-        def reset(count: int) -> Callable[[], None]:
-            return lambda: control.reset(documents=count)
-
-        def four(count: int) -> Callable[[], None]:
-            return lambda: _seed_four(stack, count)
-
-        def timed(into: dict[str, Variant], expect: int, slow_down: bool) -> Callable[[Step], None]:
+        def timed(into: dict[str, Variant], slow_down: bool) -> Callable[[Step], None]:
             def run_step(step: Step) -> None:
-                name, prepare, work = step
-                prepare()
+                step.prepare()
                 if slow_down:  # after prepare: a reset clears faults
                     control.set_fault("pending", latency_ms=LATENCY_MS)
-                into.setdefault(name, Variant(name)).time(meter, work, expect)
+                into.setdefault(step.name, Variant(step.name)).time(meter, step.work, step.expect)
 
             return run_step
 
-        plain_steps: list[Step] = [
-            ("raw_pending", reset(documents), lambda: anchors.raw_pending()[0]),
-            ("raw_publish", lambda: None, lambda: anchors.raw_publish(messages)),
-            ("batching_publish", lambda: None, lambda: anchors.batching_publish(messages)),
-            ("sequential", reset(documents), anchors.sequential),
-            ("connector", reset(documents), drainer.drain),
-            ("connector_4_targets", four(documents), lambda: drainer.drain(FOUR_TARGETS)),
+        def nothing() -> None:
+            return None
+
+        def reset() -> None:
+            control.reset(documents=documents)
+
+        plain_steps = [
+            *_steps(stack, anchors, drainer, documents),
+            Step("raw_publish", nothing, lambda: anchors.raw_publish(messages), count),
+            Step("batching_publish", nothing, lambda: anchors.batching_publish(messages), count),
+            Step("sequential", reset, anchors.sequential, documents),
         ]
-        _interleave(plain_steps, rounds, timed(plain, documents, slow_down=False))
-        slow_steps: list[Step] = [
-            ("raw_pending", reset(latency_documents), lambda: anchors.raw_pending()[0]),
-            ("connector", reset(latency_documents), drainer.drain),
-            ("connector_4_targets", four(latency_documents), lambda: drainer.drain(FOUR_TARGETS)),
-        ]
-        _interleave(slow_steps, latency_rounds, timed(slow, latency_documents, slow_down=True))
+        _interleave(plain_steps, rounds, timed(plain, slow_down=False))
+        slow_steps = _steps(stack, anchors, drainer, latency_documents)
+        _interleave(slow_steps, latency_rounds, timed(slow, slow_down=True))
         control.clear_faults()
     finally:
         anchors.close()
@@ -337,21 +363,21 @@ def _figures(
             goal_op=">=",
         ),
     ]
-    for label, variants, goal in ((n, plain, TARGETS_GOAL), (m, slow, None)):
-        one, four = variants["connector"]["wall_s"], variants["connector_4_targets"]["wall_s"]
-        figures.append(
-            Figure(
-                "drain",
-                f"4 targets vs 1 ({label}), wall",
-                "s",
-                four,
-                one,
-                "1 target, as many documents",
-                "ratio",
-                four / one,
-                goal,
+    for count, variants, goal, latency in (
+        (documents, plain, TARGETS_GOAL, ""),
+        (latency_documents, slow, None, f", {LATENCY_MS} ms/page"),
+    ):
+        four, quarter = variants["connector_4_targets"]["wall_s"], f"{count // 4:,}"
+        for key, one_name, one_count, target_goal in (
+            ("connector", "1 target", f"{count:,}", goal),
+            ("connector_1_of_4", "1 of them", quarter, None),
+        ):
+            one = variants[key]["wall_s"]
+            name = f"4 targets x {quarter} vs {one_name} x {one_count}{latency}, wall"
+            label = f"{one_name} x {one_count}"
+            figures.append(
+                Figure("drain", name, "s", four, one, label, "ratio", four / one, target_goal)
             )
-        )
     per_doc = 1_000_000 / documents  # CPU seconds -> ms per 1,000 documents
     cpu = plain["connector"]["cpu_s"]["poll_pending"] * per_doc
     base = plain["sequential"]["cpu_s"]["bench"] * per_doc

@@ -72,7 +72,7 @@ def _result(figure: Figure) -> str:
         return f"{figure.result:.2f}x"
     if figure.kind == "growth":
         return f"{figure.result:+.1f} %"
-    if figure.kind == "diff":
+    if figure.kind in ("diff", "info"):
         return _num(figure.result, figure.unit)
     return _num(figure.result)
 

@@ -73,7 +73,7 @@ def test_the_quick_run_prints_and_writes_every_figure(quick_run) -> None:
 def test_cold_start_of_every_function_against_hello_world(quick_run) -> None:
     document, _, _ = quick_run
     figures = _section(document, "cold start")
-    assert {f["name"] for f in figures} == FUNCTIONS
+    assert FUNCTIONS <= {f["name"] for f in figures}
     for figure in figures:
         assert _positive(figure["connector"]) and _positive(figure["anchor"]), figure
         assert figure["result"] == pytest.approx(figure["connector"] / figure["anchor"])
