@@ -138,8 +138,8 @@ def _group(module: str) -> str:
 
 def imports_by_phase(stderr: str, top: int = 8) -> dict[str, Any]:
     """``-X importtime`` output split at the phase markers: per phase, the total import time,
-    the packages that cost most (self time summed over their modules) and the costliest
-    top-level imports (cumulative)."""
+    the packages that cost most (self time summed over their modules), the costliest
+    top-level imports (cumulative) and the costliest single modules (self time)."""
     phases: dict[str, list[tuple[int, int, int, str]]] = defaultdict(list)
     phase = "interpreter start-up"
     for line in stderr.splitlines():
@@ -168,6 +168,10 @@ def imports_by_phase(stderr: str, top: int = 8) -> dict[str, Any]:
                 for group, us in sorted(by_group.items(), key=lambda kv: -kv[1])[:top]
             },
             "top_level_imports_ms": {module: round(cum / 1000, 1) for cum, module in tops[:top]},
+            "modules_self_ms": {
+                module: round(us / 1000, 1)
+                for us, _, _, module in sorted(rows, key=lambda r: -r[0])[:top]
+            },
         }
     return result
 

@@ -227,3 +227,37 @@ def run(
     }
     details["client_first_use_ms"] = client_first_use(stack, path_rounds)
     return figures, details
+
+
+def text(details: dict[str, Any], top: int = 4) -> str:
+    """The cold-path breakdown and the clients' first use, as printed after the table."""
+    lines = [
+        "Cold path, one fresh interpreter per function (in-process, Flask test client; ms):",
+        f"  {'function':<18} {'import ff':>9} {'main.py':>8} {'1st req':>8} {'2nd req':>8}"
+        "  costliest imports of main.py | of the 1st request (package: self ms)",
+    ]
+
+    def costliest(imports: dict[str, Any], phase: str) -> str:
+        packages = imports.get(phase, {}).get("packages_ms", {})
+        return ", ".join(f"{k} {v:g}" for k, v in list(packages.items())[:top])
+
+    for name, path in details.get("cold_path", {}).items():
+        phases, imports = path["phases_ms"], path["imports"]
+        lines.append(
+            f"  {name:<18} {phases['import_functions_framework_ms']:>9.0f} "
+            f"{phases['create_app_ms']:>8.0f} {phases['first_request_ms']:>8.0f} "
+            f"{phases['second_request_ms']:>8.1f}  {costliest(imports, 'create_app (main.py)')} | "
+            f"{costliest(imports, 'first request')}"
+        )
+    clients = details.get("client_first_use_ms", {})
+    if clients:
+        lines.append(
+            "First use of each Google client (fresh interpreter, flask/httpx/pydantic imported; "
+            "ms): import + construct + first call (second call)"
+        )
+        for kind, t in clients.items():
+            lines.append(
+                f"  {kind:<14} {t['import_ms']:.0f} + {t['construct_ms']:.0f} + "
+                f"{t['first_call_ms']:.0f} = {t['first_use_ms']:.0f} ({t['second_call_ms']:.0f})"
+            )
+    return "\n".join(lines)

@@ -394,3 +394,19 @@ def _figures(
         )
     )
     return figures
+
+
+def text(details: dict[str, Any]) -> str:
+    """Every drain variant with the CPU each process used, as printed after the table."""
+    lines = [
+        "Drain variants (medians): docs/s, wall s, CPU as % of wall per process "
+        "(one core = 100 %; bench = this process: the anchors' client)",
+    ]
+    slow = details[f"with_{LATENCY_MS}ms_latency"]
+    for prefix, variants in (("", details["variants"]), (f"{LATENCY_MS} ms/page: ", slow)):
+        for name, v in variants.items():
+            cpu = ", ".join(f"{k} {p:.0f}" for k, p in v["cpu_pct_of_wall"].items())
+            lines.append(
+                f"  {prefix + name:<36} {v['docs_per_s']:>9,.0f} {v['wall_s']:>7.2f}  {cpu}"
+            )
+    return "\n".join(lines)

@@ -150,7 +150,13 @@ def summary(document: dict[str, Any]) -> str:
         f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
         f"load {m['load_avg_at_start']} at start; {document['elapsed_s']} s"
     )
-    return head + "\n\n" + text_table(_figures(document))
+    parts = [head, text_table(_figures(document))]
+    details = document["details"]
+    if "cold_start" in details:
+        parts.append(coldstart.text(details["cold_start"]))
+    if "drain" in details:
+        parts.append(drain.text(details["drain"]))
+    return "\n\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
