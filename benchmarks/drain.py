@@ -316,7 +316,7 @@ def run(
             "MiB",
             max(drainer.peaks_kib) / 1024,
             max(drainer.baselines_kib) / 1024,
-            "worker RSS before the drain",
+            "before the drain",
             "info",
             max(growth) / 1024,
         )
@@ -388,7 +388,7 @@ def _figures(
             "ms",
             cpu,
             base,
-            "sequential ceiling's own process",
+            "sequential ceiling's client",
             "ratio",
             cpu / base if base else None,
         )

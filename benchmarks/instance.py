@@ -161,7 +161,7 @@ def figures_of(runs: dict[str, dict[str, Any]]) -> list[Figure]:
                     "ms",
                     lat["function"][q],
                     lat["direct"][q] + lat["hello"][q],
-                    "direct pooled call + hello-world round trip",
+                    "direct call + hello-world",
                     "diff",
                     _overhead(run, q),
                     goal,
@@ -172,11 +172,11 @@ def figures_of(runs: dict[str, dict[str, Any]]) -> list[Figure]:
         figures.append(
             Figure(
                 "memory",
-                f"{name} RSS growth over {run['requests_after_warmup']:,} requests",
+                f"{name} RSS growth, {run['requests_after_warmup']:,} requests",
                 "MiB",
                 rss["after_requests"] / 1024,
                 rss["after_warmup"] / 1024,
-                "same worker after warm-up",
+                "after warm-up",
                 "growth",
                 run["rss_growth_pct"],
                 GROWTH_GOAL_PCT,
@@ -188,7 +188,7 @@ def figures_of(runs: dict[str, dict[str, Any]]) -> list[Figure]:
             figures.append(
                 Figure(
                     "tokens/secrets",
-                    f"{name} {what} per {total:,} invocations",
+                    f"{name} {what}, {total:,} calls",
                     "",
                     run[key],
                     None,

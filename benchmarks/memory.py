@@ -95,7 +95,7 @@ def run(stack: BenchStack, *, data_bytes: int = DATA_BYTES) -> tuple[list[Figure
             "MB",
             max(d["peak_growth_bytes"]) / 1e6,
             d["data_bytes"] / 1e6,
-            "the message's data",
+            "message data",
             "ratio",
             d["peak_growth_over_data"],
             GOAL,
