@@ -131,7 +131,7 @@ def run(budget: Budget, sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
     return document
 
 
-_ORDER = ("cold start", "warm overhead", "drain", "memory", "tokens/secrets")
+_ORDER = ("cold start", "cold start CPU", "warm overhead", "drain", "memory", "tokens/secrets")
 
 
 def _ordered(figures: list[Figure]) -> list[Figure]:
