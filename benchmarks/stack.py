@@ -20,9 +20,8 @@ import os
 import signal
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -145,7 +144,6 @@ class BenchStack:
     secrets: ManagedProcess
     control: SandboxControl
     _token: str | None = None
-    _extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def start(cls) -> BenchStack:
@@ -260,9 +258,3 @@ def hello_instance() -> Instance:
         health_statuses=range(200, 500),
     )
     return Instance("hello", process)
-
-
-def describe_env(env: Mapping[str, str]) -> dict[str, Any]:
-    """The settings an instance ran with (no secrets are in them: credentials come from the
-    Secret Manager stand-in)."""
-    return dict(sorted(env.items()))
