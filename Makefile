@@ -44,7 +44,7 @@ up: $(STAMP)
 	$(PY) -m devstack up
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench.py --json build/bench.json
+	$(PY) -m benchmarks --json build/bench.json --markdown build/bench.md
 
 fmt: $(STAMP)
 	$(PY) -m ruff format shared functions sandbox devstack roitctl tests scripts benchmarks
