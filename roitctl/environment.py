@@ -110,32 +110,47 @@ class Deployment:
     configuration, so they are not in ``environment``)."""
 
 
-def deployment_of(function: Any) -> Deployment:
-    """The environment of a Cloud Functions v2 ``Function`` (``functions_v2.Function``; the
-    REST resource ``gcloud functions describe --format=json`` prints has the same shape)."""
-    service = function.service_config
-    build = function.build_config
+def deployment_of(function: dict[str, Any]) -> Deployment:
+    """The environment of a Cloud Functions v2 ``Function`` resource, as the REST API answers
+    it (and as ``gcloud functions describe --format=json`` prints it)."""
+    service = function.get("serviceConfig") or {}
+    build = function.get("buildConfig") or {}
     return Deployment(
-        name=str(function.name).rsplit("/", 1)[-1],
-        entry_point=str(build.entry_point) or None,
-        environment={str(k): str(v) for k, v in service.environment_variables.items()},
-        secret_variables=sorted(str(s.key) for s in service.secret_environment_variables),
+        name=str(function.get("name", "")).rsplit("/", 1)[-1],
+        entry_point=str(build.get("entryPoint") or "") or None,
+        environment={
+            str(k): str(v) for k, v in (service.get("environmentVariables") or {}).items()
+        },
+        secret_variables=sorted(
+            str(s.get("key")) for s in service.get("secretEnvironmentVariables") or []
+        ),
     )
 
 
 def deployed_environment(name: str, *, project: str, region: str) -> Deployment:
     """Read a deployed function's configuration with Application Default Credentials.
 
+    The Cloud Functions v2 REST API is called through google-auth's authorized session: the
+    ``google-cloud-functions`` client library would share ``google.cloud.functions`` with
+    functions-framework's own module and make every local function import it (~145 ms).
+
     Raises:
-        google.api_core.exceptions.GoogleAPICallError: the API refused (not found, forbidden).
+        requests.HTTPError: the API refused (not found, forbidden).
         google.auth.exceptions.DefaultCredentialsError: no credentials.
     """
-    from google.cloud import functions_v2
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
 
-    client = functions_v2.FunctionServiceClient()
+    credentials, _ = google.auth.default(
+        scopes=["https://www.googleapis.com/auth/cloud-platform"]
+    )
     path = (
         name
         if name.startswith("projects/")
         else (f"projects/{project}/locations/{region}/functions/{name}")
     )
-    return deployment_of(client.get_function(name=path, timeout=30))
+    answer = AuthorizedSession(credentials).get(
+        f"https://cloudfunctions.googleapis.com/v2/{path}", timeout=30
+    )
+    answer.raise_for_status()
+    return deployment_of(answer.json())
