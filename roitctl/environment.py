@@ -141,15 +141,13 @@ def deployed_environment(name: str, *, project: str, region: str) -> Deployment:
     import google.auth
     from google.auth.transport.requests import AuthorizedSession
 
-    credentials, _ = google.auth.default(
-        scopes=["https://www.googleapis.com/auth/cloud-platform"]
-    )
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
     path = (
         name
         if name.startswith("projects/")
         else (f"projects/{project}/locations/{region}/functions/{name}")
     )
-    answer = AuthorizedSession(credentials).get(
+    answer = AuthorizedSession(credentials).get(  # type: ignore[no-untyped-call]
         f"https://cloudfunctions.googleapis.com/v2/{path}", timeout=30
     )
     answer.raise_for_status()
