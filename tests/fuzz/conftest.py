@@ -1,0 +1,255 @@
+"""The fuzz tier's stack: every function as a real functions-framework process, wired to the
+session's ROIT sandbox and Pub/Sub emulator, started once for the whole tier.
+
+Hypothesis profiles (``FUZZ_PROFILE``): ``fuzz-ci`` (the default, what ``make test`` runs: a
+fixed budget of a few thousand examples over all functions) and ``fuzz-deep`` (``make fuzz``:
+``FUZZ_SCALE`` times as many, 20 by default). Both keep failing examples in the example
+database under ``.hypothesis/`` (ignored by git), so a failure is tried first on the next run;
+every real failure found also has an explicit regression case in the tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fuzzkit import FunctionUnderTest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+from devstack.managed import ManagedProcess
+from devstack.processes import function_process
+from devstack.wiring import emulator_clients
+from sandbox.control import SandboxControl
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES_DB = REPO / ".hypothesis" / "examples"
+
+_COMMON = {
+    "deadline": None,  # real processes on a shared machine: no timing assertions
+    "database": DirectoryBasedExampleDatabase(str(EXAMPLES_DB)),
+    "derandomize": False,
+    "print_blob": True,
+    "suppress_health_check": [
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+        HealthCheck.large_base_example,
+        HealthCheck.function_scoped_fixture,
+    ],
+}
+settings.register_profile("fuzz-ci", **_COMMON)
+settings.register_profile("fuzz-deep", **_COMMON)
+
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+SECOND_WEBHOOK_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+DELIVERY_BATCH = 3
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here is a fuzz test over real processes; deep runs get the time they need."""
+    from fuzzkit import SCALE
+
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).parent == here:
+            item.add_marker(pytest.mark.fuzz)
+            item.add_marker(pytest.mark.integration)
+            if SCALE > 1:
+                item.add_marker(pytest.mark.timeout(300 * SCALE))
+
+
+@dataclass
+class FuzzStack:
+    """What the fuzz tests talk to."""
+
+    sandbox: SandboxControl
+    sandbox_url: str
+    integration_id: str
+    functions: dict[str, FunctionUnderTest]
+    emulator_host: str
+    project: str
+    topics: dict[str, str] = field(default_factory=dict)
+    subscriptions: dict[str, str] = field(default_factory=dict)
+    _clients: Any = None
+
+    def __repr__(self) -> str:  # Hypothesis prints the arguments of a failing example
+        return f"FuzzStack({sorted(self.functions)})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def fn(self, label: str) -> FunctionUnderTest:
+        return self.functions[label]
+
+    def pull_all(self, subscription_key: str, *, max_rounds: int = 50) -> list[Any]:
+        """Pull and acknowledge what the subscription holds now."""
+        _, subscriber = self._clients
+        path = self.subscriptions[subscription_key]
+        received: list[Any] = []
+        empty = 0
+        for _ in range(max_rounds):
+            response = subscriber.pull(
+                request={"subscription": path, "max_messages": 1000, "return_immediately": True},
+                timeout=30,
+            )
+            if not response.received_messages:
+                empty += 1
+                if empty >= 2:
+                    break
+                continue
+            empty = 0
+            received.extend(m.message for m in response.received_messages)
+            subscriber.acknowledge(
+                request={
+                    "subscription": path,
+                    "ack_ids": [m.ack_id for m in response.received_messages],
+                }
+            )
+        return received
+
+
+def _topics(host: str, project: str) -> tuple[dict[str, str], dict[str, str], Any]:
+    publisher, subscriber = emulator_clients(host)
+    suffix = uuid.uuid4().hex[:8]
+    topics, subscriptions = {}, {}
+    for key in ("pending", "pending-dead-letter", "status-dead-letter", "deliveries-dead-letter"):
+        topic_id = f"fuzz-{key}-{suffix}"
+        publisher.create_topic(name=f"projects/{project}/topics/{topic_id}")
+        sub = f"projects/{project}/subscriptions/{topic_id}-sub"
+        subscriber.create_subscription(
+            request={"name": sub, "topic": f"projects/{project}/topics/{topic_id}"}
+        )
+        topics[key], subscriptions[key] = topic_id, sub
+    return topics, subscriptions, (publisher, subscriber)
+
+
+@pytest.fixture(scope="session")
+def fuzz_stack(
+    sandbox_server: ManagedProcess, _sandbox_control: SandboxControl, pubsub_emulator: Any
+) -> Iterator[FuzzStack]:
+    """Six function processes (reprocess twice: IAM and webhook deployments)."""
+    integration_id = _sandbox_control.credentials().integration_id
+    topics, subscriptions, clients = _topics(pubsub_emulator.host, pubsub_emulator.project)
+    base = {
+        "ROIT_BASE_URL": sandbox_server.url,
+        "ROIT_INTEGRATION_ID": integration_id,
+        "ROIT_CLIENT_ID": "sandbox-client",
+        "ROIT_CLIENT_SECRET": "sandbox-secret",
+        "ROIT_GCP_PROJECT": pubsub_emulator.project,
+        "ROIT_LOG_LEVEL": "DEBUG",  # the most log lines there can be: none may echo the input
+        "ROIT_RETRY_BACKOFF_BASE_S": "0.02",
+        "ROIT_RETRY_BACKOFF_MAX_S": "0.1",
+        "ROIT_RETRY_MAX_ATTEMPTS": "3",
+        "ROIT_RETRY_BUDGET_S": "20",
+    }
+    pubsub = {"PUBSUB_EMULATOR_HOST": pubsub_emulator.host}
+    specs: dict[str, tuple[str, dict[str, str]]] = {
+        "get_attachments": ("get_attachments", base),
+        "reprocess": ("reprocess", {**base, "ROIT_REPROCESS_CALLER_AUTH": "iam"}),
+        "reprocess-webhook": (
+            "reprocess",
+            {
+                **base,
+                "ROIT_REPROCESS_CALLER_AUTH": "webhook",
+                "ROIT_WEBHOOK_SECRETS": f"{SECOND_WEBHOOK_SECRET} {WEBHOOK_SECRET}",
+            },
+        ),
+        "poll_pending": (
+            "poll_pending",
+            {
+                **base,
+                **pubsub,
+                "ROIT_PENDING_TOPIC": topics["pending"],
+                "ROIT_DEAD_LETTER_TOPIC": topics["pending-dead-letter"],
+                "ROIT_POLL_TARGETS": "DOCUMENT",
+                "ROIT_POLL_TIME_BUDGET_S": "60",
+                "ROIT_POLL_MAX_PAGES": "5",
+            },
+        ),
+        "update_status": (
+            "update_status",
+            {**base, **pubsub, "ROIT_DEAD_LETTER_TOPIC": topics["status-dead-letter"]},
+        ),
+        "register_delivery": (
+            "register_delivery",
+            {
+                **base,
+                **pubsub,
+                "ROIT_DEAD_LETTER_TOPIC": topics["deliveries-dead-letter"],
+                "ROIT_DELIVERY_MAX_BATCH": str(DELIVERY_BATCH),
+            },
+        ),
+    }
+    processes = {
+        label: function_process(name, env=env, label=label) for label, (name, env) in specs.items()
+    }
+    try:
+        for process in processes.values():
+            process.start()
+        for process in processes.values():
+            process.wait_ready(90)
+        functions = {label: FunctionUnderTest(label, p) for label, p in processes.items()}
+        for fn in functions.values():
+            fn.started()
+        yield FuzzStack(
+            sandbox=_sandbox_control,
+            sandbox_url=sandbox_server.url,
+            integration_id=integration_id,
+            functions=functions,
+            emulator_host=pubsub_emulator.host,
+            project=pubsub_emulator.project,
+            topics=topics,
+            subscriptions=subscriptions,
+            _clients=clients,
+        )
+    finally:
+        for process in processes.values():
+            process.stop()
+        publisher, subscriber = clients
+        subscriber.close()
+        publisher.transport.close()
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """The sandbox's requests for one test: PENDING documents, and RECEIVED ones (not ready)."""
+
+    ready: list[dict[str, Any]]
+    received: list[dict[str, Any]]
+
+    def __repr__(self) -> str:
+        return f"Seeded({len(self.ready)} ready, {len(self.received)} received)"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+@pytest.fixture
+def seeded(fuzz_stack: FuzzStack) -> Seeded:
+    """A freshly reset sandbox with a few documents (ids change per test: strategies draw an
+    index into these lists, so a stored example replays against any seed)."""
+    fuzz_stack.sandbox.reset(documents=8, received=2)
+    states = fuzz_stack.sandbox.requests()
+    for fn in fuzz_stack.functions.values():
+        fn.new_log()  # start every test's log check from here
+    return Seeded(
+        ready=[s for s in states if s["status"] == "PENDING"],
+        received=[s for s in states if s["status"] == "RECEIVED"],
+    )
+
+
+@pytest.fixture(autouse=True)
+def _functions_stay_up(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every fuzz test: each function process it used is still up, workers unchanged."""
+    yield
+    if "fuzz_stack" in request.fixturenames:
+        stack: FuzzStack = request.getfixturevalue("fuzz_stack")
+        for fn in stack.functions.values():
+            fn.assert_up()
