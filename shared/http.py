@@ -72,9 +72,24 @@ def raw_body(request: flask.Request, *, max_bytes: int = MAX_BODY_BYTES) -> byte
     except _UNREADABLE:
         raise InvalidInputError("the request body could not be read (malformed transfer)") from None
     if len(data) > max_bytes:
+        _drain(request)
         raise InvalidInputError(f"body is larger than {max_bytes} bytes", status_code=413)
     request.environ[_BODY_KEY] = data
     return data
+
+
+def _drain(request: flask.Request) -> None:
+    """Read what is left of a refused body and drop it.
+
+    functions-framework reads the rest of every request after the function has answered, and a
+    malformed body (broken chunked encoding) met there becomes a bare 500 instead of the answer
+    already given; met here, it is ignored (the answer is decided). Reads in bounded pieces.
+    """
+    try:
+        while request.stream.read(64 * 1024):
+            pass
+    except _UNREADABLE:
+        pass
 
 
 def read_json(
@@ -91,6 +106,8 @@ def read_json(
             (see :func:`shared.inputs.loads_strict`), not an object, or failing the model.
     """
     if request.method != "POST":
+        if request.content_length is None:  # a chunked body: meet a malformed one here
+            _drain(request)
         raise InvalidInputError("use POST", status_code=405)
     data = raw_body(request, max_bytes=max_bytes)
     if not data.strip():
