@@ -226,6 +226,8 @@ def from_schema(
         if kind == "string":
             if node.get("format") == "date-time":
                 return datetimes_rfc3339()
+            if "pattern" in node:
+                return st.from_regex(node["pattern"], fullmatch=True)
             low, high = node.get("minLength", 0), node.get("maxLength", 80)
             return st.one_of(
                 st.text(valid_chars(), min_size=low, max_size=min(high, 80)),

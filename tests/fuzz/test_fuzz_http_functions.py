@@ -22,6 +22,7 @@ and ROIT's own 404 verdict, relayed as its ``detail``, may quote them), a sane
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -49,17 +50,24 @@ from fuzzkit import (
     build_request,
     check_log,
     check_reply,
+    has_marker,
     json_bytes,
 )
-from hypothesis import event, given
+from hypothesis import assume, event, example, given
 from hypothesis import strategies as st
 
 from shared.models import AttachmentsInput, ReprocessInput
+from shared.targets import ALL_DOCUMENTS, PollRequest
 
 JSON = ("Content-Type", "application/json")
 ENDPOINT = {"get_attachments": "attachs", "reprocess": "reprocess"}
 MODEL = {"get_attachments": AttachmentsInput, "reprocess": ReprocessInput}
 SEEDED = 8  # documents the `seeded` fixture makes
+
+
+def _draw(data: Any, strategy: st.SearchStrategy[Any], default: Any, label: str) -> Any:
+    """``data.draw``, or ``default`` in an explicit ``@example`` (which passes ``data=None``)."""
+    return default if data is None else data.draw(strategy, label=label)
 
 
 def _calls(stack: Any, endpoint: str) -> int:
@@ -108,6 +116,42 @@ def test_a_valid_body_reaches_roit_and_is_answered_2xx(fuzz_stack, seeded, label
     assert _calls(fuzz_stack, ENDPOINT[label]) == before + 1  # the sandbox saw the call
     answer = reply.json()
     assert answer["requestId"] == body["requestId"].strip()
+
+
+@budget(60)
+@given(body=from_schema(PollRequest.model_json_schema(by_alias=True)), data=st.data())
+# PollRequest's schema described `targets` as [entity, type|null] pairs, which the model refuses
+# (it reads ENTITY[:TYPE] strings, as a list or comma-separated, at least one).
+@example(body={"targets": "DOCUMENT:NFE,SUPPLIER", "maxPages": 2}, data=None)
+@example(body={"targets": ["document:nfse", "PURCHASE_ORDER"]}, data=None)
+def test_a_valid_poll_request_polls_roit_and_is_answered_2xx(
+    fuzz_stack, seeded, body, data
+) -> None:
+    """The poll's body from PollRequest's own schema; a few new documents before each run."""
+    fn = fuzz_stack.fn("poll_pending")
+    assume(not has_marker(json.dumps(body)))  # target types are named in the summary
+    parsed = PollRequest.model_validate(body)  # the model itself says it is valid
+    targets = parsed.targets or [ALL_DOCUMENTS]
+    fuzz_stack.sandbox.seed(documents=_draw(data, st.integers(0, 3), 2, "new documents"))
+    wire = json_bytes(body)
+    request = _draw(
+        data,
+        framed(
+            wire,
+            content_type=_draw(data, st.sampled_from(JSON_TYPES), None, "type"),
+            headers=_draw(data, random_headers(), None, "headers"),
+            hostile_framing=False,
+        ),
+        build_request("POST", wire, headers=[JSON]),
+        "request",
+    )
+    before = _calls(fuzz_stack, "pending")
+    reply = exchange(fn, request, expect=[200])
+    summary = reply.json()
+    assert summary["outcome"] == "ok", summary
+    assert len(summary["targets"]) == len(targets)
+    assert summary["totals"]["published"] == summary["totals"]["fetched"]
+    assert _calls(fuzz_stack, "pending") >= before + len(targets)  # the sandbox was asked
 
 
 # ----------------------------------------------------------------------------- hostile input
