@@ -10,8 +10,6 @@ every real failure found also has an explicit regression case in the tests.
 
 from __future__ import annotations
 
-import base64
-import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fuzzkit import FunctionUnderTest
+from fuzzkit import DELIVERY_BATCH, SECOND_WEBHOOK_SECRET, WEBHOOK_SECRET, FunctionUnderTest
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
@@ -46,10 +44,6 @@ _COMMON = {
 }
 settings.register_profile("fuzz-ci", **_COMMON)
 settings.register_profile("fuzz-deep", **_COMMON)
-
-WEBHOOK_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-SECOND_WEBHOOK_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-DELIVERY_BATCH = 3
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -194,9 +194,9 @@ def from_schema(
     schema: dict[str, Any],
     *,
     defs: dict[str, Any] | None = None,
-    text: st.SearchStrategy[str] | None = None,
     free_objects: st.SearchStrategy[dict[str, Any]] | None = None,
     overrides: dict[str, st.SearchStrategy[Any]] | None = None,
+    marked: bool = False,
 ) -> st.SearchStrategy[Any]:
     """A strategy for the JSON values ``schema`` describes (pydantic's subset).
 
@@ -204,8 +204,7 @@ def from_schema(
     that exists in the sandbox); ``st.nothing()`` there leaves the property out.
     """
     defs = defs if defs is not None else schema.get("$defs", {})
-    text = text if text is not None else valid_text(max_size=60)
-    free = free_objects if free_objects is not None else free_json_objects(marker=False)
+    free = free_objects if free_objects is not None else free_json_objects(marker=marked)
 
     def walk(node: dict[str, Any]) -> st.SearchStrategy[Any]:
         if "$ref" in node:
@@ -229,11 +228,17 @@ def from_schema(
             if "pattern" in node:
                 return st.from_regex(node["pattern"], fullmatch=True)
             low, high = node.get("minLength", 0), node.get("maxLength", 80)
-            return st.one_of(
+            plain = st.one_of(
                 st.text(valid_chars(), min_size=low, max_size=min(high, 80)),
                 st.text(valid_chars(), min_size=max(low, high - 2), max_size=high)
                 if high <= 5000
                 else st.nothing(),
+            )
+            if not marked:
+                return plain
+            with_marker = st.tuples(valid_text(max_size=20), markers(), valid_text(max_size=20))
+            return st.one_of(
+                plain, with_marker.map("".join).filter(lambda v: low <= len(v) <= high)
             )
         if kind == "array":
             if "prefixItems" in node:
@@ -709,15 +714,27 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def publish_times(max_age_s: float) -> st.SearchStrategy[str | None]:
-    """Recent enough to be handled (or absent), in Pub/Sub's formats."""
-    ages = st.floats(0, max_age_s * 0.5, allow_nan=False)
+def publish_ages(max_age_s: float) -> st.SearchStrategy[float | None]:
+    """How old a message is (``None``: no publish time), well inside ``max_age_s``."""
+    return st.one_of(st.none(), st.floats(-60, max_age_s * 0.5, allow_nan=False))
+
+
+def any_ages(max_age_s: float) -> st.SearchStrategy[float | None]:
+    """Any age: recent, far too old (dead-lettered as ``too_old``), or in the future."""
     return st.one_of(
-        st.none(),
-        ages.map(
-            lambda a: (datetime.now(UTC) - timedelta(seconds=a)).isoformat().replace("+00:00", "Z")
-        ),
+        publish_ages(max_age_s),
+        st.floats(max_age_s * 1.5, 3e10, allow_nan=False),
+        st.floats(-3e10, -3600, allow_nan=False),
     )
+
+
+def publish_time(age_s: float, style: int) -> str:
+    moment = datetime.now(UTC) - timedelta(seconds=age_s)
+    if style == 0:
+        return moment.isoformat().replace("+00:00", "Z")
+    if style == 1:
+        return moment.astimezone(timezone(timedelta(hours=-3))).isoformat()
+    return moment.replace(tzinfo=None).isoformat()  # no offset: read as UTC
 
 
 def attribute_keys(*, marker: bool) -> st.SearchStrategy[str]:
@@ -769,34 +786,41 @@ def message_ids() -> st.SearchStrategy[str]:
     )
 
 
-@st.composite
-def push_request(
+@dataclass(frozen=True)
+class PushCase:
+    """One pushed message as sent."""
+
+    form: str
+    request: RawRequest
+    message_id: str
+    age_s: float | None
+
+    def __repr__(self) -> str:
+        return f"PushCase({self.form}, {self.message_id!r}, age={self.age_s}, {self.request!r})"
+
+
+AGE_LIMIT_S = 86_400.0
+"""``ROIT_MAX_MESSAGE_AGE_S`` of the fuzzed push functions (the default)."""
+
+
+def envelope_parts(
     draw: st.DrawFn,
     data: bytes,
-    *,
-    attributes: dict[str, str] | None = None,
-    max_age_s: float = 86_400,
-    extra_headers: list[Any] | None = None,
-) -> tuple[str, RawRequest, str]:
-    """A pushed message in one of its three forms: (form, request, messageId).
-
-    ``raw``: the push subscription's envelope; ``binary``: a CloudEvent with ``ce-*`` headers
-    and the envelope as body (Eventarc); ``structured``: a CloudEvent whose ``data`` is the
-    envelope (``application/cloudevents+json``).
-    """
-    message_id = draw(message_ids())
+    attributes: st.SearchStrategy[dict[str, str]] | None,
+    ages: st.SearchStrategy[float | None] | None,
+) -> tuple[dict[str, Any], str, float | None]:
+    message_id = draw(message_ids(), label="messageId")
     message: dict[str, Any] = {"data": b64(data), "messageId": message_id}
     if draw(st.booleans()):
         message["message_id"] = message_id  # Pub/Sub sends both spellings
-    if attributes is not None:
-        message["attributes"] = attributes
-    elif draw(st.booleans()):
-        message["attributes"] = draw(valid_attributes())
-    published = draw(publish_times(max_age_s))
-    if published is not None:
-        message["publishTime"] = published
+    attrs = draw(attributes if attributes is not None else valid_attributes(), label="attributes")
+    if attrs or draw(st.booleans()):
+        message["attributes"] = attrs
+    age = draw(ages if ages is not None else publish_ages(AGE_LIMIT_S), label="age")
+    if age is not None:
+        message["publishTime"] = publish_time(age, draw(st.integers(0, 2)))
         if draw(st.booleans()):
-            message["publish_time"] = published
+            message["publish_time"] = message["publishTime"]
     envelope: dict[str, Any] = {
         "message": message,
         "subscription": "projects/roit-local/subscriptions/fuzz-push",
@@ -804,12 +828,32 @@ def push_request(
     attempt = draw(st.one_of(st.none(), st.integers(1, 100)))
     if attempt is not None:
         envelope["deliveryAttempt"] = attempt
-    form = draw(st.sampled_from(["raw", "binary", "structured"]))
-    headers = list(extra_headers or [])
+    return envelope, message_id, age
+
+
+@st.composite
+def push_request(
+    draw: st.DrawFn,
+    data: bytes,
+    *,
+    attributes: st.SearchStrategy[dict[str, str]] | None = None,
+    ages: st.SearchStrategy[float | None] | None = None,
+    headers: st.SearchStrategy[list[Any]] | None = None,
+) -> PushCase:
+    """A pushed message in one of its three forms.
+
+    ``raw``: the push subscription's envelope; ``binary``: a CloudEvent with ``ce-*`` headers
+    and the envelope as body (Eventarc); ``structured``: a CloudEvent whose ``data`` is the
+    envelope (``application/cloudevents+json``).
+    """
+    envelope, message_id, age = envelope_parts(draw, data, attributes, ages)
+    form = draw(st.sampled_from(["raw", "binary", "structured"]), label="form")
+    extra = list(draw(headers)) if headers is not None else []
     content_type = "application/json"
+    body: dict[str, Any]
     if form == "binary":
         header_safe = all(" " <= c <= "~" for c in message_id) and message_id.strip() == message_id
-        headers += [
+        extra += [
             ("ce-id", message_id if header_safe else "ce-id-of-an-unprintable-message-id"),
             ("ce-specversion", "1.0"),
             ("ce-type", "google.cloud.pubsub.topic.v1.messagePublished"),
@@ -829,8 +873,152 @@ def push_request(
     else:
         body = envelope
     wire = _dumps(body, draw(st.booleans()))
-    request = draw(framed(wire, content_type=content_type, headers=headers, hostile_framing=False))
-    return form, request, message_id
+    request = draw(framed(wire, content_type=content_type, headers=extra, hostile_framing=False))
+    return PushCase(form, request, message_id, age)
+
+
+def impossible_attributes() -> st.SearchStrategy[dict[str, str]]:
+    """Attributes no Pub/Sub message can carry (and the push envelope still holds): an empty
+    key, a ``goog`` key, keys over 256 bytes, values over 1,024 bytes, more than 100."""
+    return st.one_of(
+        st.dictionaries(
+            st.one_of(
+                st.just(""),
+                st.sampled_from(["goog", "googclient_schemaname", "GOOGx"]),
+                st.tuples(st.just("k"), st.integers(256, 600)).map(lambda t: t[0] * t[1]),
+                attribute_keys(marker=True),
+            ),
+            st.one_of(
+                attribute_values(marker=True),
+                st.tuples(st.just("v"), st.integers(1025, 3000)).map(lambda t: t[0] * t[1]),
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+        st.integers(101, 130).map(lambda n: {f"k{i}": "v" for i in range(n)}),
+    ).filter(
+        lambda a: (
+            any(
+                not k
+                or k.lower().startswith("goog")
+                or len(k.encode()) > 256
+                or len(v.encode()) > 1024
+                for k, v in a.items()
+            )
+            or len(a) > 100
+        )
+    )
+
+
+@st.composite
+def hostile_envelopes(draw: st.DrawFn, data: bytes) -> bytes:
+    """A push body that is not a Pub/Sub push envelope, or barely one."""
+    envelope, _, _ = envelope_parts(draw, data, None, None)
+    message = envelope["message"]
+    wrong = json_values(max_leaves=4)
+    how = draw(
+        st.sampled_from(
+            [
+                "not-json",
+                "any-json",
+                "message",
+                "data",
+                "attributes",
+                "attribute-value",
+                "message-id",
+                "publish-time",
+                "attempt",
+                "subscription",
+                "extra",
+                "structured",
+            ]
+        ),
+        label="how",
+    )
+    if how == "not-json":
+        return draw(hostile_json_text(envelope))
+    if how == "any-json":
+        return _dumps(draw(wrong), True)
+    if how == "message":
+        envelope["message"] = draw(st.one_of(wrong, st.just({}), st.just(None)))
+    elif how == "data":
+        message["data"] = draw(
+            st.one_of(
+                hostile_text(),
+                markers().map(lambda m: m + "!!"),
+                st.just(b64(data).rstrip("=") + "="),  # bad padding
+                st.just(base64.urlsafe_b64encode(b"\xfb\xff" + data).decode()),
+                st.just(" " + b64(data)),
+                wrong.filter(lambda v: not isinstance(v, str)),
+            )
+        )
+    elif how == "attributes":
+        message["attributes"] = draw(wrong.filter(lambda v: not isinstance(v, dict)))
+    elif how == "attribute-value":  # a non-string value under a key the sender chose
+        key = draw(st.one_of(markers(), hostile_text()))
+        message["attributes"] = {key: draw(wrong.filter(lambda v: not isinstance(v, str)))}
+    elif how == "message-id":
+        for key in ("messageId", "message_id"):
+            message.pop(key, None)
+        choice = draw(st.one_of(st.just("absent"), st.just(""), wrong.filter(bool)))
+        if choice != "absent":
+            message["messageId"] = choice
+    elif how == "publish-time":
+        message["publishTime"] = draw(
+            st.one_of(
+                hostile_text(),
+                st.sampled_from(
+                    [
+                        "9999-99-99T99:99:99Z",
+                        "0000-00-00T00:00:00Z",
+                        "2024-02-30T00:00:00Z",
+                        "2024-01-01T00:00:00+25:00",
+                        "1e400",
+                        "-1",
+                        "99999999999999999999",
+                        "0001-01-01T00:00:00-23:59",
+                        "9999-12-31T23:59:59+00:00",
+                    ]
+                ),
+                numbers(),
+                wrong,
+            )
+        )
+    elif how == "attempt":
+        envelope["deliveryAttempt"] = draw(
+            st.one_of(wrong, st.sampled_from(["1", "x", -1, 0, 2**70, 1.5, True]))
+        )
+    elif how == "subscription":
+        envelope["subscription"] = draw(
+            st.one_of(wrong.filter(lambda v: not isinstance(v, str)), hostile_text(marker=False))
+        )
+    elif how == "extra":
+        target = draw(st.sampled_from([envelope, message]))
+        target[draw(st.one_of(markers(), hostile_text()))] = draw(wrong)
+    else:
+        return _dumps(
+            {
+                "specversion": draw(st.one_of(st.just("1.0"), wrong)),
+                "id": "1",
+                "data": draw(st.one_of(wrong, st.just(envelope), st.just(None))),
+            },
+            True,
+        )
+    return _dumps(envelope, draw(st.booleans()))
+
+
+def ce_headers() -> st.SearchStrategy[list[tuple[str, bytes]]]:
+    """Random CloudEvent headers; ``ce-deliveryattempt`` with digits that are not ASCII."""
+    names = st.sampled_from(
+        ["ce-id", "ce-deliveryattempt", "ce-specversion", "ce-type", "ce-source", "ce-time"]
+    )
+    values = st.one_of(
+        header_values(marker=False),
+        st.sampled_from(
+            [b"\xb2", b"\xb9", b"\xb3", b"1\xb2", b"0", b"-1", b"99999999999999999999"]
+        ),
+    )
+    return st.lists(st.tuples(names, values), max_size=4)
 
 
 def is_finite_json(value: Any) -> bool:

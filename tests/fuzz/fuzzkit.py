@@ -12,10 +12,12 @@ stopped, so every example's answer *and* log lines are checked.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
 import re
+import secrets
 import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +31,13 @@ from devstack.managed import ManagedProcess
 PROFILE = os.environ.get("FUZZ_PROFILE", "fuzz-ci")
 SCALE = int(os.environ.get("FUZZ_SCALE", "20")) if PROFILE == "fuzz-deep" else 1
 """How many times the CI budget a run spends (``make fuzz``: ``FUZZ_PROFILE=fuzz-deep``)."""
+
+
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+"""The webhook deployment's current secret (a second one, being rotated out, also signs)."""
+SECOND_WEBHOOK_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+DELIVERY_BATCH = 3
+"""register_delivery's ``ROIT_DELIVERY_MAX_BATCH`` here: most deliveries take several calls."""
 
 
 def budget(examples: int) -> settings:
