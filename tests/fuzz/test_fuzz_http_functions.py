@@ -52,8 +52,9 @@ from fuzzkit import (
     check_reply,
     has_marker,
     json_bytes,
+    note,
 )
-from hypothesis import assume, event, example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from shared.models import AttachmentsInput, ReprocessInput
@@ -77,7 +78,7 @@ def _calls(stack: Any, endpoint: str) -> int:
 def exchange(fn: FunctionUnderTest, request: RawRequest, **kwargs: Any) -> Any:
     """Send one example and check the properties every answer has."""
     reply = fn.send(request)
-    event(f"{request.framing} -> {reply.status}")
+    note(f"{request.framing} -> {reply.status}")
     check_reply(fn, request, reply, **kwargs)
     check_log(fn, request)
     fn.assert_up()

@@ -57,8 +57,17 @@ from fuzz_strategies import (
     resolve,
     valid_attributes,
 )
-from fuzzkit import DELIVERY_BATCH, FunctionUnderTest, RawRequest, budget, check_log, check_reply
-from hypothesis import event, given
+from fuzzkit import (
+    DELIVERY_BATCH,
+    FunctionUnderTest,
+    RawRequest,
+    budget,
+    build_request,
+    check_log,
+    check_reply,
+    note,
+)
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.fiscal import cnpj_check_digits, cpf_check_digits
@@ -91,7 +100,7 @@ def push(fn: FunctionUnderTest, request: RawRequest, context: object) -> Any:
     reply = fn.send(request)
     check_reply(fn, request, reply, context=context)
     status = reply.json().get("status", "") if reply.status == 200 else ""
-    event(f"{reply.status} {status}")
+    note(f"{reply.status} {status}")
     check_log(fn, context)
     fn.assert_up()
     return reply
@@ -353,3 +362,33 @@ def test_a_request_that_is_not_a_push_envelope_is_refused_cleanly(
         assert answer["status"] in ("ok", "dead_lettered"), answer
         if answer["status"] == "dead_lettered":
             dead_letters.add(answer, answer["messageId"])
+
+
+# ----------------------------------------------------------------------------- regressions
+
+
+def _envelope(data: bytes, **message: Any) -> bytes:
+    body = {"message": {"data": base64.b64encode(data).decode(), "messageId": "77", **message}}
+    return dumps_for({**body, "subscription": "projects/roit-local/subscriptions/fuzz-push"})
+
+
+# Every failure the fuzzer found, as an explicit case: (body, extra headers, expected answer).
+REGRESSIONS = [
+    # An attribute key was repeated in the 400's field and message, and in the log.
+    pytest.param(
+        _envelope(b"{}", attributes={"FZMK0": None}), [], (400, None), id="attribute-key-echoed"
+    ),
+]
+
+
+@pytest.mark.parametrize("label", ["update_status", "register_delivery"])
+@pytest.mark.parametrize(("body", "headers", "expected"), REGRESSIONS)
+def test_regressions(fuzz_stack, seeded, dead_letters, label, body, headers, expected) -> None:
+    request = build_request("POST", body, headers=[("Content-Type", "application/json"), *headers])
+    reply = push(fuzz_stack.fn(label), request, request)
+    status, outcome = expected
+    assert reply.status == status, reply
+    if outcome is not None:
+        answer = reply.json()
+        assert answer["status"] == outcome, answer
+        dead_letters.add(answer, "77")
