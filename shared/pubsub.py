@@ -209,6 +209,17 @@ class _Envelope(BaseModel):
     delivery_attempt: int | None = Field(default=None, alias="deliveryAttempt")
 
 
+_ENVELOPE_FIELDS = frozenset(
+    name
+    for model in (_Envelope, _Message)
+    for field_name, info in model.model_fields.items()
+    for name in (field_name, info.alias)
+    if name
+)
+"""The envelope's own field names: an error names a field by these only (an attribute key is
+the sender's choice, never repeated back)."""
+
+
 @dataclass(frozen=True)
 class PushMessage:
     """A Pub/Sub message delivered by push (raw envelope) or as a CloudEvent (Eventarc)."""
@@ -251,7 +262,7 @@ def parse_push(body: Any, headers: Mapping[str, str]) -> PushMessage:
         envelope = _Envelope.model_validate(body)
     except ValidationError as exc:
         err = exc.errors(include_url=False, include_input=False)[0]
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = ".".join(str(p) if p in _ENVELOPE_FIELDS else "<key>" for p in err["loc"])
         raise InvalidInputError(
             f"not a Pub/Sub push envelope: {loc}: {err['msg']}", field=loc
         ) from None
