@@ -277,7 +277,7 @@ def parse_push(body: Any, headers: Mapping[str, str]) -> PushMessage:
     publish_time = msg.publish_time or msg.publish_time_snake
     attempt = envelope.delivery_attempt
     if attempt is None and (header := lowered.get("ce-deliveryattempt")):
-        attempt = int(header) if header.isdigit() else None
+        attempt = int(header) if header.isascii() and header.isdigit() else None
     return PushMessage(
         data=data,
         attributes=dict(msg.attributes or {}),

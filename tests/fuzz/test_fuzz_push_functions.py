@@ -378,6 +378,10 @@ REGRESSIONS = [
     pytest.param(
         _envelope(b"{}", attributes={"FZMK0": None}), [], (400, None), id="attribute-key-echoed"
     ),
+    # 'ce-deliveryattempt: ¹' (byte 0xB9, read as Latin-1) passed str.isdigit, then int(): 500.
+    pytest.param(
+        _envelope(b"{}"), [("ce-deliveryattempt", b"\xb9")], (200, "dead_lettered"), id="ce-digit"
+    ),
 ]
 
 
