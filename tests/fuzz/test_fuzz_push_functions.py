@@ -382,6 +382,21 @@ REGRESSIONS = [
     pytest.param(
         _envelope(b"{}"), [("ce-deliveryattempt", b"\xb9")], (200, "dead_lettered"), id="ce-digit"
     ),
+    # A permanent failure whose own attributes Pub/Sub refuses (a 'goog' key: Pub/Sub adds
+    # googclient_* attributes to messages of a topic with a schema) could not be dead-lettered,
+    # so it was answered 503 for ever.
+    pytest.param(
+        _envelope(b"{}", attributes={"googclient_schemaname": "s", "FZMK7": "v"}),
+        [],
+        (200, "dead_lettered"),
+        id="goog-attribute",
+    ),
+    pytest.param(
+        _envelope(b"[]", attributes={"": "empty key", "k" * 300: "long key", "v": "x" * 2000}),
+        [],
+        (200, "dead_lettered"),
+        id="attributes-over-limits",
+    ),
 ]
 
 
