@@ -10,6 +10,8 @@ every real failure found also has an explicit regression case in the tests.
 
 from __future__ import annotations
 
+import base64
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fuzzkit import DELIVERY_BATCH, SECOND_WEBHOOK_SECRET, WEBHOOK_SECRET, FunctionUnderTest
+from fuzzkit import (
+    DELIVERY_BATCH,
+    SECOND_WEBHOOK_SECRET,
+    WEBHOOK_SECRET,
+    FunctionUnderTest,
+    RawRequest,
+    build_request,
+    check_log,
+    check_reply,
+    json_bytes,
+    sign,
+)
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
@@ -82,7 +95,7 @@ class FuzzStack:
     def fn(self, label: str) -> FunctionUnderTest:
         return self.functions[label]
 
-    def pull_all(self, subscription_key: str, *, max_rounds: int = 50) -> list[Any]:
+    def pull_all(self, subscription_key: str, *, max_rounds: int = 1000) -> list[Any]:
         """Pull and acknowledge what the subscription holds now."""
         _, subscriber = self._clients
         path = self.subscriptions[subscription_key]
@@ -90,7 +103,7 @@ class FuzzStack:
         empty = 0
         for _ in range(max_rounds):
             response = subscriber.pull(
-                request={"subscription": path, "max_messages": 1000, "return_immediately": True},
+                request={"subscription": path, "max_messages": 200, "return_immediately": True},
                 timeout=30,
             )
             if not response.received_messages:
@@ -110,7 +123,15 @@ class FuzzStack:
 
 
 def _topics(host: str, project: str) -> tuple[dict[str, str], dict[str, str], Any]:
-    publisher, subscriber = emulator_clients(host)
+    import grpc  # type: ignore[import-untyped]
+    from google.cloud import pubsub_v1
+    from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
+
+    publisher, admin = emulator_clients(host)
+    admin.close()
+    # dead letters keep the (hostile, sometimes large) original data: pulls exceed gRPC's 4 MiB
+    channel = grpc.insecure_channel(host, options=[("grpc.max_receive_message_length", 1 << 28)])
+    subscriber = pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel))
     suffix = uuid.uuid4().hex[:8]
     topics, subscriptions = {}, {}
     for key in ("pending", "pending-dead-letter", "status-dead-letter", "deliveries-dead-letter"):
@@ -241,9 +262,54 @@ def seeded(fuzz_stack: FuzzStack) -> Seeded:
 
 @pytest.fixture(autouse=True)
 def _functions_stay_up(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After every fuzz test: each function process it used is still up, workers unchanged."""
+    """After every fuzz test (a batch of examples): every function process is still up with
+    the same gunicorn worker, and serves a known-good request."""
     yield
     if "fuzz_stack" in request.fixturenames:
-        stack: FuzzStack = request.getfixturevalue("fuzz_stack")
-        for fn in stack.functions.values():
-            fn.assert_up()
+        known_good(request.getfixturevalue("fuzz_stack"))
+
+
+def known_good(stack: FuzzStack) -> None:
+    """One valid request to each function: each answers 2xx, and stays up."""
+    (request_id,) = stack.sandbox.seed(documents=1)
+    reference = stack.sandbox.request(request_id)["reference"]
+    body = json_bytes({"requestId": request_id})
+    now = int(time.time())
+    update = {"requestId": request_id, "reference": reference, "status": "DONE", "message": "ok"}
+    delivery = {"entity": "COST_CENTER", "data": [{"code": "CC-1"}]}
+    cases = {
+        "get_attachments": body,
+        "reprocess": body,
+        "poll_pending": json_bytes({"targets": ["SUPPLIER:NONE"], "maxPages": 1}),
+        "update_status": push_envelope(json_bytes(update)),
+        "register_delivery": push_envelope(json_bytes(delivery)),
+    }
+    for label, payload in cases.items():
+        _known_good(stack.fn(label), build_request("POST", payload, headers=[JSON_HEADER]))
+    webhook_id = "known-good-" + uuid.uuid4().hex
+    signature = sign(WEBHOOK_SECRET, webhook_id, now, body)
+    headers = [
+        JSON_HEADER,
+        ("webhook-id", webhook_id),
+        ("webhook-timestamp", str(now)),
+        ("webhook-signature", signature),
+    ]
+    _known_good(stack.fn("reprocess-webhook"), build_request("POST", body, headers=headers))
+
+
+JSON_HEADER = ("Content-Type", "application/json")
+
+
+def push_envelope(data: bytes) -> bytes:
+    message = {"data": base64.b64encode(data).decode(), "messageId": uuid.uuid4().hex}
+    return json_bytes({"message": message, "subscription": "projects/p/subscriptions/known"})
+
+
+def _known_good(fn: FunctionUnderTest, request: RawRequest) -> None:
+    fn.assert_up()
+    reply = fn.send(request)
+    check_reply(fn, request, reply, expect=[200])
+    check_log(fn, request)
+    if fn.label in ("update_status", "register_delivery") and reply.json()["status"] != "ok":
+        raise AssertionError(f"{fn.label}: known-good message not handled: {reply!r}")
+    fn.assert_up()

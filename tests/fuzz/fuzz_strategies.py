@@ -466,7 +466,7 @@ RESERVED_HEADERS = frozenset(
 )
 
 
-def header_names() -> st.SearchStrategy[str]:
+def header_names(exclude: frozenset[str] = frozenset()) -> st.SearchStrategy[str]:
     return st.one_of(
         st.text(st.sampled_from(_TOKEN), min_size=1, max_size=20),
         st.sampled_from(
@@ -492,7 +492,7 @@ def header_names() -> st.SearchStrategy[str]:
             ]
         ),
         markers().map(lambda m: f"X-{m}"),
-    ).filter(lambda n: n.lower() not in RESERVED_HEADERS)
+    ).filter(lambda n: n.lower() not in RESERVED_HEADERS and n.lower() not in exclude)
 
 
 _VCHAR = bytes(range(0x21, 0x7F)) + bytes(range(0x80, 0x100))
@@ -524,8 +524,12 @@ def header_values(*, marker: bool = True) -> st.SearchStrategy[bytes]:
     )
 
 
-def random_headers(*, marker: bool = True, max_size: int = 6) -> st.SearchStrategy[list[Any]]:
-    return st.lists(st.tuples(header_names(), header_values(marker=marker)), max_size=max_size)
+def random_headers(
+    *, marker: bool = True, max_size: int = 6, exclude: frozenset[str] = frozenset()
+) -> st.SearchStrategy[list[Any]]:
+    """Random extra headers (never the ones that frame the request, nor ``exclude``)."""
+    names = header_names(exclude)
+    return st.lists(st.tuples(names, header_values(marker=marker)), max_size=max_size)
 
 
 JSON_TYPES = [
@@ -960,7 +964,14 @@ def hostile_envelopes(draw: st.DrawFn, data: bytes) -> bytes:
     elif how == "message-id":
         for key in ("messageId", "message_id"):
             message.pop(key, None)
-        choice = draw(st.one_of(st.just("absent"), st.just(""), wrong.filter(bool)))
+        choice = draw(  # a string is the id, answered and logged by design: no marker
+            st.one_of(
+                st.just("absent"),
+                st.just(""),
+                wrong.filter(lambda v: bool(v) and not isinstance(v, str)),
+                hostile_text(marker=False),
+            )
+        )
         if choice != "absent":
             message["messageId"] = choice
     elif how == "publish-time":

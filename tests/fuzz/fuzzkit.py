@@ -41,6 +41,44 @@ DELIVERY_BATCH = 3
 """register_delivery's ``ROIT_DELIVERY_MAX_BATCH`` here: most deliveries take several calls."""
 
 
+def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64>`` over ``id.timestamp.body`` (Standard Webhooks, the reference library).
+    A body that is not UTF-8 is signed over its text with replacement characters (the function
+    refuses such a body as unsigned, whatever the signature)."""
+    from datetime import UTC, datetime
+
+    import standardwebhooks
+
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    text = body.decode("utf-8", errors="replace")
+    return str(standardwebhooks.Webhook(secret).sign(webhook_id, moment, text))
+
+
+def valid_for(model: Any, body: Any) -> Any:
+    """The model's verdict on a body generated from its own JSON Schema.
+
+    The schema cannot say that strings are stripped before their length is checked
+    (``str_strip_whitespace``), so it admits a blank-only required string that the model
+    refuses; such an example is not a valid input and is rejected (not counted). Any other
+    refusal is a disagreement between the schema and the model, and fails the test.
+    """
+    from hypothesis import reject
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        blank = all(
+            e["type"] == "string_too_short"
+            and isinstance(e["input"], str)
+            and not e["input"].strip()
+            for e in exc.errors()
+        )
+        if blank:
+            reject()
+        raise
+
+
 def note(outcome: str) -> None:
     """Count an outcome in Hypothesis' statistics (``--hypothesis-show-statistics``)."""
     if currently_in_test_context():

@@ -66,6 +66,7 @@ from fuzzkit import (
     check_log,
     check_reply,
     note,
+    valid_for,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -202,14 +203,14 @@ def valid_deliveries(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("label", ["update_status"])
-@budget(250)
+@budget(200)
 @given(data=st.data())
 def test_a_valid_status_update_reaches_roit_and_is_acknowledged(
     fuzz_stack, seeded, dead_letters, label, data
 ) -> None:
     raw = data.draw(valid_status_updates(), label="body")
     body = resolve(raw, seeded.ready, fuzz_stack.integration_id)
-    update = StatusUpdate.model_validate(body)  # the model itself says it is valid
+    update = valid_for(StatusUpdate, body)  # the model itself says it is valid
     case = data.draw(push_request(dumps_for(body), headers=random_headers()), label="push")
     before = _roit_calls(_stats(fuzz_stack), "status")
     reply = push(fuzz_stack.fn(label), case.request, case)
@@ -227,14 +228,14 @@ def test_a_valid_status_update_reaches_roit_and_is_acknowledged(
 
 
 @pytest.mark.parametrize("label", ["register_delivery"])
-@budget(250)
+@budget(200)
 @given(data=st.data())
 def test_a_valid_delivery_reaches_roit_and_is_acknowledged(
     fuzz_stack, seeded, dead_letters, label, data
 ) -> None:
     raw = data.draw(valid_deliveries(), label="body")
     body = resolve(raw, seeded.ready, fuzz_stack.integration_id)
-    delivery = DeliveryMessage.model_validate(body)
+    delivery = valid_for(DeliveryMessage, body)
     case = data.draw(push_request(dumps_for(body), headers=random_headers()), label="push")
     before = _stats(fuzz_stack)
     reply = push(fuzz_stack.fn(label), case.request, case)
@@ -290,7 +291,7 @@ def check_outcome(stack: Any, label: str, case: Any, data: bytes, reply: Any, le
 
 
 @pytest.mark.parametrize("label", ["update_status", "register_delivery"])
-@budget(300)
+@budget(250)
 @given(data=st.data())
 def test_a_message_that_can_never_succeed_is_dead_lettered_not_retried(
     fuzz_stack, seeded, dead_letters, label, data
@@ -350,7 +351,7 @@ def not_envelopes(draw: st.DrawFn, label: str) -> RawRequest:
 
 
 @pytest.mark.parametrize("label", ["update_status", "register_delivery"])
-@budget(300)
+@budget(250)
 @given(data=st.data())
 def test_a_request_that_is_not_a_push_envelope_is_refused_cleanly(
     fuzz_stack, seeded, dead_letters, label, data
