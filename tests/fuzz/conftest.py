@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from fuzzkit import (
     json_bytes,
     sign,
 )
+from google.api_core.exceptions import DeadlineExceeded
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
@@ -95,29 +96,42 @@ class FuzzStack:
     def fn(self, label: str) -> FunctionUnderTest:
         return self.functions[label]
 
-    def pull_all(self, subscription_key: str, *, max_rounds: int = 1000) -> list[Any]:
-        """Pull and acknowledge what the subscription holds now."""
+    def pull_all(self, subscription_key: str) -> list[Any]:
+        """Pull and acknowledge what the subscription holds now (until two empty pulls)."""
+        return self.pull(subscription_key, until=lambda _: False, wait=False)
+
+    def pull(
+        self,
+        subscription_key: str,
+        *,
+        until: Callable[[list[Any]], bool],
+        wait: bool = True,
+        give_up_s: float = 60.0,
+    ) -> list[Any]:
+        """Pull and acknowledge until ``until(received)`` holds. With ``wait``, empty pulls
+        wait for messages (Pub/Sub may answer a pull with fewer than it holds) until
+        ``give_up_s`` — a bound on waiting, not an assertion: the caller checks what came."""
         _, subscriber = self._clients
         path = self.subscriptions[subscription_key]
         received: list[Any] = []
         empty = 0
-        for _ in range(max_rounds):
-            response = subscriber.pull(
-                request={"subscription": path, "max_messages": 200, "return_immediately": True},
-                timeout=30,
-            )
-            if not response.received_messages:
+        give_up = time.monotonic() + give_up_s
+        while not until(received) and time.monotonic() < give_up:
+            request = {"subscription": path, "max_messages": 200, "return_immediately": not wait}
+            try:
+                response = subscriber.pull(request=request, timeout=5 if wait else 30)
+            except DeadlineExceeded:  # a waiting pull that found nothing
+                response = None
+            messages = response.received_messages if response else []
+            if not messages:
                 empty += 1
-                if empty >= 2:
+                if not wait and empty >= 2:
                     break
                 continue
             empty = 0
-            received.extend(m.message for m in response.received_messages)
+            received.extend(m.message for m in messages)
             subscriber.acknowledge(
-                request={
-                    "subscription": path,
-                    "ack_ids": [m.ack_id for m in response.received_messages],
-                }
+                request={"subscription": path, "ack_ids": [m.ack_id for m in messages]}
             )
         return received
 

@@ -152,8 +152,12 @@ def test_a_valid_poll_request_polls_roit_and_is_answered_2xx(
     summary = reply.json()
     assert summary["outcome"] == "ok", summary
     assert len(summary["targets"]) == len(targets)
-    assert summary["totals"]["published"] == summary["totals"]["fetched"]
+    published = summary["totals"]["published"]
+    assert published == summary["totals"]["fetched"]
     assert _calls(fuzz_stack, "pending") >= before + len(targets)  # the sandbox was asked
+    if published:  # and every entity it handed out is on the pending topic
+        on_topic = fuzz_stack.pull("pending", until=lambda got: len(got) >= published)
+        assert len(on_topic) == published
 
 
 # ----------------------------------------------------------------------------- hostile input

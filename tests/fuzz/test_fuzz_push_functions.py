@@ -140,8 +140,10 @@ class DeadLetters:
     def check(self) -> None:
         if not self.expected:
             return
-        received = {m.message_id: m for m in self.stack.pull_all(self.key)}
-        missing = set(self.expected) - set(received)
+        wanted = set(self.expected)
+        pulled = self.stack.pull(self.key, until=lambda got: wanted <= {m.message_id for m in got})
+        received = {m.message_id: m for m in pulled}
+        missing = wanted - set(received)
         assert not missing, f"{len(missing)} dead letters answered but not on the topic"
         for dead_id, message_id in self.expected.items():
             attributes = dict(received[dead_id].attributes)
@@ -363,6 +365,25 @@ def test_a_request_that_is_not_a_push_envelope_is_refused_cleanly(
         assert answer["status"] in ("ok", "dead_lettered"), answer
         if answer["status"] == "dead_lettered":
             dead_letters.add(answer, answer["messageId"])
+
+
+@pytest.mark.parametrize("label", ["update_status", "register_delivery"])
+@pytest.mark.parametrize("framing", ["content-length", "chunked", "declared-only"])
+def test_an_envelope_over_the_push_size_limit_is_413(fuzz_stack, seeded, label, framing) -> None:
+    """Larger than any push Pub/Sub can send (10 MB of data in base64, plus room)."""
+    from shared.events import MAX_PUSH_BYTES
+
+    body = _envelope(b"x" * (MAX_PUSH_BYTES * 3 // 4 + 1024))
+    assert len(body) > MAX_PUSH_BYTES
+    json_type = [("Content-Type", "application/json")]
+    if framing == "declared-only":  # a length that is never sent: refused on the header alone
+        request = build_request(
+            "POST", b"{}", headers=json_type, framing="cl-longer", declared_length=10**12
+        )
+    else:
+        request = build_request("POST", body, headers=json_type, framing=framing, chunks=[1 << 20])
+    reply = push(fuzz_stack.fn(label), request, framing)
+    assert reply.status == 413, reply
 
 
 # ----------------------------------------------------------------------------- regressions
