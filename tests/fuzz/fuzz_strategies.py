@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -103,11 +102,6 @@ def hostile_text(*, marker: bool = True) -> st.SearchStrategy[str]:
     if not marker:
         return base.filter(lambda s: MARKER_PREFIX.lower() not in s.lower())
     return st.tuples(base, markers(), base).map("".join)
-
-
-def plain_id() -> st.SearchStrategy[str]:
-    """Text for the fields echoed by design (ids): hostile characters, never a marker."""
-    return hostile_text(marker=False)
 
 
 # ----------------------------------------------------------------------------- JSON values
@@ -1030,16 +1024,6 @@ def ce_headers() -> st.SearchStrategy[list[tuple[str, bytes]]]:
         ),
     )
     return st.lists(st.tuples(names, values), max_size=4)
-
-
-def is_finite_json(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(is_finite_json(v) for v in value.values())
-    if isinstance(value, list):
-        return all(is_finite_json(v) for v in value)
-    return True
 
 
 # ----------------------------------------------------------------------------- seeded values

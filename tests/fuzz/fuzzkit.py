@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -394,7 +394,3 @@ def json_bytes(value: Any, *, ascii_only: bool = True) -> bytes:
     return json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":")).encode(
         "utf-8", errors="surrogatepass"
     )
-
-
-def headers_of(mapping: Mapping[str, str]) -> list[tuple[str, str]]:
-    return list(mapping.items())

@@ -32,6 +32,7 @@ the dead letter's ``reason``, may quote them).
 from __future__ import annotations
 
 import base64
+import json
 import math
 from typing import Any
 
@@ -256,8 +257,6 @@ def test_a_valid_delivery_reaches_roit_and_is_acknowledged(
 
 
 def dumps_for(body: dict[str, Any]) -> bytes:
-    import json
-
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
