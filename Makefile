@@ -5,12 +5,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install test lint typecheck unit integration bench demo up fmt clean terraform-tools terraform-schema
+.PHONY: help install test lint typecheck unit integration fuzz bench demo up fmt clean terraform-tools terraform-schema
 
 help:
 	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
 	@echo "make up     - start the local stack and keep it up until Ctrl-C"
 	@echo "make test   - lint, type-check and run every test tier that can run here"
+	@echo "make fuzz   - property-based fuzzing of every function input, 20x the budget of make test"
 	@echo "make bench  - speed / memory benchmarks"
 
 $(STAMP): pyproject.toml
@@ -37,6 +38,12 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(PY) -m pytest -m integration
 
+# The fuzz tier (tests/fuzz) runs in `make test` with a fixed budget of a few thousand examples;
+# this runs FUZZ_SCALE (default 20) times as many. Failing examples are kept in .hypothesis/.
+FUZZ_SCALE ?= 20
+fuzz: $(STAMP)
+	FUZZ_PROFILE=fuzz-deep FUZZ_SCALE=$(FUZZ_SCALE) $(PY) -m pytest tests/fuzz -m fuzz
+
 demo: $(STAMP)
 	$(PY) -m devstack demo
 
@@ -52,7 +59,7 @@ fmt: $(STAMP)
 	terraform fmt -recursive terraform
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # Terraform checks (tests/terraform): their tools stay out of the project venv.
 # checkov in its own venv; the provider bindings package is only downloaded (its JavaScript and

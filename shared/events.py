@@ -2,9 +2,10 @@
 
 The decision itself is :func:`shared.failures.push_decision`: a message that can never succeed
 is published to the dead-letter topic with ``error`` / ``reason`` attributes (its original
-attributes kept, whatever their names) and then acknowledged; anything else answers non-2xx so
-Pub/Sub redelivers with backoff. If the dead letter cannot be written, the message is not
-acknowledged. The whole invocation runs inside the function's deadline.
+attributes kept, whatever their names; only those Pub/Sub itself refuses are dropped) and then
+acknowledged; anything else answers non-2xx so Pub/Sub redelivers with backoff. If the dead
+letter cannot be written, the message is not acknowledged. The whole invocation runs inside
+the function's deadline.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from shared.errors import Failure, InvalidInputError, PublishError, RoitError
 from shared.failures import Decision, PermanentFailure, http_answer, push_decision, report
 from shared.http import error_response, json_body, json_response
 from shared.logs import get_logger, log_context, sanitize
-from shared.pubsub import Publisher, fit_attribute
+from shared.pubsub import Publisher, fit_attribute, message_problem
 from shared.push import PushMessage, read_push
 from shared.runtime import Runtime
 from shared.settings import PushSettings
@@ -31,6 +32,7 @@ __all__ = ["handle_push"]
 M = TypeVar("M", bound=BaseModel)
 
 log = get_logger("events")
+_MAX_ATTRIBUTES = 100  # Pub/Sub's most attributes on one message
 # Pub/Sub's largest message (10 MB) grows by a third in base64, plus attributes and envelope.
 MAX_PUSH_BYTES = (10 * 1024 * 1024) * 4 // 3 + 512 * 1024
 
@@ -156,7 +158,8 @@ def _publish_dead_letter(
     message: PushMessage,
 ) -> str:
     """Publish the dead letter; if Pub/Sub refuses the added attributes (too many, too large
-    together), keep the original attributes and only the error code."""
+    together), keep the original attributes and only the error code; if it refuses the
+    original attributes themselves (a ``goog`` key, one too long …), keep those it accepts."""
     try:
         return publisher.publish(topic, data, attributes)
     except PublishError as exc:
@@ -168,4 +171,13 @@ def _publish_dead_letter(
     except PublishError as exc:
         if exc.failure is not Failure.INPUT:
             raise
-    return publisher.publish(topic, data, dict(message.attributes))
+    try:
+        return publisher.publish(topic, data, dict(message.attributes))
+    except PublishError as exc:
+        if exc.failure is not Failure.INPUT:
+            raise
+    accepted = [(k, v) for k, v in message.attributes.items() if not message_problem(b"-", {k: v})]
+    kept = dict(accepted[: _MAX_ATTRIBUTES - 2])
+    return publisher.publish(
+        topic, data, {**kept, "error": attributes["error"], "droppedAttributes": "true"}
+    )

@@ -82,10 +82,25 @@ def raw_body(
     except _UNREADABLE:
         raise InvalidInputError("the request body could not be read (malformed transfer)") from None
     if len(data) > max_bytes:
+        _drain(request)
         raise InvalidInputError(f"body is larger than {max_bytes} bytes", status_code=413)
     if keep:
         request.environ[_BODY_KEY] = data
     return data
+
+
+def _drain(request: flask.Request) -> None:
+    """Read what is left of a refused body and drop it.
+
+    functions-framework reads the rest of every request after the function has answered, and a
+    malformed body (broken chunked encoding) met there becomes a bare 500 instead of the answer
+    already given; met here, it is ignored (the answer is decided). Reads in bounded pieces.
+    """
+    try:
+        while request.stream.read(64 * 1024):
+            pass
+    except _UNREADABLE:
+        pass
 
 
 def json_body(
@@ -97,6 +112,8 @@ def json_body(
         InvalidInputError: 405 wrong method, 415 not JSON, 413 too large, 400 unreadable.
     """
     if request.method != "POST":
+        if request.content_length is None:  # a chunked body: meet a malformed one here
+            _drain(request)
         raise InvalidInputError("use POST", status_code=405)
     data = raw_body(request, max_bytes=max_bytes, keep=keep)
     mimetype = request.mimetype

@@ -44,6 +44,17 @@ class _Envelope(BaseModel):
     delivery_attempt: int | None = Field(default=None, alias="deliveryAttempt")
 
 
+_ENVELOPE_FIELDS = frozenset(
+    name
+    for model in (_Envelope, _Message)
+    for field_name, info in model.model_fields.items()
+    for name in (field_name, info.alias)
+    if name
+)
+"""The envelope's own field names: an error names a field by these only (an attribute key is
+the sender's choice, never repeated back)."""
+
+
 @dataclass(frozen=True)
 class PushMessage:
     """A Pub/Sub message delivered by push (raw envelope) or as a CloudEvent (Eventarc)."""
@@ -87,7 +98,7 @@ def parse_push(body: Any, headers: Mapping[str, str], *, data: bytes | None = No
         envelope = _Envelope.model_validate(body)
     except ValidationError as exc:
         err = exc.errors(include_url=False, include_input=False)[0]
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = ".".join(str(p) if p in _ENVELOPE_FIELDS else "<key>" for p in err["loc"])
         raise InvalidInputError(
             f"not a Pub/Sub push envelope: {loc}: {err['msg']}", field=loc
         ) from None
@@ -100,7 +111,7 @@ def parse_push(body: Any, headers: Mapping[str, str], *, data: bytes | None = No
     publish_time = msg.publish_time or msg.publish_time_snake
     attempt = envelope.delivery_attempt
     if attempt is None and (header := lowered.get("ce-deliveryattempt")):
-        attempt = int(header) if header.isdigit() else None
+        attempt = int(header) if header.isascii() and header.isdigit() else None
     return PushMessage(
         data=data,
         attributes=dict(msg.attributes or {}),
