@@ -14,7 +14,7 @@ import flask
 from shared import deadline
 from shared._lazy import Lazy
 from shared.client import RoitClient
-from shared.errors import ConfigurationError, ResponseTooLargeError
+from shared.errors import ConfigurationError, ResponseTooLargeError, RoitStatusError
 from shared.failures import report
 from shared.http import error_response, json_response
 from shared.logs import configure_logging, get_logger, log_context, trace_fields
@@ -91,7 +91,7 @@ class Runtime(Generic[S]):
                     raise ResponseTooLargeError("ROIT's answer is too large to relay")
             except Exception as exc:  # noqa: BLE001 - error_response maps every error
                 response = error_response(exc)
-                if response.status_code >= 500:
+                if response.status_code >= 500 or isinstance(exc, RoitStatusError):
                     report(log, exc, "request failed", {"status": response.status_code})
             response.headers["X-Correlation-Id"] = correlation_id
             fields = {"status": response.status_code, "ms": _ms_since(started)}
