@@ -5,13 +5,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install test lint typecheck unit integration bench demo up soak fmt clean terraform-tools
+.PHONY: help install test lint typecheck unit integration fuzz bench demo up soak fmt clean terraform-tools terraform-schema
 
 help:
 	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
 	@echo "make up     - start the local stack and keep it up until Ctrl-C"
 	@echo "make test   - lint, type-check and run every test tier that can run here"
 	@echo "make soak   - the local stack under mixed faults for a few minutes, every document reconciled"
+	@echo "make fuzz   - property-based fuzzing of every function input, 20x the budget of make test"
 	@echo "make bench  - speed / memory benchmarks"
 
 $(STAMP): pyproject.toml
@@ -24,10 +25,10 @@ install: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check shared functions sandbox devstack tests scripts benchmarks
+	$(PY) -m ruff format --check shared functions sandbox devstack roitctl tests scripts benchmarks
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared sandbox devstack
+	$(PY) -m mypy shared sandbox devstack roitctl
 
 test: lint typecheck terraform-tools
 	$(PY) -m pytest
@@ -37,6 +38,12 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(PY) -m pytest -m integration
+
+# The fuzz tier (tests/fuzz) runs in `make test` with a fixed budget of a few thousand examples;
+# this runs FUZZ_SCALE (default 20) times as many. Failing examples are kept in .hypothesis/.
+FUZZ_SCALE ?= 20
+fuzz: $(STAMP)
+	FUZZ_PROFILE=fuzz-deep FUZZ_SCALE=$(FUZZ_SCALE) $(PY) -m pytest tests/fuzz -m fuzz
 
 demo: $(STAMP)
 	$(PY) -m devstack demo
@@ -49,22 +56,29 @@ soak: $(STAMP)
 	$(PY) -m devstack soak $(SOAK_ARGS)
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench.py --json build/bench.json
+	$(PY) -m benchmarks --json build/bench.json --markdown build/bench.md
 
 fmt: $(STAMP)
-	$(PY) -m ruff format shared functions sandbox devstack tests scripts benchmarks
+	$(PY) -m ruff format shared functions sandbox devstack roitctl tests scripts benchmarks
 	$(PY) -m ruff check --fix .
 	terraform fmt -recursive terraform
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # Terraform checks (tests/terraform): their tools stay out of the project venv.
-# checkov in its own venv; the provider-schema package is only downloaded (its assembly is read).
-CHECKOV_VENV   := .venv-checkov
-CHECKOV_STAMP  := $(CHECKOV_VENV)/.installed
-TFSCHEMA_DIR   := .venv-tfschema
-TFSCHEMA_STAMP := $(TFSCHEMA_DIR)/.downloaded
+# checkov in its own venv; the provider bindings package is only downloaded (its JavaScript and
+# declarations are read to derive tests/terraform/provider_schema.json); the schema-only stand-in
+# google provider runs from its own venv and is installed, with a Terraform CLI configuration that
+# takes the google provider from it only, under build/terraform-standin (scripts/terraform_standin.py).
+CHECKOV_VENV     := .venv-checkov
+CHECKOV_STAMP    := $(CHECKOV_VENV)/.installed
+TFSCHEMA_DIR     := .venv-tfschema
+TFSCHEMA_STAMP   := $(TFSCHEMA_DIR)/.downloaded
+TFPROVIDER_VENV  := .venv-tfprovider
+TFPROVIDER_STAMP := $(TFPROVIDER_VENV)/.installed
+STANDIN_DIR      := build/terraform-standin
+STANDIN_CONFIG   := $(STANDIN_DIR)/terraformrc
 
 $(CHECKOV_STAMP): scripts/requirements-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
@@ -76,4 +90,18 @@ $(TFSCHEMA_STAMP): scripts/requirements-tfschema.txt $(STAMP)
 	$(PY) -m pip download --quiet --no-deps --dest $(TFSCHEMA_DIR) -r scripts/requirements-tfschema.txt
 	touch $@
 
-terraform-tools: $(CHECKOV_STAMP) $(TFSCHEMA_STAMP)
+$(TFPROVIDER_STAMP): scripts/requirements-tfprovider.txt
+	test -x $(TFPROVIDER_VENV)/bin/python || $(PYTHON) -m venv $(TFPROVIDER_VENV)
+	$(TFPROVIDER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TFPROVIDER_VENV)/bin/python -m pip install --quiet -r scripts/requirements-tfprovider.txt
+	touch $@
+
+$(STANDIN_CONFIG): $(TFPROVIDER_STAMP) scripts/terraform_standin.py tests/terraform/provider_schema.json
+	$(TFPROVIDER_VENV)/bin/python scripts/terraform_standin.py install \
+		--python $(TFPROVIDER_VENV)/bin/python --dest $(STANDIN_DIR)
+
+terraform-tools: $(CHECKOV_STAMP) $(TFSCHEMA_STAMP) $(STANDIN_CONFIG)
+
+# After changing which google resources terraform/ uses: rewrite the committed provider schema.
+terraform-schema: $(TFSCHEMA_STAMP)
+	$(PY) scripts/terraform_standin.py schema

@@ -25,6 +25,7 @@ def _python() -> str:
 
 
 PY = f"{_python()} -m devstack"
+ROITCTL = f"{_python()} -m roitctl"
 SAMPLE_STATUS = {
     "requestId": "<requestId>",
     "reference": "<reference>",
@@ -42,6 +43,8 @@ def banner(stack: LocalStack) -> str:
     sandbox = stack.sandbox_url
     url = stack.function_url
     project = stack.options.project
+    poll_env = shlex.quote(str(stack.env_file("poll_pending")))
+    deliveries_dl = wiring.dead_letter_subscription(wiring.DELIVERIES_TOPIC)
     find_id = (
         f"curl -sS '{sandbox}/_sandbox/requests?status=DONE&limit=1'   "
         "# a requestId and its reference"
@@ -88,7 +91,12 @@ def banner(stack: LocalStack) -> str:
         f"get_attachments     {url('get_attachments')}",
         "  " + curl_command(url("get_attachments"), '{"requestId": "<requestId>"}'),
         "",
-        f"Dead letters: {PY} pull {wiring.dead_letter_subscription(wiring.DELIVERIES_TOPIC)}",
+        "Operator CLI (roitctl) against this stack (each function's environment is in its "
+        "env file):",
+        f"  {ROITCTL} doctor --env-file {poll_env}",
+        f"  {ROITCTL} dead-letters list --env-file {poll_env}",
+        f"  {ROITCTL} dead-letters replay {deliveries_dl} --env-file {poll_env} --dry-run",
+        f"  # raw messages: {PY} pull {deliveries_dl}",
         "",
         "Press Ctrl-C to stop everything.",
     ]

@@ -3,14 +3,16 @@
 seed the sandbox -> poll_pending (as Cloud Scheduler) -> the ERP pulls roit-pending-erp ->
 results to roit-status (push -> update_status) -> master data to roit-deliveries (push ->
 register_delivery; one invalid message is dead-lettered) -> reprocess as a partner webhook
-(signed) and as a team (plain HTTP) -> get_attachments -> a table whose numbers are checked
-against the sandbox's inspection API and the dead-letter subscriptions.
+(signed) and as a team (plain HTTP) -> get_attachments -> a delivery ROIT refuses is
+dead-lettered, listed and replayed with `roitctl` once ROIT accepts it again -> a table whose
+numbers are checked against the sandbox's inspection API and the dead-letter subscriptions.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +30,7 @@ __all__ = ["DemoRun"]
 
 DELIVERY_MAX_BATCH = 100  # ROIT_DELIVERY_MAX_BATCH's default
 INVALID_DELIVERY = {"entity": "NOT_AN_ENTITY", "data": [{"code": "X1"}]}
+REPLAYED_DELIVERY = {"entity": "COST_CENTER", "data": [{"code": "CC0099", "description": "Late"}]}
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -83,6 +86,7 @@ class DemoRun:
         self.deliver()
         reprocessed = self.reprocess(statuses)
         self.attachments(statuses)
+        self.replay_dead_letter()
         self.final_state(statuses, reprocessed)
         return self.checks
 
@@ -209,11 +213,62 @@ class DemoRun:
         self.check(section, "attachment lists fetched", len(done), self.calls("attachs"), "sandbox")
         self.check(section, "files downloadable", listed, downloaded, "sandbox /files")
 
+    def replay_dead_letter(self) -> None:
+        """A delivery ROIT refuses is dead-lettered; once ROIT takes it again, `roitctl`
+        lists the dead letter and replays it, and ROIT registers it as a first delivery."""
+        from roitctl import output
+        from roitctl.deadletters import list_subscriptions
+        from roitctl.environment import applied, command_environment, read_env_file
+        from roitctl.replay import ReplayOptions, replay_subscription
+
+        subscription = wiring.dead_letter_subscription(wiring.DELIVERIES_TOPIC)
+        env_file = self.stack.env_file("register_delivery")
+        project = self.stack.options.project
+        env = command_environment(os.environ, read_env_file(env_file))
+        roitctl = f"roitctl dead-letters {{}} {subscription} --env-file {env_file}"
+        before = self.stats()["deliveries"]
+        self.control.set_fault("delivery", fail_next=1, error_status=422)
+        self.erp.publish_raw(wiring.DELIVERIES_TOPIC, json.dumps(REPLAYED_DELIVERY).encode())
+        self.say("ROIT refuses the next delivery (422): register_delivery dead-letters it")
+        with applied(env):
+            wait_for(
+                lambda: list_subscriptions(project, [subscription])[0].count >= 1,
+                60,
+                "the refused delivery's dead letter",
+            )
+            self.say("$ " + roitctl.format("list"))
+            (listed,) = list_subscriptions(project, [subscription])
+            output.list_table([listed], show=False)
+            self.control.clear_faults("delivery")
+            self.say("the cause is fixed (ROIT accepts deliveries again)")
+            self.say("$ " + roitctl.format("replay"))
+            report = replay_subscription(
+                project, subscription, ReplayOptions(), pending_topic=wiring.PENDING_TOPIC
+            )
+            output.replay_table(report)
+            wait_for(lambda: self.stats()["deliveries"] > before, 60, "the replayed delivery")
+            (left,) = list_subscriptions(project, [subscription])
+        codes = [d["data"][0].get("code") for d in self.control.deliveries(entity="COST_CENTER")]
+        section = "6. dead letters (roitctl list + replay)"
+        self.check(section, "dead letters listed", 1, listed.count, "roitctl list")
+        self.check(
+            section,
+            "refused by ROIT (roit_rejected_422)",
+            1,
+            listed.by_error["roit_rejected_422"],
+            "roitctl list",
+        )
+        self.check(section, "replayed", 1, len(report.replayed), "roitctl replay")
+        self.check(
+            section, "registered once replayed", 1, codes.count("CC0099"), "sandbox deliveries"
+        )
+        self.check(section, "dead letters left", 0, left.count, "roitctl list")
+
     def final_state(self, statuses: dict[str, str], reprocessed: list[str]) -> None:
         counts = Counter(statuses.values())
         stats = self.stats()
         states = stats["requestsByStatus"]
-        section = "6. final state"
+        section = "7. final state"
         expected = {
             "DONE": counts["DONE"],
             "ERROR": counts["ERROR"] - len(reprocessed),

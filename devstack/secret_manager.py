@@ -13,6 +13,9 @@ destroy versions (`latest` = the most recently created version, as in Google's A
 use Google's JSON error shape and HTTP codes, so the client raises what it raises against
 Google over REST: `NotFound` (404), `Conflict` (409), `BadRequest` (400). State lives in
 memory. No authentication: loopback only. Run: `python -m devstack.secret_manager --port P`.
+
+Not part of Google's API: `GET /_standin/stats` answers `{"accessCount": {secret name: n}}`,
+the successful `access` calls per secret since start (the benchmarks count secret reads).
 """
 
 from __future__ import annotations
@@ -93,6 +96,12 @@ class SecretStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._secrets: dict[str, _Secret] = {}
+        self.access_count: dict[str, int] = {}  # successful accesses per secret name
+
+    def stats(self) -> dict[str, Any]:
+        """`{"accessCount": {secret name: successful accesses}}` (not part of Google's API)."""
+        with self._lock:
+            return {"accessCount": dict(self.access_count)}
 
     def _secret(self, project: str, secret: str) -> tuple[str, _Secret]:
         name = f"projects/{project}/secrets/{secret}"
@@ -197,6 +206,7 @@ class SecretStore:
                     "FAILED_PRECONDITION",
                     f"Secret Version [{name}/versions/{found.number}] is in {found.state} state.",
                 )
+            self.access_count[name] = self.access_count.get(name, 0) + 1
             return {
                 "name": f"{name}/versions/{found.number}",
                 "payload": {
@@ -240,6 +250,9 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         path = unquote(parts.path)
         length = int(self.headers.get("Content-Length") or 0)
+        if path == "/_standin/stats" and self.command == "GET":
+            self._answer(200, self.server.store.stats())
+            return
         try:
             body = json.loads(self.rfile.read(length) or b"{}") if length else {}
             if not isinstance(body, dict):

@@ -189,7 +189,22 @@ class LocalStack:
             env["ROIT_POLL_TIME_BUDGET_S"] = str(self.options.poll_time_budget_s)
         return {**env, **spec.env}
 
+    def env_file(self, label: str) -> Path:
+        """Where a function's environment is written (`KEY=VALUE` lines, no secret values:
+        the credentials live in the Secret Manager stand-in), for `roitctl --env-file`."""
+        return self.log_dir / "env" / f"{label}.env"
+
+    def _write_env_file(self, spec: FunctionSpec) -> None:
+        path = self.env_file(spec.label)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        lines = [f"{name}={value}" for name, value in sorted(self.function_env(spec).items())]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+
     def _start_functions(self) -> None:
+        for spec in FUNCTIONS:
+            self._write_env_file(spec)
         started = [
             self._add(
                 function_process(
@@ -258,6 +273,7 @@ class LocalStack:
             "functions": {spec.label: self.function_url(spec.label) for spec in self.functions},
             "integrationId": INTEGRATION_ID,
             "logDir": str(self.log_dir),
+            "envFiles": {spec.label: str(self.env_file(spec.label)) for spec in FUNCTIONS},
             "processes": {
                 name: {"pid": p.last_pid, "port": p.port, "log": str(p.log_path)}
                 for name, p in self.processes.items()

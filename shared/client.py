@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -22,7 +22,7 @@ from shared.errors import InvocationDeadlineError, MalformedResponseError, RoitT
 from shared.exchange import TokenExchange
 from shared.logs import get_logger
 from shared.models import (
-    DeliveryRequest,
+    DeliveryHeader,
     PendingEntity,
     PendingItem,
     RequestRecord,
@@ -119,10 +119,11 @@ class RoitClient:
             raise MalformedResponseError(page.problem or "ROIT's pending answer holds no list")
         return [PendingItem.from_raw(item) for item, _ in page.items]
 
-    def update_status(self, update: StatusUpdate) -> RequestRecord:
-        """Report the ERP's result for a request."""
+    def update_status(self, update: StatusUpdate) -> None:
+        """Report the ERP's result for a request. ROIT's answer (the request record, which
+        repeats whatever ``metadata`` was sent) is not needed, so it is not parsed."""
         body = update.to_roit(self.settings.integration_id)
-        return _record(self.call("status", _encode(body)))
+        self.call("status", body, read=Answer.raise_for_status)
 
     def reprocess(self, request_id: str, *, integration_id: str | None = None) -> RequestRecord:
         """Ask ROIT to reprocess a request (the sandbox puts it back to PENDING)."""
@@ -137,10 +138,11 @@ class RoitClient:
             raise MalformedResponseError("ROIT attachment list holds a non-object")
         return items
 
-    def register_delivery(self, delivery: DeliveryRequest) -> Any:
-        """Register master / transactional data; returns ROIT's ``data`` as sent."""
-        body = delivery.model_dump(by_alias=True, exclude_none=True, mode="json")
-        return unwrap_data(self.call("delivery", _encode(body)))
+    def register_delivery(self, header: DeliveryHeader, items: Sequence[bytes | memoryview]) -> Any:
+        """Register master / transactional data (``items``: each one object's JSON, sent as
+        it is); returns ROIT's ``data`` as sent."""
+        body = header.body(items, integration_id=self.settings.integration_id)
+        return unwrap_data(self.call("delivery", body))
 
     def _request_body(self, request_id: str, integration_id: str | None) -> bytes:
         return _encode(

@@ -2,9 +2,10 @@
 
 The decision itself is :func:`shared.failures.push_decision`: a message that can never succeed
 is published to the dead-letter topic with ``error`` / ``reason`` attributes (its original
-attributes kept, whatever their names) and then acknowledged; anything else answers non-2xx so
-Pub/Sub redelivers with backoff. If the dead letter cannot be written, the message is not
-acknowledged. The whole invocation runs inside the function's deadline.
+attributes kept, whatever their names; only those Pub/Sub itself refuses are dropped) and then
+acknowledged; anything else answers non-2xx so Pub/Sub redelivers with backoff. If the dead
+letter cannot be written, the message is not acknowledged. The whole invocation runs inside
+the function's deadline.
 """
 
 from __future__ import annotations
@@ -17,40 +18,23 @@ import flask
 from pydantic import BaseModel
 
 from shared import deadline
-from shared.errors import Failure, PublishError, RoitError
+from shared.errors import Failure, InvalidInputError, PublishError, RoitError
 from shared.failures import Decision, PermanentFailure, http_answer, push_decision, report
-from shared.http import error_response, json_response, read_json
-from shared.inputs import loads_strict, parse_input
+from shared.http import error_response, json_body, json_response
 from shared.logs import get_logger, log_context, sanitize
-from shared.pubsub import Publisher, PushMessage, fit_attribute, parse_push
+from shared.pubsub import Publisher, fit_attribute, message_problem
+from shared.push import PushMessage, read_push
 from shared.runtime import Runtime
 from shared.settings import PushSettings
 
-__all__ = ["handle_push", "message_json", "message_model"]
+__all__ = ["handle_push"]
 
 M = TypeVar("M", bound=BaseModel)
 
 log = get_logger("events")
+_MAX_ATTRIBUTES = 100  # Pub/Sub's most attributes on one message
 # Pub/Sub's largest message (10 MB) grows by a third in base64, plus attributes and envelope.
 MAX_PUSH_BYTES = (10 * 1024 * 1024) * 4 // 3 + 512 * 1024
-
-
-def message_json(message: PushMessage) -> Any:
-    """The message data as strict JSON (see :func:`shared.inputs.loads_strict`).
-
-    Raises:
-        InvalidInputError: the data can never be read.
-    """
-    return loads_strict(message.data)
-
-
-def message_model(model: type[M], message: PushMessage) -> M:
-    """The message data parsed strictly into ``model``.
-
-    Raises:
-        InvalidInputError: not strict UTF-8 JSON, or not valid for ``model``.
-    """
-    return parse_input(model, message_json(message))
 
 
 def handle_push(
@@ -69,9 +53,11 @@ def handle_push(
     """
     settings: PushSettings = runtime.settings
     with runtime.request_context(request), deadline.deadline_scope(settings.invocation_s):
-        try:
-            envelope = read_json(request, max_bytes=MAX_PUSH_BYTES)
-            message = parse_push(envelope, dict(request.headers))
+        try:  # the body is not kept: the message data alone is held from here on
+            message = read_push(
+                _non_empty(json_body(request, max_bytes=MAX_PUSH_BYTES, keep=False)),
+                dict(request.headers),
+            )
         except RoitError as exc:  # not from Pub/Sub: the caller's mistake, nothing to keep
             response = error_response(exc)
             log.warning(
@@ -98,6 +84,12 @@ def handle_push(
                 return _on_failure(settings, publisher, message, exc)
             log.info("message handled", extra={"fields": result})
             return json_response({"status": "ok", "messageId": message.message_id, **result})
+
+
+def _non_empty(body: bytes) -> bytes:
+    if not body.strip():
+        raise InvalidInputError("body is empty; send a Pub/Sub push envelope")
+    return body
 
 
 def _dead_letter_attributes(
@@ -166,7 +158,8 @@ def _publish_dead_letter(
     message: PushMessage,
 ) -> str:
     """Publish the dead letter; if Pub/Sub refuses the added attributes (too many, too large
-    together), keep the original attributes and only the error code."""
+    together), keep the original attributes and only the error code; if it refuses the
+    original attributes themselves (a ``goog`` key, one too long …), keep those it accepts."""
     try:
         return publisher.publish(topic, data, attributes)
     except PublishError as exc:
@@ -178,4 +171,13 @@ def _publish_dead_letter(
     except PublishError as exc:
         if exc.failure is not Failure.INPUT:
             raise
-    return publisher.publish(topic, data, dict(message.attributes))
+    try:
+        return publisher.publish(topic, data, dict(message.attributes))
+    except PublishError as exc:
+        if exc.failure is not Failure.INPUT:
+            raise
+    accepted = [(k, v) for k, v in message.attributes.items() if not message_problem(b"-", {k: v})]
+    kept = dict(accepted[: _MAX_ATTRIBUTES - 2])
+    return publisher.publish(
+        topic, data, {**kept, "error": attributes["error"], "droppedAttributes": "true"}
+    )

@@ -116,14 +116,15 @@ def http_answer(error: BaseException) -> HttpAnswer:
     if failure is Failure.INPUT:
         return HttpAnswer(400, "invalid_input", sanitize(error.message))
     if isinstance(error, RoitStatusError) and failure is Failure.REJECTED:
-        detail = f"ROIT: {error.detail}" if error.detail else None
+        # ROIT's verdict, in our words: ROIT's own text may quote what the caller sent (its
+        # 404s name the requestId), so it goes to the log, not back to the caller.
         if isinstance(error, NotFoundError):
-            return HttpAnswer(
-                404, "not_found", detail or "ROIT does not know this request or integration"
-            )
+            return HttpAnswer(404, "not_found", "ROIT does not know this request or integration")
         if isinstance(error, ConflictError):
-            return HttpAnswer(409, "conflict", detail or "the request is not in a valid state")
-        return HttpAnswer(error.status_code, "roit_rejected", detail or "ROIT refused the request")
+            return HttpAnswer(
+                409, "conflict", "ROIT: the request is not in a state that allows this"
+            )
+        return HttpAnswer(error.status_code, "roit_rejected", "ROIT refused the request")
     retry = _retry_after(error)
     if failure is Failure.UPSTREAM:
         if isinstance(error, RoitTimeoutError):

@@ -20,7 +20,14 @@ from shared.failures import http_answer
 from shared.inputs import loads_strict, parse_input
 from shared.logs import sanitize
 
-__all__ = ["MAX_BODY_BYTES", "error_response", "json_response", "raw_body", "read_json"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "error_response",
+    "json_body",
+    "json_response",
+    "raw_body",
+    "read_json",
+]
 
 MAX_BODY_BYTES = 64 * 1024
 M = TypeVar("M", bound=BaseModel)
@@ -54,8 +61,11 @@ def json_response(
     return response
 
 
-def raw_body(request: flask.Request, *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
-    """The body, read once and kept (a webhook signature needs the exact bytes).
+def raw_body(
+    request: flask.Request, *, max_bytes: int = MAX_BODY_BYTES, keep: bool = True
+) -> bytes:
+    """The body, read once (and kept unless ``keep`` is false: a webhook signature needs the
+    exact bytes again; a large push message should not stay in memory twice).
 
     Raises:
         InvalidInputError: 413 when longer than ``max_bytes``; 400 when the body cannot be
@@ -72,8 +82,46 @@ def raw_body(request: flask.Request, *, max_bytes: int = MAX_BODY_BYTES) -> byte
     except _UNREADABLE:
         raise InvalidInputError("the request body could not be read (malformed transfer)") from None
     if len(data) > max_bytes:
+        _drain(request)
         raise InvalidInputError(f"body is larger than {max_bytes} bytes", status_code=413)
-    request.environ[_BODY_KEY] = data
+    if keep:
+        request.environ[_BODY_KEY] = data
+    return data
+
+
+def _drain(request: flask.Request) -> None:
+    """Read what is left of a refused body and drop it.
+
+    functions-framework reads the rest of every request after the function has answered, and a
+    malformed body (broken chunked encoding) met there becomes a bare 500 instead of the answer
+    already given; met here, it is ignored (the answer is decided). Reads in bounded pieces.
+    """
+    try:
+        while request.stream.read(64 * 1024):
+            pass
+    except _UNREADABLE:
+        pass
+
+
+def json_body(
+    request: flask.Request, *, max_bytes: int = MAX_BODY_BYTES, keep: bool = True
+) -> bytes:
+    """The bytes of a POSTed JSON body, unparsed (empty allowed: the caller decides).
+
+    Raises:
+        InvalidInputError: 405 wrong method, 415 not JSON, 413 too large, 400 unreadable.
+    """
+    if request.method != "POST":
+        if request.content_length is None:  # a chunked body: meet a malformed one here
+            _drain(request)
+        raise InvalidInputError("use POST", status_code=405)
+    data = raw_body(request, max_bytes=max_bytes, keep=keep)
+    mimetype = request.mimetype
+    if data.strip() and (
+        mimetype != "application/json"
+        and not (mimetype.startswith("application/") and mimetype.endswith("+json"))
+    ):
+        raise InvalidInputError("Content-Type must be application/json", status_code=415)
     return data
 
 
@@ -90,18 +138,11 @@ def read_json(
         InvalidInputError: 405 wrong method, 415 not JSON, 413 too large, 400 empty, malformed
             (see :func:`shared.inputs.loads_strict`), not an object, or failing the model.
     """
-    if request.method != "POST":
-        raise InvalidInputError("use POST", status_code=405)
-    data = raw_body(request, max_bytes=max_bytes)
+    data = json_body(request, max_bytes=max_bytes)
     if not data.strip():
         if allow_empty:
             return parse_input(model, {}) if model else {}
         raise InvalidInputError("body is empty; send a JSON object")
-    mimetype = request.mimetype
-    if mimetype != "application/json" and not (
-        mimetype.startswith("application/") and mimetype.endswith("+json")
-    ):
-        raise InvalidInputError("Content-Type must be application/json", status_code=415)
     payload = loads_strict(data)
     if not isinstance(payload, dict):
         raise InvalidInputError("body must be a JSON object")

@@ -12,14 +12,17 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Collection
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from shared.errors import InvalidInputError
+from shared.jsonwalk import scanner, skip, walk_array, walk_object
 
-__all__ = ["MAX_DEPTH", "loads_strict", "parse_input"]
+__all__ = ["MAX_DEPTH", "RawObject", "loads_strict", "parse_input", "read_object"]
 
 MAX_DEPTH = 64
 """The deepest nesting accepted in a body or message (free-form fields included)."""
@@ -61,10 +64,114 @@ def loads_strict(data: bytes) -> Any:
     return value
 
 
-def _check(root: Any, *, surrogates: bool) -> None:
+_STRICT = scanner(json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant))
+
+
+class _ByteOffsets:
+    """Character offsets of a UTF-8 text as byte offsets (asked in increasing order)."""
+
+    def __init__(self, text: str, size: int) -> None:
+        self._text, self._ascii = text, len(text) == size
+        self._char = self._byte = 0
+
+    def __call__(self, index: int) -> int:
+        if self._ascii:
+            return index
+        self._byte += len(self._text[self._char : index].encode("utf-8"))
+        self._char = index
+        return self._byte
+
+
+@dataclass(frozen=True)
+class RawObject:
+    """A JSON object read by :func:`read_object`: members parsed, and members kept as bytes."""
+
+    fields: dict[str, Any]
+    items: dict[str, list[memoryview]]  # per list named in item_lists: each item's bytes
+    raw: dict[str, memoryview]  # per object named in raw_objects: its bytes
+
+
+def read_object(
+    data: bytes, *, item_lists: Collection[str] = (), raw_objects: Collection[str] = ()
+) -> RawObject:
+    """Parse a JSON object as strictly as :func:`loads_strict`, without building the members
+    named: each item of a list in ``item_lists``, and each member of an object in
+    ``raw_objects``, is parsed and checked on its own, then kept only as bytes (views into
+    ``data``), so a large message never exists twice in memory.
+
+    Every item of such a list must be a JSON object; a member named in ``raw_objects`` whose
+    value is not an object is parsed as usual (for the model to judge).
+
+    Raises:
+        InvalidInputError: as :func:`loads_strict`, or a list item that is not an object.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError("body is not UTF-8") from None
+    surrogates = bool(_SURROGATE_ESCAPE.search(text))
+    at_byte = _ByteOffsets(text, len(data))
+    fields: dict[str, Any] = {}
+    lists: dict[str, list[tuple[int, int]]] = {}
+    raw: dict[str, tuple[int, int]] = {}
+
+    def checked(start: int, depth: int) -> tuple[Any, int]:
+        value, end = _STRICT(text, start)
+        _check(value, surrogates=surrogates, depth=depth)
+        return value, end
+
+    def member(key: str, at: int) -> int:
+        if key in fields or key in lists or key in raw:
+            raise InvalidInputError("a JSON object has the same key twice")
+        head = text[at : at + 1]
+        if key in raw_objects and head == "{":
+            keys: set[str] = set()
+
+            def part(name: str, start: int) -> int:
+                if name in keys:
+                    raise InvalidInputError("a JSON object has the same key twice")
+                keys.add(name)
+                if surrogates and _LONE_SURROGATE.search(name):
+                    raise InvalidInputError("a key holds a lone surrogate (not valid Unicode)")
+                return checked(start, 3)[1]
+
+            end = walk_object(text, at + 1, part)
+            raw[key] = (at_byte(at), at_byte(end))
+            return end
+        if key not in item_lists or head != "[":
+            fields[key], end = checked(at, 2)
+            return end
+        spans = lists[key] = []
+
+        def item(start: int) -> int:
+            value, end = _STRICT(text, start)
+            if not isinstance(value, dict):
+                raise InvalidInputError(f"{key}.{len(spans)}: must be a JSON object", field=key)
+            _check(value, surrogates=surrogates, depth=3)
+            spans.append((at_byte(start), at_byte(end)))
+            return end
+
+        return walk_array(text, at + 1, item)
+
+    try:
+        start = skip(text, 0)
+        if text[start : start + 1] != "{":
+            raise InvalidInputError("body must be a JSON object")
+        if skip(text, walk_object(text, start + 1, member)) != len(text):
+            raise ValueError("extra data after the object")
+    except RecursionError:
+        raise InvalidInputError(f"JSON is nested deeper than {MAX_DEPTH} levels") from None
+    except (ValueError, StopIteration):
+        raise InvalidInputError("body is not valid JSON") from None
+    view = memoryview(data)
+    items = {key: [view[a:b] for a, b in spans] for key, spans in lists.items()}
+    return RawObject(fields, items, {key: view[a:b] for key, (a, b) in raw.items()})
+
+
+def _check(root: Any, *, surrogates: bool, depth: int = 1) -> None:
     """Walk the parsed value once: depth, finite numbers, and (only when the text had a
-    surrogate escape at all) lone surrogates."""
-    stack: list[tuple[Any, int]] = [(root, 1)]
+    surrogate escape at all) lone surrogates. ``depth`` is the root's own depth."""
+    stack: list[tuple[Any, int]] = [(root, depth)]
     while stack:
         value, depth = stack.pop()
         if isinstance(value, dict):

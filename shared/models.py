@@ -9,19 +9,21 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError
 
 from shared.errors import MalformedResponseError
 
 __all__ = [
     "AttachmentsInput",
     "DeliveryEntity",
+    "DeliveryHeader",
     "DeliveryMessage",
-    "DeliveryRequest",
     "PendingEntity",
     "PendingItem",
     "ReprocessInput",
@@ -88,13 +90,15 @@ NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 class RoitModel(BaseModel):
     """Base of what ROIT sends: unknown fields kept, nothing required that ROIT may omit."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(
+        extra="allow", populate_by_name=True, coerce_numbers_to_str=True, defer_build=True
+    )
 
 
 class StrictModel(BaseModel):
     """Base of what our users send: unknown fields and bad values rejected."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class RequestRecord(RoitModel):
@@ -159,36 +163,72 @@ class StatusUpdate(StrictModel):
     metadata: dict[str, Any] | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+    _raw: dict[str, memoryview] = PrivateAttr(default_factory=dict)
 
-    def to_roit(self, default_integration_id: str) -> dict[str, Any]:
+    @classmethod
+    def read(cls, data: bytes) -> StatusUpdate:
+        """A status-topic message, read strictly; ``systemInfo`` and ``metadata`` (free-form,
+        possibly large) are checked member by member and kept as the bytes the ERP sent.
+
+        Raises:
+            InvalidInputError: naming the field, never quoting the input.
+        """
+        from shared.inputs import parse_input, read_object
+
+        message = read_object(data, raw_objects=_FREE_FORM)
+        update = parse_input(cls, message.fields)
+        update._raw = message.raw
+        return update
+
+    def to_roit(self, default_integration_id: str) -> bytes:
         """The JSON body ROIT expects, with the integration id filled in."""
         body = self.model_dump(by_alias=True, exclude_none=True, mode="json")
         body.setdefault("integrationId", default_integration_id)
-        return body
+        head = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        if not self._raw:
+            return head
+        parts: list[bytes | memoryview] = [head[:-1]]  # joined once: no intermediate copies
+        for key, value in self._raw.items():
+            parts += (b',"', key.encode(), b'":', value)
+        parts.append(b"}")
+        return b"".join(parts)
 
 
-class DeliveryMessage(StrictModel):
-    """The deliveries topic's message schema (contract §5 body, integration id optional)."""
+_FREE_FORM = ("systemInfo", "metadata")
+
+
+class DeliveryHeader(StrictModel):
+    """A delivery message without its ``data`` (what every call of it repeats)."""
 
     entity: DeliveryEntity
-    data: list[dict[str, Any]] = Field(min_length=1)
     sub_entity: NonEmptyStr | None = Field(default=None, alias="subEntity")
     is_default: bool = Field(default=False, alias="isDefault")
     integration_id: NonEmptyStr | None = Field(default=None, alias="integrationId")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
 
+    def body(self, items: Sequence[bytes | memoryview], *, integration_id: str | None) -> bytes:
+        """A delivery body with ``items`` (each an object's JSON, sent as it is) as ``data``;
+        ``integration_id`` fills in a missing one (``None``: leave it out)."""
+        head = self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        if integration_id:
+            head.setdefault("integrationId", integration_id)
+        prefix = json.dumps(head, separators=(",", ":"), ensure_ascii=False)[:-1]
+        parts: list[bytes | memoryview] = [(prefix + ',"data":[').encode()]
+        for index, item in enumerate(items):  # joined once: no intermediate copies
+            parts += (b",", item) if index else (item,)
+        parts.append(b"]}")
+        return b"".join(parts)
 
-class DeliveryRequest(BaseModel):
-    """One call to the delivery endpoint."""
 
-    integration_id: str = Field(alias="integrationId")
-    entity: DeliveryEntity
-    data: list[dict[str, Any]]
-    is_default: bool = Field(default=False, alias="isDefault")
-    sub_entity: str | None = Field(default=None, alias="subEntity")
+class DeliveryMessage(DeliveryHeader):
+    """The deliveries topic's message schema (contract §5 body, integration id optional).
 
-    model_config = ConfigDict(populate_by_name=True)
+    ``register_delivery`` reads a message item by item (:func:`shared.delivery.read_delivery`)
+    rather than through this model; its JSON schema documents the topic, and both agree.
+    """
+
+    data: list[dict[str, Any]] = Field(min_length=1)
 
 
 class ReprocessInput(StrictModel):

@@ -202,7 +202,8 @@ class PageHandler:
         for raw, _ in page.items:
             request_id = raw.get("requestId") if isinstance(raw, dict) else None
             if isinstance(request_id, str | int) and not isinstance(request_id, bool):
-                back.append((str(request_id), raw.get("integrationId")))
+                owner = raw.get("integrationId")
+                back.append((str(request_id), owner if isinstance(owner, str) else None))
             else:
                 target.failed += 1
         self._hand_back(target, back, "the run stopped before this page could be published")

@@ -5,27 +5,23 @@ encode each entity again, the page is parsed once, here, by the standard library
 one item at a time, and each item's span of the answer is kept: the message data is that span,
 byte for byte (key order, spacing and escapes included).
 
-Only the envelope around the list is walked in Python (the shapes :func:`shared.models.unwrap_list`
-accepts: a bare list, ``{"data": [...]}`` with ``status`` / ``timestamp``, or a paging object
-holding the list under ``items`` / ``content`` …); everything inside an item is the C scanner's.
+Only the envelope around the list is walked in Python (the shapes
+:func:`shared.models.unwrap_list` accepts: a bare list, ``{"data": [...]}`` with ``status`` /
+``timestamp``, or a paging object holding the list under ``items`` / ``content`` …).
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import MalformedResponseError
+from shared.jsonwalk import scanner, skip, walk_array, walk_object
 from shared.models import unwrap_list
 
 __all__ = ["Page", "read_page"]
 
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-# The standard library's C scanner (the one json.loads uses; not in the type stubs).
-_string: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _ENVELOPE_DEPTH = 2  # an envelope, then a paging object; the items' list at most one deeper
 
 
@@ -44,70 +40,42 @@ class Page:
 
 
 class _Reader:
+    """Parses an answer; remembers the span of every item of the lists it walks."""
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.spans: dict[int, list[tuple[int, int] | None]] = {}
         self.constants = 0  # NaN / Infinity seen: Python reads them, but they are not JSON
-        decoder = json.JSONDecoder(parse_constant=self._constant)
-        self.scan: Callable[[str, int], tuple[Any, int]] = decoder.scan_once  # type: ignore[attr-defined]
+        self.scan = scanner(json.JSONDecoder(parse_constant=self._constant))
 
     def _constant(self, name: str) -> float:
         self.constants += 1
         return float(name.replace("Infinity", "inf"))
 
-    def skip(self, index: int) -> int:
-        match = _WHITESPACE.match(self.text, index)
-        return match.end() if match else index
-
     def value(self, index: int, depth: int) -> tuple[Any, int]:
-        index = self.skip(index)
         head = self.text[index : index + 1]
         if head == "{" and depth < _ENVELOPE_DEPTH:
-            return self.object(index + 1, depth)
+            result: dict[str, Any] = {}
+
+            def member(key: str, at: int) -> int:
+                result[key], end = self.value(at, depth + 1)
+                return end
+
+            return result, walk_object(self.text, index + 1, member)
         if head == "[" and depth <= _ENVELOPE_DEPTH:
-            return self.array(index + 1)
+            items: list[Any] = []
+            spans: list[tuple[int, int] | None] = []
+            self.spans[id(items)] = spans
+
+            def item(start: int) -> int:
+                seen = self.constants
+                value, end = self.scan(self.text, start)
+                items.append(value)
+                spans.append((start, end) if self.constants == seen else None)
+                return end
+
+            return items, walk_array(self.text, index + 1, item)
         return self.scan(self.text, index)
-
-    def object(self, index: int, depth: int) -> tuple[dict[str, Any], int]:
-        result: dict[str, Any] = {}
-        index = self.skip(index)
-        if self.text[index : index + 1] == "}":
-            return result, index + 1
-        while True:
-            if self.text[index : index + 1] != '"':
-                raise ValueError("expected a key")
-            key, index = _string(self.text, index + 1)
-            index = self.skip(index)
-            if self.text[index : index + 1] != ":":
-                raise ValueError("expected ':'")
-            result[key], index = self.value(index + 1, depth + 1)
-            index = self.skip(index)
-            separator = self.text[index : index + 1]
-            if separator == "}":
-                return result, index + 1
-            if separator != ",":
-                raise ValueError("expected ',' or '}'")
-            index = self.skip(index + 1)
-
-    def array(self, index: int) -> tuple[list[Any], int]:
-        items: list[Any] = []
-        spans: list[tuple[int, int] | None] = []
-        self.spans[id(items)] = spans
-        index = self.skip(index)
-        if self.text[index : index + 1] == "]":
-            return items, index + 1
-        while True:
-            start, seen = self.skip(index), self.constants
-            item, index = self.scan(self.text, start)
-            items.append(item)
-            spans.append((start, index) if self.constants == seen else None)
-            index = self.skip(index)
-            separator = self.text[index : index + 1]
-            if separator == "]":
-                return items, index + 1
-            if separator != ",":
-                raise ValueError("expected ',' or ']'")
-            index += 1
 
 
 def read_page(body: bytes, endpoint: str = "pending") -> Page:
@@ -119,8 +87,8 @@ def read_page(body: bytes, endpoint: str = "pending") -> Page:
     try:
         text = body.decode("utf-8")
         reader = _Reader(text)
-        answer, end = reader.value(0, 0)
-        if reader.skip(end) != len(text):
+        answer, end = reader.value(skip(text, 0), 0)
+        if skip(text, end) != len(text):
             raise ValueError("extra data after the answer")
     except (ValueError, StopIteration, RecursionError, UnicodeDecodeError):
         raise MalformedResponseError(f"ROIT answered {endpoint} with a non-JSON body") from None

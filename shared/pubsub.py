@@ -1,24 +1,20 @@
-"""Pub/Sub: a lazily created publisher, and the push envelope in every form it arrives in.
+"""Pub/Sub: a lazily created publisher, and what Pub/Sub accepts as a message.
 
 The publisher talks to Pub/Sub's publish method directly (``google.pubsub_v1``, imported on the
 first publish, so functions that only read envelopes never pay for it); one call is one
-publish request. ``PUBSUB_EMULATOR_HOST`` is honoured by the client library itself.
+publish request. ``PUBSUB_EMULATOR_HOST`` is honoured by the client library itself. The push
+envelope is :mod:`shared.push` (re-exported here).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared import deadline
 from shared._lazy import Lazy
-from shared.errors import ConfigurationError, Failure, InvalidInputError, PublishError
+from shared.errors import ConfigurationError, Failure, PublishError
+from shared.push import PushMessage, parse_push, read_push
 
 __all__ = [
     "MAX_ATTRIBUTE_BYTES",
@@ -30,6 +26,7 @@ __all__ = [
     "message_problem",
     "message_size",
     "parse_push",
+    "read_push",
     "topic_path",
 ]
 
@@ -186,90 +183,3 @@ class Publisher:
         """
         (message_id,) = self.publish_batch(topic, [(data, attributes)])
         return message_id
-
-
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-    data: str = ""
-    attributes: dict[str, str] | None = None
-    message_id: str | None = Field(default=None, alias="messageId")
-    message_id_snake: str | None = Field(default=None, alias="message_id")
-    publish_time: datetime | None = Field(default=None, alias="publishTime")
-    publish_time_snake: datetime | None = Field(default=None, alias="publish_time")
-
-
-class _Envelope(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-    message: _Message
-    subscription: str | None = None
-    delivery_attempt: int | None = Field(default=None, alias="deliveryAttempt")
-
-
-@dataclass(frozen=True)
-class PushMessage:
-    """A Pub/Sub message delivered by push (raw envelope) or as a CloudEvent (Eventarc)."""
-
-    data: bytes
-    attributes: dict[str, str]
-    message_id: str
-    publish_time: datetime | None
-    subscription: str | None = None
-    delivery_attempt: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def age_s(self, now: datetime | None = None) -> float | None:
-        """Seconds since Pub/Sub accepted the message, when the envelope says."""
-        if self.publish_time is None:
-            return None
-        current = now or datetime.now(UTC)
-        published = self.publish_time
-        if published.tzinfo is None:
-            published = published.replace(tzinfo=UTC)
-        return (current - published).total_seconds()
-
-
-def parse_push(body: Any, headers: Mapping[str, str]) -> PushMessage:
-    """Read a push request body in any of its forms.
-
-    Accepted: the push subscription's envelope ``{"message": {...}, "subscription": ...}``
-    (also what Eventarc sends as a binary-mode CloudEvent, with ``ce-*`` headers) and a
-    structured-mode CloudEvent ``{"specversion": "1.0", "data": {"message": {...}}}``.
-
-    Raises:
-        InvalidInputError: the body is not a Pub/Sub push envelope.
-    """
-    lowered = {k.lower(): v for k, v in headers.items()}
-    if isinstance(body, dict) and "specversion" in body:
-        body = body.get("data")
-    if not isinstance(body, dict):
-        raise InvalidInputError("body is not a Pub/Sub push envelope", field="message")
-    try:
-        envelope = _Envelope.model_validate(body)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False, include_input=False)[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise InvalidInputError(
-            f"not a Pub/Sub push envelope: {loc}: {err['msg']}", field=loc
-        ) from None
-    msg = envelope.message
-    try:
-        data = base64.b64decode(msg.data, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInputError("message.data is not base64", field="message.data") from None
-    message_id = msg.message_id or msg.message_id_snake or lowered.get("ce-id")
-    if not message_id:
-        raise InvalidInputError("message.messageId is missing", field="message.messageId")
-    publish_time = msg.publish_time or msg.publish_time_snake
-    attempt = envelope.delivery_attempt
-    if attempt is None and (header := lowered.get("ce-deliveryattempt")):
-        attempt = int(header) if header.isdigit() else None
-    return PushMessage(
-        data=data,
-        attributes=dict(msg.attributes or {}),
-        message_id=message_id,
-        publish_time=publish_time,
-        subscription=envelope.subscription,
-        delivery_attempt=attempt,
-    )

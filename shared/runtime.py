@@ -14,14 +14,14 @@ import flask
 from shared import deadline
 from shared._lazy import Lazy
 from shared.client import RoitClient
-from shared.errors import ResponseTooLargeError
+from shared.errors import ConfigurationError, ResponseTooLargeError, RoitStatusError
 from shared.failures import report
 from shared.http import error_response, json_response
 from shared.logs import configure_logging, get_logger, log_context, trace_fields
 from shared.secrets import SecretProvider, provider_for
 from shared.settings import RoitSettings, load_settings
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "cold_start"]
 
 log = get_logger("runtime")
 
@@ -41,7 +41,9 @@ class Runtime(Generic[S]):
     """
 
     def __init__(self, settings_cls: type[S]) -> None:
-        self.settings: S = load_settings(settings_cls)
+        configure_logging()
+        with cold_start():
+            self.settings: S = load_settings(settings_cls)
         configure_logging(self.settings.log_level)
         self._secrets: Lazy[SecretProvider] = Lazy(lambda: provider_for(self.settings))
         self._client: Lazy[RoitClient] = Lazy(
@@ -89,13 +91,25 @@ class Runtime(Generic[S]):
                     raise ResponseTooLargeError("ROIT's answer is too large to relay")
             except Exception as exc:  # noqa: BLE001 - error_response maps every error
                 response = error_response(exc)
-                if response.status_code >= 500:
+                if response.status_code >= 500 or isinstance(exc, RoitStatusError):
                     report(log, exc, "request failed", {"status": response.status_code})
             response.headers["X-Correlation-Id"] = correlation_id
             fields = {"status": response.status_code, "ms": _ms_since(started)}
             level = logging.WARNING if response.status_code >= 500 else logging.INFO
             log.log(level, "request served", extra={"fields": fields})
             return response
+
+
+@contextmanager
+def cold_start() -> Iterator[None]:
+    """A configuration error at cold start stops the instance after one ERROR log line with
+    ``event=config_error`` naming what to check (operators are alerted on it; the stack
+    trace the framework prints says nothing about the deployment)."""
+    try:
+        yield
+    except ConfigurationError as exc:
+        report(log, exc, "the instance cannot start", {})
+        raise
 
 
 def _ms_since(started: float) -> int:

@@ -1,12 +1,10 @@
 """Settings: read once from ``ROIT_*`` environment variables, validated at cold start.
 
-Each function reads the class for its needs (``PollerSettings``, ``PushSettings`` …). A missing
-or invalid variable raises :class:`~shared.errors.ConfigurationError` naming the variable, so a
-misconfigured deployment fails at start-up rather than on the first request.
-
-The limits Terraform also knows (function timeout, retry budget, poll budget, message age,
-delivery batch) are the ``Field`` bounds and the cross-checks below; ``terraform/variables.tf``
-validates exactly the same, and ``tests/terraform`` fails when the two disagree.
+Each function reads the class for its needs (``PollerSettings``, ``PushSettings`` …); a missing
+or invalid variable raises :class:`~shared.errors.ConfigurationError` naming the variable. The
+limits Terraform also knows (function timeout, retry budget, poll budget, message age, delivery
+batch) are the ``Field`` bounds and cross-checks below; ``terraform/variables.tf`` validates
+exactly the same, and ``tests/terraform`` fails when the two disagree.
 """
 
 from __future__ import annotations
@@ -81,8 +79,8 @@ class CallerAuth(StrEnum):
 class RoitSettings(BaseSettings):
     """What every function needs to talk to ROIT."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, case_sensitive=False, extra="ignore", frozen=True
+    model_config = SettingsConfigDict(  # built on first use: a function builds only its own
+        env_prefix=ENV_PREFIX, case_sensitive=False, extra="ignore", frozen=True, defer_build=True
     )
 
     base_url: str
@@ -137,7 +135,7 @@ class RoitSettings(BaseSettings):
         return value or os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT")
 
     @model_validator(mode="after")
-    def _credentials_source(self) -> RoitSettings:
+    def _across_variables(self) -> RoitSettings:
         if not self.credentials_secret and not (self.client_id and self.client_secret):
             raise ValueError(
                 "set ROIT_CREDENTIALS_SECRET (Secret Manager), "
@@ -147,10 +145,6 @@ class RoitSettings(BaseSettings):
             _require_project(
                 self.credentials_secret, self.gcp_project, "ROIT_CREDENTIALS_SECRET", "secret"
             )
-        return self
-
-    @model_validator(mode="after")
-    def _budget_fits_timeout(self) -> RoitSettings:
         if self.retry_budget_s + DEADLINE_RESERVE_S > self.function_timeout_s:
             raise ValueError(
                 f"ROIT_RETRY_BUDGET_S + {DEADLINE_RESERVE_S} s must fit in "
@@ -289,13 +283,15 @@ def load_settings(cls: type[S]) -> S:
     try:
         return cls()
     except ValidationError as exc:
-        problems = []
+        problems, names = [], []
         for err in exc.errors(include_url=False, include_input=False):
             if not err["loc"]:  # a check across variables names them in its message
                 problems.append(err["msg"].removeprefix("Value error, "))
                 continue
+            names.append(_env_name(err["loc"]))
             what = "is required" if err["type"] == "missing" else err["msg"]
-            problems.append(f"{_env_name(err['loc'])}: {what}")
-        raise ConfigurationError("invalid settings: " + "; ".join(problems)) from None
+            problems.append(f"{names[-1]}: {what}")
+        message = "invalid settings: " + "; ".join(problems)
+        raise ConfigurationError(message, setting=", ".join(names) or None) from None
     except SettingsError as exc:
         raise ConfigurationError(f"invalid settings: {exc}") from None

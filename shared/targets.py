@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 
 from shared.models import PendingEntity, StrictModel
 
@@ -54,12 +54,25 @@ def _valid_type(kind: str) -> bool:
     return len(kind) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_.") for c in kind)
 
 
+_TARGET = f"({'|'.join(e.value for e in PendingEntity)})(:[A-Za-z0-9._-]{{1,64}})?"
+_TARGETS_SCHEMA = {
+    "anyOf": [
+        {"type": "array", "items": {"type": "string", "pattern": f"^{_TARGET}$"}, "minItems": 1},
+        {"type": "string", "pattern": f"^{_TARGET}(,{_TARGET})*$"},
+        {"type": "null"},
+    ],
+    "default": None,
+    "description": "ENTITY[:TYPE] strings, as a list or comma-separated",
+}
+"""What a caller sends as ``targets`` (the field's own type is what it is parsed into)."""
+
+
 class PollRequest(StrictModel):
     """Optional body of a poll: override the configured targets or page cap for one run."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    targets: list[PollTarget] | None = None
+    targets: Annotated[list[PollTarget] | None, WithJsonSchema(_TARGETS_SCHEMA)] = None
     max_pages: int | None = Field(default=None, alias="maxPages", ge=1, le=10_000)
 
     @field_validator("targets", mode="before")

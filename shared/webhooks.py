@@ -21,7 +21,7 @@ import standardwebhooks
 
 from shared.errors import ConfigurationError, Failure, RoitError, WebhookVerificationError
 from shared.logs import get_logger, register_secret
-from shared.runtime import Runtime
+from shared.runtime import Runtime, cold_start
 from shared.settings import CallerAuth, ReprocessSettings
 from shared.webhook_secrets import parse_webhook_secrets
 
@@ -187,7 +187,8 @@ def verifier_for(runtime: Runtime[ReprocessSettings]) -> WebhookVerifier | None:
         secrets()
     except RoitError as exc:
         if exc.failure is not Failure.UPSTREAM:
-            raise ConfigurationError(f"{variable}: {exc.message}", setting=variable) from None
+            with cold_start():
+                raise ConfigurationError(f"{variable}: {exc.message}", setting=variable) from None
         log.warning(
             "webhook secrets could not be read at start-up; they are checked on first use",
             extra={"fields": {"setting": variable, "reason": exc.message}},

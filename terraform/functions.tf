@@ -9,16 +9,21 @@ locals {
     ROIT_CREDENTIALS_SECRET        = google_secret_manager_secret.main["credentials"].secret_id
     ROIT_AUTH_SCHEME               = var.roit_auth_scheme
     ROIT_TOKEN_URL                 = var.roit_token.url
+    ROIT_TOKEN_REQUEST_FORMAT      = var.roit_token.request_format
+    ROIT_TOKEN_CLIENT_AUTH         = var.roit_token.client_auth
     ROIT_TOKEN_CLIENT_ID_FIELD     = var.roit_token.client_id_field
     ROIT_TOKEN_CLIENT_SECRET_FIELD = var.roit_token.client_secret_field
+    ROIT_TOKEN_EXTRA_FIELDS        = jsonencode(var.roit_token.extra_fields)
     ROIT_TOKEN_RESPONSE_FIELD      = var.roit_token.response_field
+    ROIT_TOKEN_EXPIRES_IN_FIELD    = var.roit_token.expires_in_field
     ROIT_RETRY_BUDGET_S            = tostring(var.retry_budget_s)
     ROIT_LOG_LEVEL                 = var.log_level
   }
 
-  # A request makes at most a token exchange and one ROIT call in a row, each bounded by the
-  # retry budget; 30 s of margin covers Pub/Sub and Secret Manager calls.
-  call_timeout_floor_s = 2 * var.retry_budget_s + 30
+  # What the code requires of every function's timeout (shared/settings.py, RoitSettings): its
+  # last ROIT call (the retry budget) must end the deadline reserve before the timeout. The
+  # module passes the timeout to the code as ROIT_FUNCTION_TIMEOUT_S and fails the plan below this.
+  call_timeout_floor_s = var.retry_budget_s + local.deadline_reserve_s
 
   # The sizing every deployment has unless its entry in local.deployment_settings says otherwise
   # (var.function_settings overrides either per environment).
@@ -39,8 +44,10 @@ locals {
       description      = "Polls ROIT for pending entities and publishes them to roit-pending."
       ingress_settings = "ALLOW_ALL"
       invokers         = ["scheduler", "team"]
-      # One poller at a time, with room for its poll budget.
-      timeout_s         = 360
+      # One poll run at a time (a second one is refused: Cloud Run answers 429 when the only
+      # instance is busy, and the code 409 poll_in_progress), with room for its poll budget; the
+      # Scheduler's interval must exceed this timeout (scheduler.tf).
+      timeout_s         = 240
       max_instances     = 1
       max_concurrency   = 1
       minimum_timeout_s = var.poll_time_budget_s + local.call_timeout_floor_s
@@ -110,8 +117,8 @@ locals {
   # Who each invoker name stands for. allUsers appears here only, for reprocess-webhook, whose
   # code rejects every request without a valid webhook signature (ROIT_REPROCESS_CALLER_AUTH=webhook).
   invokers = {
-    scheduler   = [google_service_account.scheduler.member]
-    push        = [google_service_account.push.member]
+    scheduler   = [data.google_service_account.runtime["scheduler"].member]
+    push        = [data.google_service_account.runtime["push"].member]
     team        = [local.team_member]
     attachments = var.attachments_invoker_members
     public      = ["allUsers"]
@@ -130,7 +137,9 @@ module "function" {
   runtime               = var.runtime
   source_bucket         = google_storage_bucket.sources.name
   source_archive_path   = "${local.archives_dir}/${each.value.source}.zip"
-  service_account_email = google_service_account.function[each.key].email
+  service_account_email = data.google_service_account.function[each.key].email
+  build_service_account = data.google_service_account.runtime["build"].name
+  docker_repository     = google_artifact_registry_repository.functions.id
   ingress_settings      = each.value.ingress_settings
   memory_mb             = coalesce(try(var.function_settings[each.key].memory_mb, null), each.value.memory_mb)
   cpu                   = coalesce(try(var.function_settings[each.key].cpu, null), each.value.cpu)

@@ -23,14 +23,29 @@ locals {
   ]...)
 }
 
+# Replicated in the data region only and, with kms_key_name, encrypted with that key
+# (terraform/bootstrap grants the Secret Manager service agent its use).
 resource "google_secret_manager_secret" "main" {
   for_each = local.secrets
 
   project   = var.project_id
   secret_id = each.value
+  labels    = var.labels
 
   replication {
-    auto {}
+    user_managed {
+      replicas {
+        location = local.data_region
+
+        dynamic "customer_managed_encryption" {
+          for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+
+          content {
+            kms_key_name = customer_managed_encryption.value
+          }
+        }
+      }
+    }
   }
 
   depends_on = [google_project_service.main]
@@ -42,5 +57,5 @@ resource "google_secret_manager_secret_iam_member" "accessor" {
   project   = var.project_id
   secret_id = google_secret_manager_secret.main[each.value.secret].secret_id
   role      = "roles/secretmanager.secretAccessor"
-  member    = google_service_account.function[each.value.deployment].member
+  member    = data.google_service_account.function[each.value.deployment].member
 }

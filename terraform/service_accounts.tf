@@ -1,36 +1,30 @@
-# One runtime identity per deployment, plus the two identities that call functions.
-resource "google_service_account" "function" {
-  for_each = local.deployments
+# The identities the deployments run as, build with and sign OIDC tokens with are created by
+# terraform/bootstrap, which also grants the deploying identity iam.serviceAccountUser on each of
+# them (and nothing more on service accounts): this configuration only looks them up, so the
+# deployer never creates or administers a service account. Both name them the same way (the
+# tests compare the two): fn-<deployment> for each deployment's runtime identity, and the three
+# below.
+locals {
+  function_account_ids = { for name in keys(local.deployment_settings) : name => "fn-${name}" }
 
-  project      = var.project_id
-  account_id   = "fn-${each.key}"
-  display_name = "ROIT connector: ${each.key}"
-  description  = "Runtime identity of the ${each.key} function (only the roles it needs)."
-
-  depends_on = [google_project_service.main]
+  runtime_account_ids = {
+    build     = "roit-function-build" # Cloud Build builds the functions as it (roles/run.builder).
+    scheduler = "roit-scheduler"      # The Scheduler job's OIDC identity (invokes poll-pending).
+    push      = "roit-pubsub-push"    # The push subscriptions' OIDC identity.
+  }
 }
 
-resource "google_service_account" "scheduler" {
-  project      = var.project_id
-  account_id   = "roit-scheduler"
-  display_name = "ROIT connector: Cloud Scheduler"
-  description  = "OIDC identity of the Scheduler job that invokes poll-pending."
+# One runtime identity per deployment, with only the grants made in this configuration.
+data "google_service_account" "function" {
+  for_each = local.function_account_ids
 
-  depends_on = [google_project_service.main]
+  project    = var.project_id
+  account_id = each.value
 }
 
-resource "google_service_account" "push" {
-  project      = var.project_id
-  account_id   = "roit-pubsub-push"
-  display_name = "ROIT connector: Pub/Sub push"
-  description  = "OIDC identity of the push subscriptions that invoke update-status and register-delivery."
+data "google_service_account" "runtime" {
+  for_each = local.runtime_account_ids
 
-  depends_on = [google_project_service.main]
-}
-
-# Pub/Sub signs the push OIDC tokens as the push account.
-resource "google_service_account_iam_member" "push_token_creator" {
-  service_account_id = google_service_account.push.name
-  role               = "roles/iam.serviceAccountTokenCreator"
-  member             = local.pubsub_service_agent
+  project    = var.project_id
+  account_id = each.value
 }

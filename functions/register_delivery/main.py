@@ -7,9 +7,8 @@ from typing import Any
 import flask
 import functions_framework
 
-from shared.delivery import deliver
-from shared.events import handle_push, message_model
-from shared.models import DeliveryMessage
+from shared.delivery import deliver, read_delivery
+from shared.events import handle_push
 from shared.pubsub import Publisher, PushMessage
 from shared.runtime import Runtime
 from shared.settings import DeliverySettings
@@ -19,7 +18,7 @@ PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on fi
 
 
 def _register(message: PushMessage) -> dict[str, Any]:
-    delivery = message_model(DeliveryMessage, message)
+    delivery = read_delivery(message.data)
     return deliver(RUNTIME.client, delivery, batch_size=RUNTIME.settings.delivery_max_batch)
 
 

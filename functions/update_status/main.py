@@ -7,7 +7,7 @@ from typing import Any
 import flask
 import functions_framework
 
-from shared.events import handle_push, message_model
+from shared.events import handle_push
 from shared.models import StatusUpdate
 from shared.pubsub import Publisher, PushMessage
 from shared.runtime import Runtime
@@ -18,7 +18,7 @@ PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on fi
 
 
 def _report(message: PushMessage) -> dict[str, Any]:
-    update = message_model(StatusUpdate, message)
+    update = StatusUpdate.read(message.data)
     RUNTIME.client.update_status(update)
     return {"requestId": update.request_id, "reported": update.status.value}
 

@@ -152,3 +152,37 @@ def _push_body() -> Callable[..., dict]:
 @pytest.fixture(name="clean_error")
 def _clean_error() -> Callable[..., dict]:
     return assert_clean_error
+
+
+@pytest.fixture
+def poller(load_function, base_env, pubsub):
+    """``poller(**env)`` → poll_pending wired to fresh topics; ``.topic``, ``.sub`` and
+    ``.dead_sub`` name them."""
+    topic, sub = pubsub.topic("roit-pending")
+    dead_topic, dead_sub = pubsub.topic("roit-pending-dead-letter")
+
+    def load(**env: str):
+        return load_function(
+            "poll_pending",
+            {**base_env, "ROIT_PENDING_TOPIC": topic, "ROIT_DEAD_LETTER_TOPIC": dead_topic, **env},
+        )
+
+    load.topic, load.sub, load.dead_sub = topic, sub, dead_sub
+    return load
+
+
+def log_lines(text: str) -> list[dict]:
+    """The JSON log lines in ``text`` (a function's stdout)."""
+    lines = []
+    for line in text.splitlines():
+        try:
+            lines.append(json.loads(line))
+        except ValueError:
+            continue
+    return lines
+
+
+@pytest.fixture
+def logged(capsys) -> Callable[[], list[dict]]:
+    """``logged()`` → the JSON log lines written to stdout since the last call."""
+    return lambda: log_lines(capsys.readouterr().out)

@@ -14,16 +14,6 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-def _log_lines(capsys) -> list[dict]:
-    lines = []
-    for line in capsys.readouterr().out.splitlines():
-        try:
-            lines.append(json.loads(line))
-        except ValueError:
-            continue
-    return lines
-
-
 @pytest.fixture
 def dead_letter(pubsub):
     return pubsub.topic("roit-dead-letter")
@@ -57,18 +47,18 @@ def test_a_push_function_keeps_the_message_when_the_token_exchange_fails(
     dead_letter,
     pubsub,
     push_body,
-    capsys,
+    logged,
     request_id,
     fault,
     setting,
 ) -> None:
     sandbox.control.set_fault("token", **fault)
     fn = load_function("update_status", {**base_env, "ROIT_DEAD_LETTER_TOPIC": dead_letter[0]})
-    capsys.readouterr()
+    logged()  # what loading the function logged is not this test's
     response = fn.post("/", json=push_body(_status(request_id)))
     assert response.status_code == 503  # Pub/Sub redelivers: the message is not at fault
     assert pubsub.pull(dead_letter[1]) == []
-    errors = [line for line in _log_lines(capsys) if line["severity"] == "ERROR"]
+    errors = [line for line in logged() if line["severity"] == "ERROR"]
     assert len(errors) == 1, errors  # one ERROR, naming the setting to check
     assert errors[0]["event"] == "config_error"
     assert setting in errors[0]["setting"] and setting in errors[0]["message"]
@@ -76,15 +66,14 @@ def test_a_push_function_keeps_the_message_when_the_token_exchange_fails(
 
 @pytest.mark.parametrize(("fault", "setting"), TOKEN_FAULTS)
 def test_an_http_function_never_blames_its_caller_for_the_token_exchange(
-    sandbox, load_function, base_env, clean_error, capsys, request_id, fault, setting
+    sandbox, load_function, base_env, clean_error, logged, request_id, fault, setting
 ) -> None:
     sandbox.control.set_fault("token", **fault)
     fn = load_function("get_attachments", base_env)
-    capsys.readouterr()
+    logged()  # what loading the function logged is not this test's
     body = clean_error(fn.post("/", json={"requestId": request_id}), 502, 503)
     assert body["error"]["code"] in ("misconfigured", "upstream_unavailable")
-    logged = _log_lines(capsys)
-    assert any(line.get("setting") and setting in line["setting"] for line in logged)
+    assert any(line.get("setting") and setting in line["setting"] for line in logged())
 
 
 def test_403_and_redirects_are_retried_never_dead_lettered(
@@ -164,16 +153,16 @@ def test_the_invocation_deadline_leaves_an_unfinished_delivery_to_pubsub(
     assert pubsub.pull(dead_letter[1]) == []
 
 
-def test_an_envelope_refused_at_the_edge_is_logged(load_function, base_env, dead_letter, capsys):
+def test_an_envelope_refused_at_the_edge_is_logged(load_function, base_env, dead_letter, logged):
     fn = load_function("update_status", {**base_env, "ROIT_DEAD_LETTER_TOPIC": dead_letter[0]})
-    capsys.readouterr()
+    logged()  # what loading the function logged is not this test's
     assert fn.post("/", json={"not": "an envelope"}).status_code == 400
-    (line,) = [entry for entry in _log_lines(capsys) if "refused" in entry["message"]]
+    (line,) = [entry for entry in logged() if "refused" in entry["message"]]
     assert line["severity"] == "WARNING" and line["status"] == 400
 
 
 def test_an_unexpected_error_is_logged_once_with_its_stack_trace(
-    load_function, base_env, monkeypatch, capsys, request_id
+    load_function, base_env, monkeypatch, logged, request_id
 ) -> None:
     from shared.client import RoitClient
 
@@ -182,11 +171,11 @@ def test_an_unexpected_error_is_logged_once_with_its_stack_trace(
 
     fn = load_function("get_attachments", base_env)
     monkeypatch.setattr(RoitClient, "attachments", broken)  # a bug, on purpose
-    capsys.readouterr()
+    logged()  # what loading the function logged is not this test's
     response = fn.post("/", json={"requestId": request_id})
     assert response.status_code == 500
     assert response.get_json() == {"error": {"code": "internal", "message": "internal error"}}
-    traces = [line for line in _log_lines(capsys) if "stack_trace" in line]
+    traces = [line for line in logged() if "stack_trace" in line]
     assert len(traces) == 1
     assert "Traceback" in traces[0]["stack_trace"] and "KeyError" in traces[0]["stack_trace"]
     assert traces[0]["severity"] == "ERROR"

@@ -6,7 +6,6 @@ Against the real sandbox and emulator through functions-framework; the poller's 
 
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
@@ -14,36 +13,11 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def poller(load_function, base_env, pubsub):
-    topic, sub = pubsub.topic("roit-pending")
-    dead_topic, dead_sub = pubsub.topic("roit-pending-dead-letter")
-
-    def load(**env: str):
-        return load_function(
-            "poll_pending",
-            {**base_env, "ROIT_PENDING_TOPIC": topic, "ROIT_DEAD_LETTER_TOPIC": dead_topic, **env},
-        )
-
-    load.topic, load.sub, load.dead_sub = topic, sub, dead_sub
-    return load
-
-
-def _lines(capsys) -> list[dict]:
-    out = []
-    for line in capsys.readouterr().out.splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            continue
-    return out
-
-
-def test_a_token_failure_stops_the_run_before_any_page(sandbox, poller, capsys) -> None:
+def test_a_token_failure_stops_the_run_before_any_page(sandbox, poller, logged) -> None:
     sandbox.control.reset(documents=5)
     sandbox.control.set_fault("token", fail_next=99, error_status=404)
     fn = poller(ROIT_POLL_TARGETS="DOCUMENT,SUPPLIER")
-    capsys.readouterr()
+    logged()  # what loading the function logged is not this test's
     response = fn.post("/", json={})
     assert response.status_code == 502
     summary = response.get_json()
@@ -53,7 +27,7 @@ def test_a_token_failure_stops_the_run_before_any_page(sandbox, poller, capsys) 
     assert stops[0] == "config_error" and set(stops) <= {"config_error", "skipped"}
     assert summary["targets"][0]["error"] == "TokenExchangeError"
     assert "pending" not in sandbox.control.stats()["calls"]  # no page could have been lost
-    lines = _lines(capsys)
+    lines = logged()
     assert any(
         line.get("event") == "config_error" and "ROIT_TOKEN_URL" in line["setting"]
         for line in lines
@@ -62,7 +36,7 @@ def test_a_token_failure_stops_the_run_before_any_page(sandbox, poller, capsys) 
     assert run and run[0]["outcome"] == "config_error"
 
 
-def test_a_dripping_pending_answer_is_a_page_that_may_be_lost(sandbox, poller, capsys) -> None:
+def test_a_dripping_pending_answer_is_a_page_that_may_be_lost(sandbox, poller, logged) -> None:
     sandbox.control.reset(documents=5)
     sandbox.control.set_fault("pending", slow_body_next=1, drip_bytes=1, drip_interval_ms=50)
     response = poller(ROIT_RETRY_BUDGET_S="1").post("/", json={})
@@ -70,7 +44,7 @@ def test_a_dripping_pending_answer_is_a_page_that_may_be_lost(sandbox, poller, c
     (target,) = response.get_json()["targets"]
     assert target["stopped"] == "page_may_be_lost"
     assert sandbox.control.stats()["calls"]["pending"] == {"slow_body": 1}  # asked once
-    assert any(line.get("event") == "page_may_be_lost" for line in _lines(capsys))
+    assert any(line.get("event") == "page_may_be_lost" for line in logged())
 
 
 def test_hand_back_failures_are_named(sandbox, poller) -> None:
@@ -93,7 +67,7 @@ def test_the_page_cap_stops_the_target(sandbox, poller) -> None:
     assert sandbox.control.stats()["requestsByStatus"]["PENDING"] == 20
 
 
-def test_an_unexpected_error_mid_page_names_every_entity(sandbox, poller, monkeypatch, capsys):
+def test_an_unexpected_error_mid_page_names_every_entity(sandbox, poller, monkeypatch, logged):
     import shared.pagehandler
 
     ids = set(sandbox.control.reset(documents=3))
@@ -106,7 +80,7 @@ def test_an_unexpected_error_mid_page_names_every_entity(sandbox, poller, monkey
     assert response.status_code == 503
     (target,) = response.get_json()["targets"]
     assert target["stopped"] == "page_failed" and set(target["failedRequestIds"]) == ids
-    traces = [line for line in _lines(capsys) if "stack_trace" in line]
+    traces = [line for line in logged() if "stack_trace" in line]
     assert len(traces) == 1 and "ZeroDivisionError" in traces[0]["stack_trace"]
 
 

@@ -11,21 +11,6 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def poller(load_function, base_env, pubsub):
-    topic, sub = pubsub.topic("roit-pending")
-    dead_topic, dead_sub = pubsub.topic("roit-pending-dead-letter")
-
-    def load(**env: str):
-        return load_function(
-            "poll_pending",
-            {**base_env, "ROIT_PENDING_TOPIC": topic, "ROIT_DEAD_LETTER_TOPIC": dead_topic, **env},
-        )
-
-    load.topic, load.sub, load.dead_sub = topic, sub, dead_sub
-    return load
-
-
 def test_drains_every_page_and_publishes_each_entity_as_roit_sent_it(
     sandbox, poller, pubsub
 ) -> None:

@@ -99,6 +99,8 @@ def test_misconfigured_function_fails_at_start_naming_the_variable(base_env) -> 
         process.stop()
     assert "ROIT_INTEGRATION_ID: is required" in log
     assert base_env["ROIT_CLIENT_SECRET"] not in log
+    (line,) = [json.loads(x) for x in log.splitlines() if '"event":"config_error"' in x]
+    assert line["severity"] == "ERROR" and line["setting"] == "ROIT_INTEGRATION_ID"
 
 
 def _raw_request(url: str, payload: bytes) -> tuple[int, bytes]:

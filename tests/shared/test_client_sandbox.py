@@ -20,7 +20,7 @@ from shared.errors import (
     ServerError,
     TokenExchangeError,
 )
-from shared.models import DeliveryEntity, DeliveryRequest, PendingEntity, StatusUpdate
+from shared.models import DeliveryEntity, DeliveryHeader, PendingEntity, StatusUpdate
 from shared.token import token_expiry
 
 pytestmark = pytest.mark.integration
@@ -50,8 +50,7 @@ def test_every_endpoint_round_trip(sandbox, make_client) -> None:
             "entryReference": 42,
         }
     )
-    record = client.update_status(update)
-    assert record.request_id == first.record.request_id
+    client.update_status(update)
     assert sandbox.control.request(first.record.request_id)["status"] == "DONE"
 
     files = client.attachments(first.record.request_id)
@@ -63,14 +62,12 @@ def test_every_endpoint_round_trip(sandbox, make_client) -> None:
     assert [i.record.request_id for i in again] == [first.record.request_id]
 
     result = client.register_delivery(
-        DeliveryRequest(
-            integration_id=sandbox.integration_id,
-            entity=DeliveryEntity.COST_CENTER,
-            data=[{"code": "CC-1", "name": "Finance"}],
-        )
+        DeliveryHeader(entity=DeliveryEntity.COST_CENTER), [b'{"code":"CC-1","name":"Finance"}']
     )
     assert result["received"] == 1
-    assert len(sandbox.control.deliveries()) == 1
+    (delivery,) = sandbox.control.deliveries()
+    assert delivery["data"] == [{"code": "CC-1", "name": "Finance"}]
+    assert delivery["integrationId"] == sandbox.integration_id
     assert sandbox.control.stats()["tokenExchanges"] == 1
 
 

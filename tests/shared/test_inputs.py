@@ -60,3 +60,81 @@ def test_unknown_keys_and_values_are_never_named_back() -> None:
     with pytest.raises(InvalidInputError) as caught:
         parse_input(DeliveryMessage, {"entity": "ITEM", "data": ["not-an-object"]})
     assert caught.value.field == "data.0"
+
+
+# --------------------------------------------------------------------------- read item by item
+
+
+def test_read_object_keeps_the_named_members_as_the_bytes_sent() -> None:
+    from shared.inputs import read_object
+
+    data = '{"a": 1, "data": [ {"x": "é"} , {"y": [1, 2]} ], "meta": {"k": {"z": null}}}'.encode()
+    read = read_object(data, item_lists=("data",), raw_objects=("meta",))
+    assert read.fields == {"a": 1}
+    assert [bytes(i) for i in read.items["data"]] == ['{"x": "é"}'.encode(), b'{"y": [1, 2]}']
+    assert bytes(read.raw["meta"]) == b'{"k": {"z": null}}'
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b'{"data": [{"a": 1}, 2]}', "must be a JSON object"),
+        (b'{"data": [{"a": 1, "a": 2}]}', "same key twice"),
+        (b'{"data": [{"a": NaN}]}', "NaN"),
+        (b'{"data": [{"a": "\\udc00"}]}', "surrogate"),
+        (b'{"data": []', "not valid JSON"),
+        (b'{"data": [], "data": []}', "same key twice"),
+        (b'{"meta": {"k": 1, "k": 2}}', "same key twice"),
+        (b'{"meta": {"k": 1e999}}', "finite"),
+        (b'{"meta": {"\\ud800": 1}}', "surrogate"),
+        (b'{"meta": ' + b'{"a": ' * 70 + b"1" + b"}" * 71, "nested deeper"),
+        (b'{"data": [' + b'{"a": ' * 70 + b"1" + b"}" * 70 + b"]}", "nested deeper"),
+        (b'["not", "an", "object"]', "must be a JSON object"),
+        (b'{"a": 1} trailing', "not valid JSON"),
+    ],
+)
+def test_read_object_is_as_strict_as_loads_strict(data: bytes, problem: str) -> None:
+    from shared.inputs import read_object
+
+    with pytest.raises(InvalidInputError, match=problem):
+        read_object(data, item_lists=("data",), raw_objects=("meta",))
+
+
+def test_a_status_update_forwards_its_free_form_fields_byte_for_byte() -> None:
+    data = (
+        '{"requestId": "r", "reference": "f", "status": "DONE", "message": "ok",'
+        ' "metadata": {"b": 1, "a": "ção"}, "systemInfo": {"v": [1.50, 2]}}'
+    ).encode()
+    update = StatusUpdate.read(data)
+    body = update.to_roit("int-1")
+    assert b'"metadata":{"b": 1, "a": "\xc3\xa7\xc3\xa3o"}' in body  # order, spacing, 1.50 kept
+    assert b'"systemInfo":{"v": [1.50, 2]}' in body
+    assert json.loads(body) == {
+        "requestId": "r", "reference": "f", "status": "DONE", "message": "ok",
+        "integrationId": "int-1", "metadata": {"b": 1, "a": "ção"}, "systemInfo": {"v": [1.5, 2]},
+    }  # fmt: skip
+    with pytest.raises(InvalidInputError) as caught:
+        StatusUpdate.read(b'{"requestId": "r", "reference": "f", "status": "DONE", "message": '
+                          b'"m", "metadata": [1]}')  # fmt: skip
+    assert caught.value.field == "metadata"
+
+
+def test_a_delivery_is_read_item_by_item_and_sent_as_it_came() -> None:
+    from shared.delivery import read_delivery
+
+    data = b'{"entity": "COST_CENTER", "data": [{"code": "A", "n": 1.0}, {"code": "B"}]}'
+    delivery = read_delivery(data)
+    body = delivery.header.body(delivery.items, integration_id="int-1")
+    assert body == (
+        b'{"entity":"COST_CENTER","isDefault":false,"integrationId":"int-1",'
+        b'"data":[{"code": "A", "n": 1.0},{"code": "B"}]}'
+    )
+    for bad, field in (
+        (b'{"entity": "COST_CENTER"}', "data"),
+        (b'{"entity": "COST_CENTER", "data": []}', "data"),
+        (b'{"entity": "COST_CENTER", "data": {"a": 1}}', "data"),
+        (b'{"entity": "NOT_AN_ENTITY", "data": [{}]}', "entity"),
+    ):
+        with pytest.raises(InvalidInputError) as caught:
+            read_delivery(bad)
+        assert caught.value.field == field, bad

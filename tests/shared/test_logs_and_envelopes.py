@@ -119,3 +119,38 @@ def test_bad_envelopes_are_invalid_input(body) -> None:
 def test_topic_path() -> None:
     assert topic_path("roit-pending", "p") == "projects/p/topics/roit-pending"
     assert topic_path("projects/q/topics/t", None) == "projects/q/topics/t"
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        {"message": {"attributes": {"é": "ção"}, "data": "eyJ4IjogMX0=", "messageId": "1"}},
+        {"message": {"data": "eyJ4IjogMX0=", "message_id": "1", "attributes": {"a": "b"}}},
+        {
+            "specversion": "1.0",
+            "id": "e",
+            "data": {"message": {"data": "eyJ4IjogMX0=", "messageId": "2"}},
+        },
+        {"message": {"data": "", "messageId": "3"}},
+        {"message": {"messageId": "4"}, "subscription": "s", "deliveryAttempt": 2},
+    ],
+)
+def test_read_push_reads_every_envelope_as_parse_push_does(envelope) -> None:
+    from shared.push import read_push
+
+    body = json.dumps(envelope, ensure_ascii=False).encode()
+    assert read_push(body, {}) == parse_push(json.loads(body), {})
+    escaped = body.replace(b"eyJ4IjogMX0=", b"eyJ4Ij\\/gMX0=")  # "\/" is a valid JSON escape
+    assert read_push(escaped, {}) == parse_push(json.loads(escaped), {})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"\xff", b"[]", b'{"message": {"data": "not base64!", "messageId": "1"}}',
+     b'{"message": {"data": "e30=", "messageId": "1"}} extra', b'{"message": 1}'],
+)  # fmt: skip
+def test_read_push_refuses_what_is_not_an_envelope(body: bytes) -> None:
+    from shared.push import read_push
+
+    with pytest.raises(InvalidInputError):
+        read_push(body, {})

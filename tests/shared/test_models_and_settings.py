@@ -29,7 +29,8 @@ from shared.settings import (
     load_settings,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "roit-api" / "examples"
+# ROIT's documented examples (docs/ROIT_API.md), kept verbatim in the repository.
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "roit-examples"
 
 
 def _example(name: str) -> dict:

@@ -1,4 +1,5 @@
-"""cloudbuild.yaml: every stage present in order, pinned images, apply only on main."""
+"""cloudbuild.yaml (checks and plan, never apply) and cloudbuild-apply.yaml (plan and apply of
+main), and the triggers of terraform/bootstrap that run them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import json
 import re
 import subprocess
 
-from tfhelpers import REPO_ROOT
+import pytest
+from tfhelpers import BOOTSTRAP_DIR, REPO_ROOT, Config, block
 
 from devstack.testing import tool_missing
 
@@ -14,7 +16,7 @@ from devstack.testing import tool_missing
 CHECKOV_PYTHON = REPO_ROOT / ".venv-checkov" / "bin" / "python"
 
 
-def _load() -> dict:
+def _load(name: str) -> dict:
     if not CHECKOV_PYTHON.exists():
         tool_missing("the checkov venv (it carries PyYAML) is missing: run `make terraform-tools`")
     result = subprocess.run(
@@ -22,7 +24,7 @@ def _load() -> dict:
             str(CHECKOV_PYTHON),
             "-c",
             "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)",
-            str(REPO_ROOT / "cloudbuild.yaml"),
+            str(REPO_ROOT / name),
         ],
         capture_output=True,
         text=True,
@@ -32,14 +34,67 @@ def _load() -> dict:
     return json.loads(result.stdout)
 
 
-def _resolve(image: str, substitutions: dict) -> str:
-    return re.sub(r"\$\{(_\w+)\}", lambda m: substitutions[m.group(1)], image)
+@pytest.fixture(scope="module")
+def plan_build() -> dict:
+    return _load("cloudbuild.yaml")
 
 
-def test_cloudbuild_stages_images_and_apply_condition() -> None:
-    build = _load()
-    steps = build["steps"]
-    ids = [step["id"] for step in steps]
+@pytest.fixture(scope="module")
+def apply_build() -> dict:
+    return _load("cloudbuild-apply.yaml")
+
+
+def _resolve(text: str, substitutions: dict) -> str:
+    return re.sub(r"\$\{(_\w+)\}", lambda m: substitutions[m.group(1)], text)
+
+
+def _ids(build: dict) -> list[str]:
+    return [step["id"] for step in build["steps"]]
+
+
+def _step(build: dict, step_id: str) -> dict:
+    step: dict = build["steps"][_ids(build).index(step_id)]
+    return step
+
+
+def _text(step: dict) -> str:
+    return " ".join([step.get("entrypoint", ""), *step.get("args", [])])
+
+
+@pytest.mark.parametrize("name", ["cloudbuild.yaml", "cloudbuild-apply.yaml"])
+def test_builder_images_are_pinned(name: str) -> None:
+    build = _load(name)
+    substitutions = build["substitutions"]
+    for step in build["steps"]:
+        image = _resolve(step["name"], substitutions)
+        tag = image.rsplit(":", 1)[-1]
+        assert ":" in image and re.match(r"\d+\.\d+", tag), f"{step['id']}: unpinned {image}"
+    assert build["options"]["logging"] == "CLOUD_LOGGING_ONLY", "user-specified build accounts"
+
+
+def test_the_cloud_cli_image_comes_from_the_projects_copy(plan_build: dict) -> None:
+    """Google deletes its CLI images a year after release: the triggers point _CI_IMAGES at the
+    project's ci-images repository, which keeps the pinned version."""
+    substitutions = plan_build["substitutions"]
+    cli_steps = [s for s in plan_build["steps"] if "google-cloud-cli" in s["name"]]
+    assert cli_steps
+    for step in cli_steps:
+        assert step["name"] == "${_CI_IMAGES}/google-cloud-cli:${_CLI_VERSION}-emulators"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", substitutions["_CLI_VERSION"])
+    bootstrap = Config(BOOTSTRAP_DIR)
+    assert bootstrap.locals["substitutions"]["_CI_IMAGES"] == (
+        "${var.region}-docker.pkg.dev/${var.project_id}/"
+        "${google_artifact_registry_repository.ci_images.repository_id}"
+    )
+    readme = (BOOTSTRAP_DIR / "README.md").read_text(encoding="utf-8")
+    assert f"google-cloud-cli:{substitutions['_CLI_VERSION']}-emulators" in readme
+    assert (
+        _load("cloudbuild-apply.yaml")["substitutions"]["_CLI_VERSION"]
+        == (substitutions["_CLI_VERSION"])
+    )
+
+
+def test_plan_pipeline_checks_tests_and_plans_but_never_applies(plan_build: dict) -> None:
     expected = [
         "lint",
         "typecheck",
@@ -49,21 +104,51 @@ def test_cloudbuild_stages_images_and_apply_condition() -> None:
         "terraform-init",
         "terraform-validate",
         "terraform-plan",
-        "terraform-apply",
     ]
+    ids = _ids(plan_build)
     assert [i for i in ids if i in expected] == expected
-    for step in steps:
-        image = _resolve(step["name"], build["substitutions"])
-        tag = image.rsplit(":", 1)[-1]
-        assert ":" in image and re.match(r"\d+\.\d+", tag), f"{step['id']}: unpinned {image}"
-    test = steps[ids.index("test")]
-    assert "make test" in " ".join(test["args"]) and "CI=true" in test["env"]
-    assert build["substitutions"]["_CLI_IMAGE"].endswith("-emulators")
-    assert steps[ids.index("terraform-fmt")]["args"][:3] == ["fmt", "-check", "-recursive"]
-    apply = " ".join(steps[ids.index("terraform-apply")]["args"])
-    assert '[ "$BRANCH_NAME" = "main" ]' in apply and "terraform apply" in apply
-    for step in steps:
-        if step["id"] != "terraform-apply":
-            assert "apply" not in step.get("args", [])
-    plan = steps[ids.index("terraform-plan")]["args"]
+    test = _step(plan_build, "test")
+    assert "make test" in _text(test) and "CI=true" in test["env"]
+    assert "/workspace/.tools/bin" in _text(test), "terraform on PATH for the offline plan tests"
+    assert _step(plan_build, "terraform-fmt")["args"][:3] == ["fmt", "-check", "-recursive"]
+    plan = _step(plan_build, "terraform-plan")["args"]
     assert "-var-file=environments/${_ENV}.tfvars" in plan
+    assert "-lock=false" in plan, "the read-only identity cannot take the state lock"
+    for step in plan_build["steps"]:
+        assert "apply" not in _text(step), f"{step['id']} applies"
+
+
+def test_apply_pipeline_applies_its_own_plan_on_main_only(apply_build: dict) -> None:
+    ids = _ids(apply_build)
+    assert ids[-2:] == ["terraform-plan", "terraform-apply"]
+    assert ids[:3] == ["package", "terraform-init", "terraform-validate"]
+    plan = _step(apply_build, "terraform-plan")["args"]
+    assert "-out=tfplan" in plan and "-lock=false" not in plan
+    apply = _text(_step(apply_build, "terraform-apply"))
+    assert '[ "$BRANCH_NAME" != "${_MAIN_BRANCH}" ]' in apply and "exit 1" in apply
+    assert "terraform apply -input=false tfplan" in apply
+    assert "-auto-approve" not in apply
+
+
+def test_triggers_run_plans_as_the_reader_and_applies_as_the_deployer_after_approval() -> None:
+    bootstrap = Config(BOOTSTRAP_DIR)
+    plan = bootstrap.resource("google_cloudbuild_trigger", "plan")
+    assert plan["filename"] == "cloudbuild.yaml"
+    assert plan["service_account"] == "${google_service_account.plan.id}"
+    assert "approval_config" not in plan
+    triggers = bootstrap.locals["plan_triggers"]
+    assert {name: (t["pull_request"], t["invert_regex"]) for name, t in triggers.items()} == {
+        "roit-tf-plan-pull-request": (True, False),
+        "roit-tf-plan-branch": (False, True),
+        "roit-tf-plan-main": (False, False),
+    }
+    apply = bootstrap.resource("google_cloudbuild_trigger", "apply")
+    assert apply["filename"] == "cloudbuild-apply.yaml"
+    assert apply["service_account"] == "${google_service_account.apply.id}"
+    assert block(apply, "approval_config") == {"approval_required": True}
+    push = block(block(apply, "github"), "push")
+    assert push == {"branch": "${local.main_branch_regex}"}
+    assert bootstrap.locals["main_branch_regex"] == "^${var.main_branch}$"
+    for name in ("_ENV", "_TF_STATE_BUCKET", "_CI_IMAGES", "_MAIN_BRANCH"):
+        assert name in bootstrap.locals["substitutions"], name
+        assert "${" + name + "}" in (REPO_ROOT / "cloudbuild-apply.yaml").read_text()

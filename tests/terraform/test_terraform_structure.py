@@ -12,17 +12,17 @@ import subprocess
 
 import pytest
 from tfhelpers import (
-    REPO_ROOT,
     TERRAFORM_DIR,
     Config,
     block,
+    labelled,
     load_script,
+    parse_file,
     terraform_binary,
     unquote,
 )
 
 package_functions = load_script("package_functions")
-schema_tool = load_script("terraform_schema")
 
 
 @pytest.fixture(scope="module")
@@ -38,18 +38,6 @@ def deployments(config: Config) -> dict:
 def _environment(config: Config, name: str) -> dict:
     deployment = config.deployments()[name]
     return {**config.locals["common_environment"], **deployment["environment"]}
-
-
-def _design_settings() -> dict[str, tuple[str, str]]:
-    """ROIT_ settings of docs/DESIGN.md: name -> (used by, default)."""
-    settings = {}
-    for line in (REPO_ROOT / "docs" / "DESIGN.md").read_text(encoding="utf-8").splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) >= 3 and cells[0].startswith("`ROIT_"):
-            for name in re.findall(r"`(ROIT_\w+)`", cells[0]):
-                settings[name] = (cells[1], cells[2])
-    assert len(settings) > 20, "the settings table of docs/DESIGN.md was not found"
-    return settings
 
 
 def test_every_function_folder_has_a_deployment(deployments: dict) -> None:
@@ -93,7 +81,7 @@ def test_deployments_state_only_their_deviations_from_the_defaults(config: Confi
         for name, deployment in config.deployments().items()
     }
     assert sizing == {
-        "poll-pending": {"timeout_s": 360, "max_instances": 1, "max_concurrency": 1},
+        "poll-pending": {"timeout_s": 240, "max_instances": 1, "max_concurrency": 1},
         "update-status": {"timeout_s": 120, "max_instances": 10, "max_concurrency": 10},
         "register-delivery": {"timeout_s": 300, "max_instances": 10, "max_concurrency": 10},
         "reprocess": {"timeout_s": 120, "max_instances": 5, "max_concurrency": 10},
@@ -133,11 +121,14 @@ def test_each_secret_is_granted_to_exactly_its_readers(config: Config, deploymen
     grant = config.resource("google_secret_manager_secret_iam_member", "accessor")
     assert grant["for_each"] == "${local.secret_grants}"
     assert unquote(grant["role"]) == "roles/secretmanager.secretAccessor"
-    assert grant["member"] == "${google_service_account.function[each.value.deployment].member}"
+    assert (
+        grant["member"] == "${data.google_service_account.function[each.value.deployment].member}"
+    )
     assert grant["secret_id"] == (
         "${google_secret_manager_secret.main[each.value.secret].secret_id}"
     )
-    # No other path to a secret: no other Secret Manager grant, no project-level IAM at all.
+    # No other path to a secret: no other Secret Manager grant, no project-level IAM at all (the
+    # project-level roles are terraform/bootstrap's).
     others = [
         key
         for key, body in config.resources.items()
@@ -161,7 +152,10 @@ def test_push_subscriptions_have_oidc_retry_and_dead_letter(config: Config) -> N
         "roit-status-push": {"topic": "roit-status", "deployment": "update-status"},
         "roit-deliveries-push": {"topic": "roit-deliveries", "deployment": "register-delivery"},
     }
-    assert config.locals["push_max_delivery_attempts"] == 5
+    # Pub/Sub's largest retry: 100 delivery attempts, backoff up to 600 s.
+    assert config.locals["push_max_delivery_attempts"] == 100
+    assert config.locals["push_minimum_backoff_s"] == 10
+    assert config.locals["push_maximum_backoff_s"] == 600
     subscriptions = {
         k: v for k, v in config.resources.items() if k[0] == "google_pubsub_subscription"
     }
@@ -170,19 +164,41 @@ def test_push_subscriptions_have_oidc_retry_and_dead_letter(config: Config) -> N
     for body in pushed:
         push = block(body, "push_config")
         oidc = block(push, "oidc_token")
-        assert oidc["service_account_email"] == "${google_service_account.push.email}"
+        assert (
+            oidc["service_account_email"] == '${data.google_service_account.runtime["push"].email}'
+        )
         assert oidc["audience"] == push["push_endpoint"]
         retry = block(body, "retry_policy")
-        assert (unquote(retry["minimum_backoff"]), unquote(retry["maximum_backoff"])) == (
-            "10s",
-            "600s",
-        )
+        assert retry == {
+            "minimum_backoff": "${local.push_minimum_backoff_s}s",
+            "maximum_backoff": "${local.push_maximum_backoff_s}s",
+        }
         dead_letter = block(body, "dead_letter_policy")
         assert dead_letter["max_delivery_attempts"] == "${local.push_max_delivery_attempts}"
         assert "-dead-letter" in dead_letter["dead_letter_topic"]
     erp = config.resource("google_pubsub_subscription", "erp")
     assert unquote(erp["name"]) == "roit-pending-erp"
     assert "roit-pending-dead-letter" in block(erp, "dead_letter_policy")["dead_letter_topic"]
+
+
+def test_dead_letters_are_kept_as_long_as_pubsub_allows(config: Config) -> None:
+    assert config.locals["dead_letter_retention_s"] == 31 * 24 * 3600
+    subscription = config.resource("google_pubsub_subscription", "dead_letter")
+    assert subscription["message_retention_duration"] == "${local.dead_letter_retention_s}s"
+    retention = config.variables["message_retention_s"]
+    assert "var.message_retention_s <= 2678400" in retention["validation"][0]["condition"]
+
+
+def test_readme_states_the_push_retry_window(config: Config) -> None:
+    """The README's figure is the one Terraform computes (local.push_retry_window_s)."""
+    attempts = config.locals["push_max_delivery_attempts"]
+    low, high = config.locals["push_minimum_backoff_s"], config.locals["push_maximum_backoff_s"]
+    window = sum(min(high, low * 2**attempt) for attempt in range(attempts - 1))
+    assert config.locals["push_retry_window_s"].startswith("${sum([")
+    readme = (TERRAFORM_DIR / "README.md").read_text(encoding="utf-8")
+    assert f"{window} s" in readme
+    assert f"{window / 3600:.1f} h" in readme
+    assert f"{attempts} delivery attempts" in readme
 
 
 def test_every_dead_letter_topic_has_a_subscription(config: Config) -> None:
@@ -231,7 +247,9 @@ def test_functions_publish_only_to_their_topics(config: Config) -> None:
     )
     grant = config.resource("google_pubsub_topic_iam_member", "function_publisher")
     assert grant["for_each"] == "${local.function_publisher_grants}"
-    assert grant["member"] == "${google_service_account.function[each.value.deployment].member}"
+    assert grant["member"] == (
+        "${data.google_service_account.function[each.value.deployment].member}"
+    )
 
 
 def test_only_reprocess_webhook_is_public(config: Config, deployments: dict) -> None:
@@ -264,8 +282,12 @@ def test_invokers(config: Config, deployments: dict) -> None:
         "reprocess-webhook": {"public"},
         "get-attachments": {"team", "attachments"},
     }
-    assert config.locals["invokers"]["scheduler"] == ["${google_service_account.scheduler.member}"]
-    assert config.locals["invokers"]["push"] == ["${google_service_account.push.member}"]
+    assert config.locals["invokers"]["scheduler"] == [
+        '${data.google_service_account.runtime["scheduler"].member}'
+    ]
+    assert config.locals["invokers"]["push"] == [
+        '${data.google_service_account.runtime["push"].member}'
+    ]
     module_main = (TERRAFORM_DIR / "modules" / "function" / "main.tf").read_text(encoding="utf-8")
     assert 'resource "google_cloud_run_v2_service_iam_member" "invoker"' in module_main
     assert 'role     = "roles/run.invoker"' in module_main
@@ -276,74 +298,75 @@ def test_scheduler_job_uses_oidc(config: Config) -> None:
     job = config.resource("google_cloud_scheduler_job", "poll_pending")
     target = block(job, "http_target")
     oidc = block(target, "oidc_token")
-    assert oidc["service_account_email"] == "${google_service_account.scheduler.email}"
+    assert oidc["service_account_email"] == (
+        '${data.google_service_account.runtime["scheduler"].email}'
+    )
     assert target["uri"] == '${module.function["poll-pending"].uri}'
     assert oidc["audience"] == target["uri"]
+    assert job["retry_config"] == [{"retry_count": 0}]
 
 
-def test_environment_names_are_the_ones_the_code_reads(config: Config, deployments: dict) -> None:
-    from pydantic_settings import BaseSettings
+def test_the_poller_cannot_run_twice_at_once(config: Config, deployments: dict) -> None:
+    poller = deployments["poll-pending"]
+    assert (poller["max_instances"], poller["max_concurrency"]) == (1, 1)
+    settings = config.variables["function_settings"]
+    assert any(
+        'var.function_settings["poll-pending"][key]' in rule["condition"]
+        for rule in settings["validation"]
+    ), "poll-pending's max_instances / max_concurrency must not be overridable"
+    job = config.resource("google_cloud_scheduler_job", "poll_pending")
+    (precondition,) = block(job, "lifecycle")["precondition"]
+    assert precondition["condition"] == (
+        '${var.poll_interval_minutes * 60 > module.function["poll-pending"].timeout_s}'
+    )
+    assert config.default("poll_interval_minutes") * 60 > poller["timeout_s"]
 
-    import shared.settings as settings
 
-    design = _design_settings()
-
-    read_by_code = {
-        "ROIT_" + field.upper()
-        for value in vars(settings).values()
-        if isinstance(value, type) and issubclass(value, BaseSettings)
-        for field in value.model_fields
-    }
-    for folder in ("shared", "functions"):  # names read straight from os.environ
-        for path in (REPO_ROOT / folder).rglob("*.py"):
-            read_by_code |= set(re.findall(r"ROIT_[A-Z0-9_]+", path.read_text(encoding="utf-8")))
+def test_timeouts_hold_the_codes_budgets(config: Config, deployments: dict) -> None:
+    """Each function's minimum timeout is the code's rule (shared/settings.py): the retry budget
+    plus the deadline reserve, and for the poller the poll budget too."""
+    assert config.locals["call_timeout_floor_s"] == (
+        "${var.retry_budget_s + local.deadline_reserve_s}"
+    )
     for name, deployment in deployments.items():
-        environment = _environment(config, name)
-        source = deployment["source"]
-        for variable in environment:
-            assert variable in design, f"{name}: {variable} is not in docs/DESIGN.md"
-            assert variable in read_by_code, f"{name}: {variable} is read by no settings class"
-            used_by = design[variable][0]
-            assert used_by == "all" or source in used_by, f"{name}: {variable} is for {used_by}"
-        required = {
-            variable
-            for variable, (used_by, default) in design.items()
-            if "required" in default and (used_by == "all" or source in used_by)
-        }
-        assert required <= set(environment), f"{name} lacks {sorted(required - set(environment))}"
-
-
-def test_timeouts_cover_retry_and_poll_budgets(config: Config, deployments: dict) -> None:
-    retry_budget = config.default("retry_budget_s")
-    poll_budget = config.default("poll_time_budget_s")
-    assert retry_budget == 30
-    floor = 2 * retry_budget + 30
-    for name, deployment in deployments.items():
-        assert deployment["timeout_s"] >= floor, name
+        expected = "${local.call_timeout_floor_s}"
+        if name == "poll-pending":
+            expected = "${var.poll_time_budget_s + local.call_timeout_floor_s}"
+        assert deployment["minimum_timeout_s"] == expected, name
         if deployment["max_concurrency"] > 1:
             assert float(unquote(deployment["cpu"])) >= 1, f"{name}: concurrency needs 1 vCPU"
-    assert deployments["poll-pending"]["timeout_s"] >= poll_budget + floor
-    assert deployments["poll-pending"]["minimum_timeout_s"] == (
-        "${var.poll_time_budget_s + local.call_timeout_floor_s}"
-    )
     module = (TERRAFORM_DIR / "modules" / "function" / "main.tf").read_text(encoding="utf-8")
     assert "var.timeout_s >= var.minimum_timeout_s" in module
     assert "var.max_concurrency == 1 || tonumber(var.cpu) >= 1" in module
+    # The module passes its own sizing to the code and to functions-framework.
+    assert "ROIT_FUNCTION_TIMEOUT_S = tostring(var.timeout_s)" in module
+    assert "THREADS                 = tostring(var.max_concurrency)" in module
+    assert "merge(var.environment_variables, local.sizing_environment)" in module
 
 
-def test_module_follows_the_layout() -> None:
-    module = TERRAFORM_DIR / "modules" / "function"
+@pytest.mark.parametrize(
+    "directory",
+    [TERRAFORM_DIR, TERRAFORM_DIR / "modules" / "function", TERRAFORM_DIR / "bootstrap"],
+    ids=["root", "function", "bootstrap"],
+)
+def test_modules_follow_the_layout(directory) -> None:
+    """terraform-google-modules conventions: main / variables / outputs / versions, a README
+    with every input and output in its tables, typed variables with sentence descriptions."""
     for name in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"):
-        assert (module / name).is_file(), name
-    readme = (module / "README.md").read_text(encoding="utf-8")
-    parsed_variables = schema_tool.parse_file(module / "variables.tf")["variable"]
-    for (name,), body in schema_tool.labelled(parsed_variables, 1):
-        assert f"`{name}`" in readme, f"README lacks input {name}"
-        assert "type" in body and len(unquote(body["description"])) > 10, name
-    for (name,), _ in schema_tool.labelled(
-        schema_tool.parse_file(module / "outputs.tf")["output"], 1
-    ):
-        assert f"`{name}`" in readme, f"README lacks output {name}"
+        assert (directory / name).is_file(), name
+    readme = (directory / "README.md").read_text(encoding="utf-8")
+    assert "## Inputs" in readme and "## Outputs" in readme
+    inputs = readme[readme.index("## Inputs") : readme.index("## Outputs")]
+    outputs = readme[readme.index("## Outputs") :]
+    for (name,), body in labelled(parse_file(directory / "variables.tf")["variable"], 1):
+        assert f"| `{name}` |" in inputs, f"README lacks input {name}"
+        assert "type" in body, name
+        description = unquote(body["description"])
+        assert len(description) > 10 and description.endswith("."), name
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", name), name
+    for (name,), body in labelled(parse_file(directory / "outputs.tf")["output"], 1):
+        assert f"| `{name}` |" in outputs, f"README lacks output {name}"
+        assert unquote(body["description"]).endswith("."), name
 
 
 def test_all_variables_are_typed_and_described(config: Config) -> None:
@@ -380,15 +403,34 @@ def test_terraform_reads_the_packaging_scripts_archives(config: Config) -> None:
     assert 'name   = "functions/${var.name}/${local.source_sha256}.zip"' in module_main
 
 
-def test_kms_key_is_usable_by_the_pubsub_service_agent(config: Config) -> None:
-    grant = config.resource("google_kms_crypto_key_iam_member", "pubsub_encrypter_decrypter")
-    assert grant["count"] == "${var.kms_key_name == null ? 0 : 1}"
-    assert grant["crypto_key_id"] == "${var.kms_key_name}"
-    assert unquote(grant["role"]) == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-    assert grant["member"] == "${local.pubsub_service_agent}"
+def test_data_rests_in_the_data_region(config: Config) -> None:
+    assert config.locals["data_region"] == "${coalesce(var.data_region, var.region)}"
+    topic = config.resource("google_pubsub_topic", "main")
+    assert block(topic, "message_storage_policy") == {
+        "allowed_persistence_regions": ["${local.data_region}"]
+    }
+    secret = config.resource("google_secret_manager_secret", "main")
+    replicas = block(block(block(secret, "replication"), "user_managed"), "replicas")
+    assert replicas["location"] == "${local.data_region}"
+    bucket = config.resource("google_storage_bucket", "sources")
+    assert bucket["location"] == "${local.data_region}"
+
+
+def test_the_key_encrypts_topics_secrets_and_sources(config: Config) -> None:
     topic = config.resource("google_pubsub_topic", "main")
     assert topic["kms_key_name"] == "${var.kms_key_name}"
-    assert "${google_kms_crypto_key_iam_member.pubsub_encrypter_decrypter}" in topic["depends_on"]
+    secret = config.resource("google_secret_manager_secret", "main")
+    replicas = block(block(block(secret, "replication"), "user_managed"), "replicas")
+    (encryption,) = replicas["dynamic"]
+    assert encryption["customer_managed_encryption"]["for_each"] == (
+        "${var.kms_key_name == null ? [] : [var.kms_key_name]}"
+    )
+    bucket = config.resource("google_storage_bucket", "sources")
+    (dynamic,) = bucket["dynamic"]
+    assert dynamic["encryption"]["content"][0] == {"default_kms_key_name": "${encryption.value}"}
+    # The key's location must be the data region's (Secret Manager and Cloud Storage need it).
+    rules = [rule["condition"] for rule in config.variables["kms_key_name"]["validation"]]
+    assert any("coalesce(var.data_region, var.region)" in rule for rule in rules)
 
 
 def test_project_number_waits_for_the_resource_manager_api(config: Config) -> None:
@@ -396,8 +438,8 @@ def test_project_number_waits_for_the_resource_manager_api(config: Config) -> No
     assert unquote(api["service"]) == "cloudresourcemanager.googleapis.com"
     assert api["disable_on_destroy"] is False
     assert "cloudresourcemanager.googleapis.com" not in str(config.locals["apis"])
-    main = schema_tool.parse_file(TERRAFORM_DIR / "main.tf")
-    (project,) = [body for labels, body in schema_tool.labelled(main["data"], 2)]
+    main = parse_file(TERRAFORM_DIR / "main.tf")
+    (project,) = [body for labels, body in labelled(main["data"], 2)]
     assert project["depends_on"] == ["${google_project_service.resource_manager}"]
     assert "data.google_project.main.number" in str(config.locals["pubsub_service_agent"])
     (moved,) = main["moved"]

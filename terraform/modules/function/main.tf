@@ -1,5 +1,13 @@
 locals {
   source_sha256 = filesha256(var.source_archive_path)
+
+  # Set here, from the sizing, so they always agree with it: the code derives each invocation's
+  # deadline from the timeout (shared/settings.py), and functions-framework serves as many
+  # requests at once as it has gunicorn threads.
+  sizing_environment = {
+    ROIT_FUNCTION_TIMEOUT_S = tostring(var.timeout_s)
+    THREADS                 = tostring(var.max_concurrency)
+  }
 }
 
 # Named by the archive's content hash: a code change is a new object, and so a new build.
@@ -23,9 +31,10 @@ resource "google_cloudfunctions2_function" "main" {
   labels      = var.labels
 
   build_config {
-    runtime         = var.runtime
-    entry_point     = var.entry_point
-    service_account = var.build_service_account
+    runtime           = var.runtime
+    entry_point       = var.entry_point
+    service_account   = var.build_service_account
+    docker_repository = var.docker_repository
 
     source {
       storage_source {
@@ -45,7 +54,7 @@ resource "google_cloudfunctions2_function" "main" {
     ingress_settings                 = var.ingress_settings
     all_traffic_on_latest_revision   = true
     service_account_email            = var.service_account_email
-    environment_variables            = var.environment_variables
+    environment_variables            = merge(var.environment_variables, local.sizing_environment)
   }
 
   lifecycle {

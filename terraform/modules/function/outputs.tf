@@ -29,6 +29,11 @@ output "source_sha256" {
 }
 
 output "timeout_s" {
-  description = "The request timeout, in seconds (push subscriptions use it as their ack deadline)."
-  value       = google_cloudfunctions2_function.main.service_config[0].timeout_seconds
+  description = "The request timeout, in seconds (push subscriptions use it as their ack deadline, the Scheduler as its attempt deadline)."
+  value       = var.timeout_s
+}
+
+output "max_concurrency" {
+  description = "The concurrent requests one instance serves (and the framework's THREADS)."
+  value       = var.max_concurrency
 }

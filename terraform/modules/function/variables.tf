@@ -62,8 +62,24 @@ variable "service_account_email" {
 
 variable "build_service_account" {
   type        = string
-  description = "The service account Cloud Build uses to build the function (projects/P/serviceAccounts/EMAIL), or null for the platform default."
+  description = "The service account Cloud Build builds the function with (projects/P/serviceAccounts/EMAIL, with roles/run.builder), or null for the project's default build account (which newer projects may not have permissions for)."
   default     = null
+
+  validation {
+    condition     = var.build_service_account == null || can(regex("^projects/[^/]+/serviceAccounts/[^/]+@[^/]+$", var.build_service_account))
+    error_message = "The build service account must be projects/PROJECT/serviceAccounts/EMAIL."
+  }
+}
+
+variable "docker_repository" {
+  type        = string
+  description = "The Artifact Registry repository the built image goes to (projects/P/locations/L/repositories/R), or null for the gcf-artifacts repository Cloud Functions creates."
+  default     = null
+
+  validation {
+    condition     = var.docker_repository == null || can(regex("^projects/[^/]+/locations/[^/]+/repositories/[^/]+$", var.docker_repository))
+    error_message = "The docker repository must be projects/PROJECT/locations/LOCATION/repositories/REPOSITORY."
+  }
 }
 
 variable "memory_mb" {
@@ -90,18 +106,18 @@ variable "cpu" {
 
 variable "timeout_s" {
   type        = number
-  description = "How long one request may run, in seconds."
+  description = "How long one request may run, in seconds; also given to the code as ROIT_FUNCTION_TIMEOUT_S, which accepts a whole number from 10 to 3600."
   default     = 60
 
   validation {
-    condition     = var.timeout_s >= 1 && var.timeout_s <= 3600
-    error_message = "The timeout must be between 1 and 3600 seconds."
+    condition     = floor(var.timeout_s) == var.timeout_s && var.timeout_s >= 10 && var.timeout_s <= 3600
+    error_message = "The timeout must be a whole number of seconds between 10 and 3600."
   }
 }
 
 variable "minimum_timeout_s" {
   type        = number
-  description = "The shortest timeout the function's own work needs (its retry and time budgets); the plan fails if timeout_s is shorter."
+  description = "The shortest timeout the function's code accepts, in seconds (its retry and poll budgets plus the code's deadline reserve); the plan fails if timeout_s is shorter."
   default     = 0
 }
 
@@ -151,8 +167,13 @@ variable "ingress_settings" {
 
 variable "environment_variables" {
   type        = map(string)
-  description = "The function's environment (the ROIT_ settings of docs/DESIGN.md). No secret values: secrets are referenced by name."
+  description = "The function's environment (the ROIT_ settings of docs/DESIGN.md), without ROIT_FUNCTION_TIMEOUT_S and THREADS, which the module sets from timeout_s and max_concurrency. No secret values: secrets are referenced by name."
   default     = {}
+
+  validation {
+    condition     = !contains(keys(var.environment_variables), "ROIT_FUNCTION_TIMEOUT_S") && !contains(keys(var.environment_variables), "THREADS")
+    error_message = "ROIT_FUNCTION_TIMEOUT_S and THREADS come from timeout_s and max_concurrency: do not set them in environment_variables."
+  }
 }
 
 variable "invoker_members" {

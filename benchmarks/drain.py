@@ -1,0 +1,420 @@
+"""Figure 3, drain: documents per second over N pending documents at the sandbox's page size,
+the connector (``poll_pending`` as a warm functions-framework process, ``POST {}``) against
+this machine's ceiling measured in the same run:
+
+* **raw pending rate**: a pooled httpx client paging the sandbox's ``pending`` endpoint as fast
+  as it answers, parsing nothing beyond the JSON;
+* **raw publish rate**: the Pub/Sub client (``google.pubsub_v1.PublisherClient.publish``, the
+  GAPIC publish method the connector uses: one request per page, waiting for its answer)
+  publishing the same payloads (each entity's JSON, with the connector's six attributes) to
+  the emulator; the batching ``google.cloud.pubsub_v1.PublisherClient`` (futures, default
+  batch settings) is measured too, for information;
+* **sequential ceiling**: fetch a page, then publish it, no connector logic.
+
+Then with 100 ms of ROIT latency on every ``pending`` call (the sandbox's ``latency_ms``
+fault), the connector against the raw pending rate under the same latency; and 4 targets
+(DOCUMENT:NFE, DOCUMENT:NFSE, DOCUMENT:CTE, SUPPLIER, N/4 each) against one target of N (wall
+time ratio), without latency as the goal says and with it for information. Variants are
+interleaved in every round; medians. The CPU each process used is recorded per variant, so
+a bottleneck (the sandbox, the emulator) shows.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from benchmarks.measure import CpuMeter, median
+from benchmarks.report import Figure
+from benchmarks.stack import ANCHOR_TOPIC, INTEGRATION_ID, PROJECT, BenchStack, Instance
+from benchmarks.workload import ENDPOINTS, JSON_HEADERS
+
+__all__ = ["run"]
+
+DRAIN_GOAL = 0.8
+LATENCY_GOAL = 0.95
+TARGETS_GOAL = 1.3
+LATENCY_MS = 100
+FOUR_TARGETS = ["DOCUMENT:NFE", "DOCUMENT:NFSE", "DOCUMENT:CTE", "SUPPLIER"]
+ATTRIBUTES = ("entity", "type", "requestId", "reference", "integrationId")
+
+Page = list[tuple[bytes, dict[str, str]]]
+
+
+def _message(raw: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """What the connector publishes for one entity: its JSON as sent, six attributes."""
+    data = json.dumps(raw, separators=(",", ":")).encode()
+    attributes = {key: str(raw[key]) for key in ATTRIBUTES if raw.get(key)}
+    attributes["correlationId"] = "bench-correlation-id-0000000000000000"
+    return data, attributes
+
+
+@dataclass
+class Anchors:
+    """The clients the anchors use (built once, outside every timing)."""
+
+    stack: BenchStack
+    pending_body: bytes = b""
+    http: httpx.Client = field(init=False)
+    gapic: Any = field(init=False)
+    topic: str = f"projects/{PROJECT}/topics/{ANCHOR_TOPIC}"
+
+    def __post_init__(self) -> None:
+        from google.pubsub_v1 import PublisherClient
+
+        headers = {**JSON_HEADERS, "Authorization": self.stack.token()}
+        self.http = httpx.Client(base_url=self.stack.sandbox.url, headers=headers, timeout=60)
+        self.pending_body = json.dumps(
+            {"entity": "DOCUMENT", "integrationId": INTEGRATION_ID}
+        ).encode()
+        self.gapic = PublisherClient()
+
+    def close(self) -> None:
+        self.http.close()
+        self.gapic.transport.close()
+
+    def fetch(self) -> list[Any]:
+        """One pending page, parsed as JSON and nothing more."""
+        response = self.http.post(ENDPOINTS["pending"], content=self.pending_body)
+        response.raise_for_status()
+        return list(response.json()["data"])
+
+    def publish(self, page: Page) -> None:
+        from google.pubsub_v1 import PubsubMessage
+
+        messages = [PubsubMessage(data=data, attributes=attrs) for data, attrs in page]
+        self.gapic.publish(topic=self.topic, messages=messages, timeout=60)
+
+    # -- the anchors -------------------------------------------------------------------------
+    def raw_pending(self) -> tuple[int, list[list[Any]]]:
+        pages, count = [], 0
+        while items := self.fetch():
+            pages.append(items)
+            count += len(items)
+        return count, pages
+
+    def raw_publish(self, pages: list[Page]) -> int:
+        for page in pages:
+            self.publish(page)
+        return sum(len(page) for page in pages)
+
+    def batching_publish(self, pages: list[Page]) -> int:
+        from google.cloud import pubsub_v1
+
+        client = pubsub_v1.PublisherClient()
+        try:
+            futures = [
+                client.publish(self.topic, data, **attrs) for page in pages for data, attrs in page
+            ]
+            for future in futures:
+                future.result(timeout=120)
+        finally:
+            client.stop()
+        return len(futures)
+
+    def sequential(self) -> int:
+        count = 0
+        while items := self.fetch():
+            self.publish([_message(raw) for raw in items])
+            count += len(items)
+        return count
+
+
+@dataclass
+class Drainer:
+    """The connector: ``poll_pending`` as a warm process; one ``POST`` drains every target."""
+
+    instance: Instance
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=600))
+    peaks_kib: list[int] = field(default_factory=list)
+    baselines_kib: list[int] = field(default_factory=list)
+
+    def drain(self, targets: list[str] | None = None, *, record: bool = True) -> int:
+        body = {"targets": targets} if targets else {}
+        rss, _ = self.instance.rss_kib()
+        self.instance.reset_peak()
+        response = self.client.post(self.instance.url, json=body)
+        _, peak = self.instance.rss_kib()
+        if record:
+            self.baselines_kib.append(rss)
+            self.peaks_kib.append(peak)
+        if response.status_code != 200:
+            raise RuntimeError(f"poll_pending answered {response.status_code}: {response.text}")
+        totals = response.json()["totals"]
+        if totals["published"] != totals["fetched"] or totals["failed"]:
+            raise RuntimeError(f"poll_pending did not publish every document: {totals}")
+        return int(totals["published"])
+
+
+@dataclass
+class Variant:
+    """One way of draining, timed: documents per second and CPU per process, per round."""
+
+    name: str
+    rates: list[float] = field(default_factory=list)
+    walls: list[float] = field(default_factory=list)
+    cpu: list[dict[str, float]] = field(default_factory=list)
+
+    def time(self, meter: CpuMeter, work: Callable[[], int], expect: int) -> None:
+        meter.start()
+        started = time.perf_counter()
+        done = work()
+        wall = time.perf_counter() - started
+        used = meter.stop()
+        if done != expect:
+            raise RuntimeError(f"{self.name}: {done} documents, expected {expect}")
+        self.rates.append(done / wall)
+        self.walls.append(wall)
+        self.cpu.append(used)
+
+    def summary(self) -> dict[str, Any]:
+        keys = [key for key in self.cpu[0] if key != "wall_s"] if self.cpu else []
+        wall = median(self.walls) if self.walls else 0.0
+        return {
+            "docs_per_s": round(median(self.rates), 1),
+            "wall_s": round(wall, 3),
+            "rounds": len(self.rates),
+            "cpu_s": {k: round(median([c[k] for c in self.cpu]), 3) for k in keys},
+            "cpu_pct_of_wall": {
+                k: round(100 * median([c[k] / c["wall_s"] for c in self.cpu]), 1) for k in keys
+            },
+        }
+
+
+def _seed_four(stack: BenchStack, documents: int) -> None:
+    share = documents // 4
+    stack.control.reset()
+    for kind in ("NFE", "NFSE", "CTE"):
+        stack.control.seed(documents=share, types=[kind])
+    stack.control.seed(master=share)  # SUPPLIER (and as many PURCHASE_ORDER, not polled)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One variant: how to set the sandbox up (untimed), the timed work, what it must move."""
+
+    name: str
+    prepare: Callable[[], None]
+    work: Callable[[], int]
+    expect: int
+
+
+def _interleave(
+    steps: list[Step],
+    rounds: int,
+    run_step: Callable[[Step], None],
+    once: frozenset[str] = frozenset(),
+) -> None:
+    """Every step once per round, the order rotated each round (``once``: the first round only)."""
+    for index in range(rounds):
+        shift = index % len(steps)
+        for step in steps[shift:] + steps[:shift]:
+            if index == 0 or step.name not in once:
+                run_step(step)
+
+
+def _steps(stack: BenchStack, anchors: Anchors, drainer: Drainer, documents: int) -> list[Step]:
+    """The connector's variants for ``documents`` documents, and the raw pending anchor."""
+    control = stack.control
+    quarter = documents // 4
+
+    def reset() -> None:
+        control.reset(documents=documents)
+
+    def one_of_four() -> None:
+        control.reset()
+        control.seed(documents=quarter, types=["NFE"])
+
+    return [
+        Step("raw_pending", reset, lambda: anchors.raw_pending()[0], documents),
+        Step("connector", reset, drainer.drain, documents),
+        Step(
+            "connector_4_targets",
+            lambda: _seed_four(stack, documents),
+            lambda: drainer.drain(FOUR_TARGETS),
+            4 * quarter,
+        ),
+        Step("connector_1_of_4", one_of_four, lambda: drainer.drain(FOUR_TARGETS[:1]), quarter),
+    ]
+
+
+def run(
+    stack: BenchStack,
+    *,
+    documents: int,
+    rounds: int,
+    latency_documents: int,
+    latency_rounds: int,
+) -> tuple[list[Figure], dict[str, Any]]:
+    control = stack.control
+    anchors = Anchors(stack)
+    drainer = Drainer(stack.function("poll_pending").start().wait_ready(60))
+    plain: dict[str, Variant] = {}
+    slow: dict[str, Variant] = {}
+    try:
+        meter = CpuMeter({**stack.pids, "poll_pending": drainer.instance.worker})
+        drainer.drain(record=False)  # warm: the client, the token and the publisher are built
+        control.reset(documents=documents)
+        _, pages = anchors.raw_pending()  # the payloads the publish anchors send
+        messages = [[_message(raw) for raw in page] for page in pages]
+        anchors.raw_publish(messages)  # the emulator's JIT warms up
+        count = sum(len(page) for page in messages)
+
+        def timed(into: dict[str, Variant], slow_down: bool) -> Callable[[Step], None]:
+            def run_step(step: Step) -> None:
+                step.prepare()
+                if slow_down:  # after prepare: a reset clears faults
+                    control.set_fault("pending", latency_ms=LATENCY_MS)
+                into.setdefault(step.name, Variant(step.name)).time(meter, step.work, step.expect)
+
+            return run_step
+
+        def nothing() -> None:
+            return None
+
+        def reset() -> None:
+            control.reset(documents=documents)
+
+        plain_steps = [
+            *_steps(stack, anchors, drainer, documents),
+            Step("raw_publish", nothing, lambda: anchors.raw_publish(messages), count),
+            Step("batching_publish", nothing, lambda: anchors.batching_publish(messages), count),
+            Step("sequential", reset, anchors.sequential, documents),
+        ]
+        _interleave(plain_steps, rounds, timed(plain, slow_down=False))
+        slow_steps = _steps(stack, anchors, drainer, latency_documents)
+        # Sleep-bound, so steady: the 4-target variants once (they only inform).
+        once = frozenset({"connector_4_targets", "connector_1_of_4"})
+        _interleave(slow_steps, latency_rounds, timed(slow, slow_down=True), once)
+        control.clear_faults()
+    finally:
+        anchors.close()
+        drainer.client.close()
+        drainer.instance.stop()
+    plain_summary = {name: v.summary() for name, v in plain.items()}
+    slow_summary = {name: v.summary() for name, v in slow.items()}
+    growth = [p - b for p, b in zip(drainer.peaks_kib, drainer.baselines_kib, strict=True)]
+    details = {
+        "documents": documents,
+        "latency_documents": latency_documents,
+        "page_size": control.credentials().page_size,
+        "payload_bytes_per_doc": round(
+            sum(len(data) for page in messages for data, _ in page) / documents, 1
+        ),
+        "variants": plain_summary,
+        f"with_{LATENCY_MS}ms_latency": slow_summary,
+        "poll_pending_rss_kib": {
+            "before_drain_max": max(drainer.baselines_kib),
+            "peak_max": max(drainer.peaks_kib),
+            "peak_growth_max": max(growth),
+        },
+        "publish_anchor": "google.pubsub_v1.PublisherClient.publish (GAPIC), one request per "
+        "page, sequential; batching_publish: google.cloud.pubsub_v1.PublisherClient futures",
+    }
+    figures = _figures(plain_summary, slow_summary, documents, latency_documents)
+    figures.append(
+        Figure(
+            "memory",
+            f"poll_pending peak RSS growth over a {documents:,}-doc drain",
+            "MiB",
+            max(drainer.peaks_kib) / 1024,
+            max(drainer.baselines_kib) / 1024,
+            "before the drain",
+            "info",
+            max(growth) / 1024,
+        )
+    )
+    return figures, details
+
+
+def _rate(
+    name: str, connector: dict[str, Any], anchor: dict[str, Any], label: str, **goal: Any
+) -> Figure:
+    value, base = connector["docs_per_s"], anchor["docs_per_s"]
+    return Figure("drain", name, "docs/s", value, base, label, "ratio", value / base, **goal)
+
+
+def _figures(
+    plain: dict[str, Any], slow: dict[str, Any], documents: int, latency_documents: int
+) -> list[Figure]:
+    connector = plain["connector"]
+    lower = min(("raw_pending", "raw_publish"), key=lambda n: plain[n]["docs_per_s"])
+    n = f"{documents:,} docs"
+    m = f"{latency_documents:,} docs, {LATENCY_MS} ms/page"
+    anchors = [
+        ("raw_pending", "raw pending"),
+        ("raw_publish", "raw publish (GAPIC, 1 request/page)"),
+        ("batching_publish", "batching publisher"),
+        ("sequential", "fetch a page, then publish it"),
+    ]
+    figures = [
+        _rate(
+            f"{n}, vs the lower anchor",
+            connector,
+            plain[lower],
+            dict(anchors)[lower],
+            goal=DRAIN_GOAL,
+            goal_op=">=",
+        ),
+        *(_rate(f"{n}, vs {label}", connector, plain[key], label) for key, label in anchors),
+        _rate(
+            f"{m}, vs raw pending",
+            slow["connector"],
+            slow["raw_pending"],
+            f"raw pending, {LATENCY_MS} ms/page",
+            goal=LATENCY_GOAL,
+            goal_op=">=",
+        ),
+    ]
+    for count, variants, goal, latency in (
+        (documents, plain, TARGETS_GOAL, ""),
+        (latency_documents, slow, None, f", {LATENCY_MS} ms/page"),
+    ):
+        four, quarter = variants["connector_4_targets"]["wall_s"], f"{count // 4:,}"
+        for key, one_name, one_count, target_goal in (
+            ("connector", "1 target", f"{count:,}", goal),
+            ("connector_1_of_4", "1 of them", quarter, None),
+        ):
+            one = variants[key]["wall_s"]
+            name = f"4 targets x {quarter} vs {one_name} x {one_count}{latency}, wall"
+            label = f"{one_name} x {one_count}"
+            figures.append(
+                Figure("drain", name, "s", four, one, label, "ratio", four / one, target_goal)
+            )
+    per_doc = 1_000_000 / documents  # CPU seconds -> ms per 1,000 documents
+    cpu = plain["connector"]["cpu_s"]["poll_pending"] * per_doc
+    base = plain["sequential"]["cpu_s"]["bench"] * per_doc
+    figures.append(
+        Figure(
+            "drain",
+            "CPU per 1,000 docs, connector worker",
+            "ms",
+            cpu,
+            base,
+            "sequential ceiling's client",
+            "ratio",
+            cpu / base if base else None,
+        )
+    )
+    return figures
+
+
+def text(details: dict[str, Any]) -> str:
+    """Every drain variant with the CPU each process used, as printed after the table."""
+    lines = [
+        "Drain variants (medians): docs/s, wall s, CPU as % of wall per process "
+        "(one core = 100 %; bench = this process: the anchors' client)",
+    ]
+    slow = details[f"with_{LATENCY_MS}ms_latency"]
+    for prefix, variants in (("", details["variants"]), (f"{LATENCY_MS} ms/page: ", slow)):
+        for name, v in variants.items():
+            cpu = ", ".join(f"{k} {p:.0f}" for k, p in v["cpu_pct_of_wall"].items())
+            lines.append(
+                f"  {prefix + name:<36} {v['docs_per_s']:>9,.0f} {v['wall_s']:>7.2f}  {cpu}"
+            )
+    return "\n".join(lines)
