@@ -141,3 +141,13 @@ def test_the_same_entity_twice_in_a_run_is_published_once() -> None:
     assert [o.request_id for o in first.publish] == ["a", "b"] and first.duplicates == ["a"]
     second = triage(page("b", "c"), integration_id="i", correlation_id="c", seen={"a", "b"})
     assert [o.request_id for o in second.publish] == ["c"] and second.duplicates == ["b"]
+
+
+def test_a_hand_back_that_fails_for_a_while_is_tried_again(sandbox, poller) -> None:
+    sandbox.control.reset(documents=4)
+    # every call of the first round fails (3 attempts each); the second round gets through
+    sandbox.control.set_fault("reprocess", fail_next=12, error_status=503)
+    fn = poller(ROIT_PENDING_TOPIC="projects/roit-local/topics/never-created")
+    (target,) = fn.post("/", json={}).get_json()["targets"]
+    assert (target["published"], target["requeued"], target["failed"]) == (0, 4, 0)
+    assert sandbox.control.stats()["requestsByStatus"]["PENDING"] == 4
