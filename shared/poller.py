@@ -53,14 +53,16 @@ class _Fetched:
 
 
 class _InFlight:
-    """A page being fetched; :meth:`settle` waits for it (once)."""
+    """A page being fetched (or, the first of a target, already fetched); :meth:`settle`
+    waits for it (once)."""
 
-    def __init__(self, future: Future[_Fetched]) -> None:
+    def __init__(self, future: Future[_Fetched] | None, fetched: _Fetched | None = None) -> None:
         self._future = future
-        self._fetched: _Fetched | None = None
+        self._fetched = fetched
 
     def settle(self) -> _Fetched:
         if self._fetched is None:
+            assert self._future is not None
             self._fetched = self._future.result()
         return self._fetched
 
@@ -109,7 +111,11 @@ class Poller:
                 if self._drain_target(target, request, until=until, max_pages=max_pages):
                     self._stop.set()
 
-        workers = max(1, min(MAX_PARALLEL_TARGETS, len(targets)))
+        if len(targets) == 1:  # no thread to start for the usual single target
+            run(summary.targets[0], targets[0])
+            summary.elapsed_s = self.clock() - started
+            return summary
+        workers = min(MAX_PARALLEL_TARGETS, len(targets))
         with ThreadPoolExecutor(workers, thread_name_prefix="poll-target") as pool:
             jobs = [
                 pool.submit(copy_context().run, run, target, pair)
@@ -140,6 +146,8 @@ class Poller:
                     target.stopped = stop
                     return None
                 asked += 1  # counted when asked for: the cap holds with a page in flight
+                if asked == 1:  # the first page is fetched here: an empty queue starts no thread
+                    return _InFlight(None, self._fetch(request))
                 return _InFlight(fetcher.submit(copy_context().run, self._fetch, request))
 
             upcoming = fetch_next()
