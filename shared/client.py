@@ -123,7 +123,7 @@ class RoitClient:
         """Report the ERP's result for a request. ROIT's answer (the request record, which
         repeats whatever ``metadata`` was sent) is not needed, so it is not parsed."""
         body = update.to_roit(self.settings.integration_id)
-        self.call("status", body, read=Answer.raise_for_status)
+        self.call("status", body, read=Answer.raise_for_status, discard=True)
 
     def reprocess(self, request_id: str, *, integration_id: str | None = None) -> RequestRecord:
         """Ask ROIT to reprocess a request (the sandbox puts it back to PENDING)."""
@@ -161,11 +161,13 @@ class RoitClient:
         *,
         retry_ambiguous: bool = True,
         read: Callable[[Answer], T] = Answer.json_or_raise,
+        discard: bool = False,
     ) -> T:
         """POST ``content`` (JSON) to a named endpoint with the token; returns ``read(answer)``,
         by default ROIT's JSON.
 
-        ``retry_ambiguous=False`` gives up on a failure after which ROIT may have acted.
+        ``retry_ambiguous=False`` gives up on a failure after which ROIT may have acted;
+        ``discard`` drops a 2xx answer's body unread (see :meth:`Transport.post`).
 
         Raises:
             RoitError: see :mod:`shared.errors`; the failure, whether ROIT may have acted, and
@@ -177,14 +179,14 @@ class RoitClient:
         def attempt() -> T:
             nonlocal renewed
             token = self.tokens.get()
-            answer = self._post(url, content, token)
+            answer = self._post(url, content, token, discard)
             if answer.status == 401 and not renewed:
                 renewed = True
                 self.tokens.invalidate(token)
                 log.info(
                     "ROIT refused the token; renewing once", extra={"fields": {"endpoint": url}}
                 )
-                answer = self._post(url, content, self.tokens.get())
+                answer = self._post(url, content, self.tokens.get(), discard)
             return read(answer)
 
         invocation = deadline.current()
@@ -205,11 +207,11 @@ class RoitClient:
                     ambiguous=exc.ambiguous,
                 ) from exc
 
-    def _post(self, url: str, content: bytes, token: str) -> Answer:
+    def _post(self, url: str, content: bytes, token: str, discard: bool) -> Answer:
         scheme = self.settings.auth_scheme
         value = f"Bearer {token}" if scheme is AuthScheme.BEARER else token
         headers = {"Authorization": value, "Content-Type": "application/json"}
-        return self.transport.post(url, content=content, headers=headers)
+        return self.transport.post(url, content=content, headers=headers, discard=discard)
 
 
 def _page(answer: Answer) -> Page:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,8 +203,13 @@ class Transport:
         """Close every pooled connection."""
         self._http.close()
 
-    def post(self, url: str, *, content: bytes, headers: Mapping[str, str]) -> Answer:
+    def post(
+        self, url: str, *, content: bytes, headers: Mapping[str, str], discard: bool = False
+    ) -> Answer:
         """POST once and read the whole answer, within the current deadline and the size cap.
+
+        With ``discard``, the body of a 2xx answer is read and dropped (an answer the caller
+        does not need is never held in memory); other answers are kept, for their message.
 
         Raises:
             RoitTimeoutError: the deadline (or a silence longer than the read timeout) came
@@ -249,12 +254,25 @@ class Transport:
             chunks = (
                 iter((response.content,)) if response.is_stream_consumed else response.iter_raw()
             )
-            body = read_capped(chunks, encoding, self.max_bytes, endpoint)
+            if discard and response.is_success:
+                body = b""
+                _drop(chunks, self.max_bytes)
+            else:
+                body = read_capped(chunks, encoding, self.max_bytes, endpoint)
         except httpx.TransportError as exc:
             raise _transport_error(exc, endpoint, sent=True) from None
         finally:
             response.close()
         return Answer(response.status_code, response.headers, body, endpoint)
+
+
+def _drop(chunks: Iterator[bytes], most: int) -> None:
+    """Read and forget up to ``most`` bytes (a longer answer is cut: the connection closes)."""
+    seen = 0
+    for chunk in chunks:
+        seen += len(chunk)
+        if seen > most:
+            return
 
 
 def _transport_error(exc: httpx.TransportError, endpoint: str, *, sent: bool) -> Exception:
