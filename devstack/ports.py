@@ -46,9 +46,13 @@ def free_port(host: str = LOOPBACK) -> int:
         return int(sock.getsockname()[1])
 
 
-def _listening_inodes(port: int) -> set[str]:
-    """Inodes of the sockets listening on `port` (Linux), from /proc/net/tcp{,6}."""
-    inodes: set[str] = set()
+_LISTEN, ESTABLISHED = "0A", "01"  # socket states in /proc/net/tcp
+
+
+def local_sockets(port: int, state: str) -> list[list[str]]:
+    """The /proc/net/tcp{,6} rows (fields) of the sockets on local `port` in `state` (Linux;
+    none elsewhere)."""
+    rows = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -58,11 +62,16 @@ def _listening_inodes(port: int) -> set[str]:
             fields = line.split()
             if (
                 len(fields) > 9
-                and fields[3] == "0A"
+                and fields[3] == state
                 and int(fields[1].rsplit(":", 1)[1], 16) == port
             ):
-                inodes.add(fields[9])
-    return inodes
+                rows.append(fields)
+    return rows
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Inodes of the sockets listening on `port` (Linux), from /proc/net/tcp{,6}."""
+    return {fields[9] for fields in local_sockets(port, _LISTEN)}
 
 
 def group_listens_on(pgid: int, port: int) -> bool | None:

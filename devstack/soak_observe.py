@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devstack.ports import ESTABLISHED, local_sockets
+
 __all__ = [
     "LogEvents",
     "RssSample",
@@ -62,17 +64,7 @@ def worker_rss_kib(leader: int) -> tuple[int, int] | None:
 
 def established_connections(port: int) -> int:
     """TCP connections established to local `port` right now (Linux, /proc/net/tcp{,6})."""
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) > 3 and fields[3] == "01":
-                count += int(fields[1].rsplit(":", 1)[1], 16) == port
-    return count
+    return len(local_sockets(port, ESTABLISHED))
 
 
 @dataclass(frozen=True)
