@@ -8,20 +8,24 @@ from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 
 from shared.models import PendingEntity, StrictModel
 
-__all__ = ["ALL_DOCUMENTS", "PollRequest", "PollTarget", "parse_targets"]
+__all__ = ["ALL_DOCUMENTS", "MAX_TARGETS", "PollRequest", "PollTarget", "parse_targets"]
 
 PollTarget = tuple[PendingEntity, str | None]
 """One (entity, type) pair to poll; type ``None`` asks for every type."""
 
 ALL_DOCUMENTS: PollTarget = (PendingEntity.DOCUMENT, None)
 
+MAX_TARGETS = 64
+"""At most this many ENTITY[:TYPE] entries in one list (Terraform's validation says the same)."""
+
 
 def parse_targets(raw: Any) -> list[PollTarget]:
     """``ENTITY[:TYPE],…`` (or a list of such strings) as (entity, type) pairs, no duplicates.
 
     Raises:
-        ValueError: not a string or list of strings, an unknown entity, or no target at all.
-            The message never quotes the input (it may come from an HTTP caller).
+        ValueError: not a string or list of strings, an unknown entity, more than
+            ``MAX_TARGETS`` entries, or no target at all. The message never quotes the input
+            (it may come from an HTTP caller).
     """
     if isinstance(raw, list) and all(isinstance(x, tuple) and len(x) == 2 for x in raw):
         raw = ",".join(f"{e}:{t or ''}" for e, t in raw)
@@ -29,10 +33,11 @@ def parse_targets(raw: Any) -> list[PollTarget]:
         raw = ",".join(raw)
     if not isinstance(raw, str):
         raise ValueError("must be ENTITY[:TYPE] strings, comma-separated or as a list")
-    targets: list[PollTarget] = []
-    for chunk in (c.strip() for c in raw.split(",")):
-        if not chunk:
-            continue
+    chunks = [c for c in (c.strip() for c in raw.split(",")) if c]
+    if len(chunks) > MAX_TARGETS:
+        raise ValueError(f"at most {MAX_TARGETS} ENTITY[:TYPE] entries")
+    targets: dict[PollTarget, None] = {}  # ordered, and no duplicates
+    for chunk in chunks:
         entity, _, doc_type = chunk.partition(":")
         try:
             parsed = PendingEntity(entity.strip().upper())
@@ -42,12 +47,10 @@ def parse_targets(raw: Any) -> list[PollTarget]:
         kind = doc_type.strip().upper() or None
         if kind is not None and not _valid_type(kind):
             raise ValueError("TYPE must be 1-64 letters, digits, '-', '_' or '.'")
-        pair = (parsed, kind)
-        if pair not in targets:
-            targets.append(pair)
+        targets[(parsed, kind)] = None
     if not targets:
         raise ValueError("needs at least one ENTITY[:TYPE]")
-    return targets
+    return list(targets)
 
 
 def _valid_type(kind: str) -> bool:
@@ -57,8 +60,13 @@ def _valid_type(kind: str) -> bool:
 _TARGET = f"({'|'.join(e.value for e in PendingEntity)})(:[A-Za-z0-9._-]{{1,64}})?"
 _TARGETS_SCHEMA = {
     "anyOf": [
-        {"type": "array", "items": {"type": "string", "pattern": f"^{_TARGET}$"}, "minItems": 1},
-        {"type": "string", "pattern": f"^{_TARGET}(,{_TARGET})*$"},
+        {
+            "type": "array",
+            "items": {"type": "string", "pattern": f"^{_TARGET}$"},
+            "minItems": 1,
+            "maxItems": MAX_TARGETS,
+        },
+        {"type": "string", "pattern": f"^{_TARGET}(,{_TARGET}){{0,{MAX_TARGETS - 1}}}$"},
         {"type": "null"},
     ],
     "default": None,

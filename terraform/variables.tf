@@ -152,10 +152,15 @@ variable "poll_targets" {
 
   # What shared/targets.py's parse_targets accepts: ENTITY from the PendingEntity enum, TYPE any
   # code without commas or colons (both upper-cased by the code, so any case here); written
-  # without spaces or empty items. tests/terraform checks the entity list against the enum.
+  # without spaces or empty items, at most 64 of them (MAX_TARGETS). tests/terraform checks the
+  # entity list against the enum and runs these conditions on the same cases as the code.
   validation {
     condition     = can(regex("^(?i)(DOCUMENT|ACCOUNTS_PAYABLE|PURCHASE_ORDER|ERP_PARAMS|SUPPLIER|GENERIC|TAX_VALIDATION|DOCUMENT_REVERSE|SERVICE_ENTRY_SHEET)(:[A-Za-z0-9._-]{1,64})?(,(DOCUMENT|ACCOUNTS_PAYABLE|PURCHASE_ORDER|ERP_PARAMS|SUPPLIER|GENERIC|TAX_VALIDATION|DOCUMENT_REVERSE|SERVICE_ENTRY_SHEET)(:[A-Za-z0-9._-]{1,64})?)*$", var.poll_targets))
     error_message = "The poll targets must be a comma list (no spaces) of ENTITY[:TYPE], ENTITY one of DOCUMENT, ACCOUNTS_PAYABLE, PURCHASE_ORDER, ERP_PARAMS, SUPPLIER, GENERIC, TAX_VALIDATION, DOCUMENT_REVERSE, SERVICE_ENTRY_SHEET and TYPE a type code of 1-64 letters, digits, dots, hyphens or underscores, e.g. DOCUMENT:NFE,DOCUMENT:NF3E,DOCUMENT:CTE-OS,SUPPLIER."
+  }
+  validation {
+    condition     = length(split(",", var.poll_targets)) <= 64
+    error_message = "At most 64 poll targets (the poller refuses more)."
   }
 }
 

@@ -114,6 +114,8 @@ def test_publish_failure_midway_requeues_and_loses_nothing(sandbox, poller, pubs
     [
         ({"data": "{not json", "content_type": "application/json"}, 400, None),
         ({"json": {"targets": ["NOPE"]}}, 400, "targets"),
+        ({"json": {"targets": [f"DOCUMENT:T{i}" for i in range(65)]}}, 400, "targets"),
+        ({"json": {"targets": ",".join(["DOCUMENT"] * 65)}}, 400, "targets"),
         ({"json": {"targets": "DOCUMENT", "maxPages": "many"}}, 400, "maxPages"),
         ({"json": {"extra": "SECRET-MARKER-7f3a"}}, 400, "<field>"),
         ({"json": ["DOCUMENT"]}, 400, None),

@@ -28,6 +28,7 @@ from shared.settings import (
     RoitSettings,
     load_settings,
 )
+from shared.targets import MAX_TARGETS
 
 # ROIT's documented examples (docs/ROIT_API.md), kept verbatim in the repository.
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "roit-examples"
@@ -183,6 +184,12 @@ def test_poll_targets(env) -> None:
         (PendingEntity.DOCUMENT, "NFSE"),
         (PendingEntity.SUPPLIER, None),
     ]
+    many = ",".join(f"DOCUMENT:T{i}" for i in range(MAX_TARGETS))
+    env.setenv("ROIT_POLL_TARGETS", many)
+    assert len(load_settings(PollerSettings).poll_targets) == MAX_TARGETS
+    env.setenv("ROIT_POLL_TARGETS", f"{many},SUPPLIER")
+    with pytest.raises(ConfigurationError, match=r"ROIT_POLL_TARGETS: .*at most 64"):
+        load_settings(PollerSettings)
     env.setenv("ROIT_POLL_TARGETS", "INVOICE")
     with pytest.raises(ConfigurationError, match=r"ROIT_POLL_TARGETS: .*unknown entity") as caught:
         load_settings(PollerSettings)
