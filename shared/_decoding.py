@@ -1,8 +1,13 @@
-"""Reading an answer's body with a cap on its decoded size (``identity``, ``gzip``, ``deflate``).
+"""Reading an answer's body with a cap on its decoded size (``identity``, ``gzip``, ``deflate``),
+and a bound on what parsing it would cost.
 
 Decompression is bounded too: no call to the inflater may produce more than the room left, so
 an answer that would expand enormously (a compression bomb) is stopped after the cap, having
 cost at most the cap in memory.
+
+Parsing is bounded by the number of JSON values, counted before parsing: Python spends up to
+~100 bytes on each value, so a 32 MiB answer of tiny values (``[{},{},…]``) would become ~1 GB
+of objects however small its bytes are.
 """
 
 from __future__ import annotations
@@ -12,7 +17,13 @@ from collections.abc import Iterator
 
 from shared.errors import MalformedResponseError, ResponseTooLargeError
 
-__all__ = ["read_capped"]
+__all__ = ["json_values", "read_capped"]
+
+
+def json_values(body: bytes) -> int:
+    """At least the number of values parsing ``body`` as JSON would create (every value but
+    the outermost follows a ``[``, a ``{`` or a ``,``; the same bytes in strings only add)."""
+    return 1 + body.count(b",") + body.count(b"[") + body.count(b"{")
 
 
 class _Inflater:

@@ -18,7 +18,13 @@ import httpx
 from pydantic import ValidationError
 
 from shared import deadline
-from shared.errors import InvocationDeadlineError, MalformedResponseError, RoitTimeoutError
+from shared.errors import (
+    Failure,
+    InvocationDeadlineError,
+    MalformedResponseError,
+    RoitTimeoutError,
+    TokenExchangeError,
+)
 from shared.exchange import TokenExchange
 from shared.logs import get_logger
 from shared.models import (
@@ -82,6 +88,7 @@ class RoitClient:
             connect_timeout_s=settings.http_connect_timeout_s,
             read_timeout_s=settings.http_timeout_s,
             max_bytes=settings.max_response_bytes,
+            max_values=settings.max_response_values,
             transport=transport,
         )
         self.exchange = TokenExchange(settings, self.transport, secrets, sleep=sleep)
@@ -107,7 +114,7 @@ class RoitClient:
         """One pending answer: each item parsed and with its own bytes, as ROIT sent them.
 
         Never retried once the request may have reached ROIT (a timeout after sending, a
-        dropped connection, an unreadable or oversized answer, a 500 / 502 / 504): ROIT may
+        dropped connection, an unreadable or oversized answer, a 5xx but 503 and its kind): ROIT may
         have handed out a page already, and asking again would strand another one.
         """
         return self.call("pending", request, retry_ambiguous=False, read=_page)
@@ -199,9 +206,9 @@ class RoitClient:
                     retry_ambiguous=retry_ambiguous,
                     sleep=self._sleep,
                 )
-            except RoitTimeoutError as exc:
-                if time.monotonic() < invocation:
-                    raise  # the call's own budget ran out
+            except (RoitTimeoutError, TokenExchangeError) as exc:
+                if time.monotonic() < invocation or exc.failure is not Failure.UPSTREAM:
+                    raise  # the call's own budget ran out, or the token was refused
                 raise InvocationDeadlineError(
                     f"the invocation's deadline came during {url}: {exc.message}",
                     ambiguous=exc.ambiguous,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "NOT_ACTED_5XX",
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
@@ -171,6 +172,12 @@ class TokenExchangeError(RoitError):
         self.status_code = status_code
 
 
+NOT_ACTED_5XX = frozenset({501, 503, 505, 511, 521, 522, 523, 525, 526})
+"""5xx statuses that say the request was not taken in (not implemented, unavailable, an
+unsupported version, a proxy that could not reach or secure its way to the origin): a pending
+call answered so is asked again. Any other 5xx may have been acted on."""
+
+
 class RoitStatusError(RoitError):
     """ROIT answered with a status the call cannot use (built by :func:`status_error`).
 
@@ -188,8 +195,11 @@ class RoitStatusError(RoitError):
         detail: str | None = None,
         retry_after_s: float | None = None,
     ) -> None:
-        # ROIT, or a gateway after it, may have acted on a 500 / 502 / 504.
-        super().__init__(message, ambiguous=status_code in (500, 502, 504))
+        # ROIT, or a gateway after it, may have acted on any 5xx (500, 502, 504, a proxy's 520
+        # or 524, ...) but those that say the request was not taken in.
+        super().__init__(
+            message, ambiguous=status_code >= 500 and status_code not in NOT_ACTED_5XX
+        )
         self.status_code = status_code
         self.detail = detail
         self.retry_after_s = retry_after_s

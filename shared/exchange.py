@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 from shared import deadline
 from shared.errors import (
@@ -29,7 +29,7 @@ from shared.errors import (
     RoitStatusError,
     TokenExchangeError,
 )
-from shared.logs import get_logger
+from shared.logs import get_logger, register_secret
 from shared.retry import RetryPolicy, retrying
 from shared.secrets import RoitCredentials, SecretProvider, load_credentials
 from shared.settings import ClientAuth, RoitSettings, TokenRequestFormat
@@ -92,11 +92,15 @@ def build_token_request(
     """The body and headers of a token request in ``shape``."""
     fields = dict(shape.extra_fields)
     headers: dict[str, str] = {}
+    secret = credentials.client_secret  # also as ROIT may echo it: form-, URL- or JSON-escaped
+    for encoded in (quote_plus(secret), quote(secret, safe=""), json.dumps(secret)[1:-1]):
+        register_secret(encoded)
     if shape.client_auth is ClientAuth.BASIC:  # RFC 6749 §2.3.1: each part form-encoded first
         pair = (
             f"{quote(credentials.client_id, safe='')}:{quote(credentials.client_secret, safe='')}"
         )
         headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+        register_secret(headers["Authorization"].removeprefix("Basic "))
     else:
         fields[shape.client_id_field] = credentials.client_id
         fields[shape.client_secret_field] = credentials.client_secret

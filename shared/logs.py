@@ -70,7 +70,9 @@ def register_secret(value: str | None) -> None:
     if not value or len(value) < _MIN_SECRET_LENGTH:
         return
     with _known_lock:
-        if value in _known:
+        if value in _known:  # still in use: the last to be forgotten
+            _known.remove(value)
+            _known.append(value)
             return
         _known.append(value)
         ordered = sorted(_known, key=len, reverse=True)  # the longest first: no partial leftovers

@@ -88,7 +88,7 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
         pass
     try:
         when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # e.g. a 20-digit zone offset
         return None
     current = time.time() if now is None else now
     try:

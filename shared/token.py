@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -45,7 +46,12 @@ def token_expiry(token: str, *, issued_at: float, expires_in_s: float | None = N
     token answer stated (``expires_in``), else ROIT's documented 8 h after issue."""
     exp = _claims(token).get("exp")
     if isinstance(exp, int | float) and not isinstance(exp, bool):
-        return float(exp)
+        try:
+            seconds = float(exp)
+        except OverflowError:  # an integer too large for a float: not a usable time
+            seconds = math.nan
+        if math.isfinite(seconds):
+            return seconds
     if expires_in_s is not None and expires_in_s > 0:
         return issued_at + expires_in_s
     return issued_at + DOCUMENTED_LIFETIME_S
@@ -143,7 +149,9 @@ class TokenManager:
         try:
             issued = self._exchange()
         except RoitError as exc:
-            if exc.failure is Failure.UPSTREAM:  # a refusal is not kept: a fix works at once
+            # Kept: ROIT failing while this caller still had time. Not kept: a refusal (a fix
+            # works at once), nor a failure this caller's own deadline caused (cut short).
+            if exc.failure is Failure.UPSTREAM and deadline.remaining() > 0:
                 self._failure = (self._monotonic() + FAILURE_MEMORY_S, exc)
             if still_valid and current is not None:
                 log.warning(

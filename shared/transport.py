@@ -6,7 +6,9 @@
   time, or stalls halfway, is cut off at the deadline, not after a per-read timeout.
 * **Memory.** The body is read raw and decoded here (``identity``, ``gzip``, ``deflate``: the
   encodings the request offers) into at most ``max_bytes`` bytes; a larger answer, or one that
-  would expand past that, stops being read and raises :class:`ResponseTooLargeError`.
+  would expand past that, stops being read and raises :class:`ResponseTooLargeError`, and so
+  does a 2xx answer holding more than ``max_values`` JSON values (what parsing it would cost).
+  An answer the caller drops (``discard``) is read up to the cap whatever it says it is.
 
 Transport failures become :class:`RoitConnectionError` / :class:`RoitTimeoutError` with
 ``ambiguous`` saying whether the request may have reached ROIT.
@@ -15,16 +17,15 @@ Transport failures become :class:`RoitConnectionError` / :class:`RoitTimeoutErro
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpcore
 import httpx
 
 from shared import deadline
-from shared._decoding import read_capped
+from shared._decoding import json_values, read_capped
+from shared._sockets import DeadlineTransport
 from shared.errors import (
     MalformedResponseError,
     ResponseTooLargeError,
@@ -40,72 +41,6 @@ __all__ = ["Answer", "Transport"]
 _ACCEPT_ENCODING = "gzip, deflate"
 _MAX_DETAIL = 300  # characters of ROIT's own error message relayed anywhere
 _MAX_ERROR_BODY = 64 * 1024  # an error body longer than this is not searched for a message
-
-
-def _bounded(timeout: float | None, expired: type[Exception]) -> float | None:
-    """``timeout`` cut to what is left of the deadline; raises ``expired`` once it passed."""
-    left = deadline.remaining()
-    if left <= 0:
-        raise expired("the call's deadline passed")
-    if math.isinf(left):
-        return timeout
-    return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self,
-        ssl_context: Any,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.SyncBackend):
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(
-            super().connect_tcp(host, port, bounded, local_address, socket_options)
-        )
-
-
-class _DeadlineTransport(httpx.HTTPTransport):
-    """httpx's own transport over a connection pool whose sockets obey the deadline."""
-
-    def __init__(self, limits: httpx.Limits) -> None:  # the parent's pool is replaced
-        # Only the pool is the parent's state. No SSL context up front: httpcore builds its
-        # default one (certifi) on the first https connection, so a cold start does not pay it.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=None,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_DeadlineBackend(),
-        )
 
 
 @dataclass(frozen=True)
@@ -150,21 +85,27 @@ class Answer:
         for key in ("message", "error_description", "error", "detail"):
             value = body.get(key)
             if isinstance(value, str) and value.strip():
-                return sanitize(value.strip()[:_MAX_DETAIL])
+                return sanitize(value.strip())[:_MAX_DETAIL]  # a secret cut in two is not found
         return None
 
     def json(self) -> Any:
         """The body as JSON.
 
         Raises:
-            MalformedResponseError: not JSON, or nested deeper than the parser can follow.
+            MalformedResponseError: not JSON (``NaN`` and ``Infinity`` included: Python reads
+                them, but they are not JSON and could not be relayed as JSON), or nested
+                deeper than the parser can follow.
         """
         try:
-            return json.loads(self.body)
+            return json.loads(self.body, parse_constant=_not_json)
         except (ValueError, RecursionError):
             raise MalformedResponseError(
                 f"ROIT answered {self.endpoint} with a non-JSON body"
             ) from None
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 class Transport:
@@ -175,6 +116,7 @@ class Transport:
         connect_timeout_s: per connection attempt.
         read_timeout_s: longest silence allowed while waiting for or reading an answer.
         max_bytes: the largest decoded answer read.
+        max_values: the most JSON values (counted by :func:`json_values`) a 2xx answer may hold.
         transport: an httpx transport for tests; the default opens real, deadline-bound
             connections.
     """
@@ -186,16 +128,18 @@ class Transport:
         connect_timeout_s: float,
         read_timeout_s: float,
         max_bytes: int,
+        max_values: int = 1_000_000,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
         self._connect_timeout_s = connect_timeout_s
         self._read_timeout_s = read_timeout_s
         self.max_bytes = max_bytes
+        self.max_values = max_values
         self._http = httpx.Client(
             base_url=base_url,
             headers={"Accept": "application/json", "Accept-Encoding": _ACCEPT_ENCODING},
-            transport=transport or _DeadlineTransport(limits),
+            transport=transport or DeadlineTransport(limits),
             follow_redirects=False,
         )
 
@@ -240,30 +184,44 @@ class Transport:
         except httpx.TransportError as exc:
             raise _transport_error(exc, endpoint, sent=False) from None
         try:
-            length = response.headers.get("content-length", "")
-            encoding = response.headers.get("content-encoding", "").strip().lower()
-            if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-                raise MalformedResponseError(
-                    f"ROIT answered {endpoint} with an unsupported Content-Encoding"
-                )
-            if encoding in ("", "identity") and length.isdigit() and int(length) > self.max_bytes:
-                raise ResponseTooLargeError(
-                    f"ROIT's answer on {endpoint} is {length} bytes, over ROIT_MAX_RESPONSE_BYTES"
-                )
             # A response a test transport built in memory was read already; a real one streams.
             chunks = (
                 iter((response.content,)) if response.is_stream_consumed else response.iter_raw()
             )
-            if discard and response.is_success:
-                body = b""
+            if discard and response.is_success:  # whatever it says it holds: it is not read
                 _drop(chunks, self.max_bytes)
-            else:
-                body = read_capped(chunks, encoding, self.max_bytes, endpoint)
+                return Answer(response.status_code, response.headers, b"", endpoint)
+            body = read_capped(chunks, self._encoding(response, endpoint), self.max_bytes, endpoint)
         except httpx.TransportError as exc:
             raise _transport_error(exc, endpoint, sent=True) from None
         finally:
             response.close()
+        if response.is_success and json_values(body) > self.max_values:
+            raise ResponseTooLargeError(
+                f"ROIT's answer on {endpoint} holds more than ROIT_MAX_RESPONSE_VALUES "
+                f"({self.max_values}) JSON values"
+            )
         return Answer(response.status_code, response.headers, body, endpoint)
+
+    def _encoding(self, response: httpx.Response, endpoint: str) -> str:
+        """The answer's Content-Encoding, once it is one this reader decodes and its stated
+        length fits the cap.
+
+        Raises:
+            MalformedResponseError / ResponseTooLargeError: an unsupported encoding, or a
+                Content-Length over the cap.
+        """
+        length = response.headers.get("content-length", "")
+        encoding: str = response.headers.get("content-encoding", "").strip().lower()
+        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+            raise MalformedResponseError(
+                f"ROIT answered {endpoint} with an unsupported Content-Encoding"
+            )
+        if encoding in ("", "identity") and length.isdigit() and int(length) > self.max_bytes:
+            raise ResponseTooLargeError(
+                f"ROIT's answer on {endpoint} is {length} bytes, over ROIT_MAX_RESPONSE_BYTES"
+            )
+        return encoding
 
 
 def _drop(chunks: Iterator[bytes], most: int) -> None:
