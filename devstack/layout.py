@@ -54,7 +54,10 @@ FUNCTIONS = (
     FunctionSpec(
         "register_delivery",
         "register_delivery",
-        {"ROIT_DEAD_LETTER_TOPIC": wiring.dead_letter_topic(wiring.DELIVERIES_TOPIC)},
+        {
+            "ROIT_DEAD_LETTER_TOPIC": wiring.dead_letter_topic(wiring.DELIVERIES_TOPIC),
+            "ROIT_DELIVERIES_TOPIC": wiring.DELIVERIES_TOPIC,
+        },
     ),
     FunctionSpec("reprocess", "reprocess", {"ROIT_REPROCESS_CALLER_AUTH": "iam"}),
     FunctionSpec(

@@ -3,24 +3,50 @@
 A message is read item by item (:func:`read_delivery`): each item is checked and kept as the
 bytes the ERP sent, never held twice in memory, and sent to ROIT as it is. Batches go in order.
 If ROIT refuses a later batch for good, only what was not delivered is dead-lettered (so
-replaying the dead letter sends nothing twice); a passing failure, or the invocation's
-deadline, leaves the whole message to Pub/Sub's redelivery (earlier batches are then sent
-again: harmless if ROIT's delivery is an upsert, which its docs do not confirm).
+replaying the dead letter sends nothing twice); a passing failure leaves the whole message to
+Pub/Sub's redelivery (earlier batches are then sent again: harmless if ROIT's delivery is an
+upsert, which its docs do not confirm).
+
+A message too large for one invocation would never finish that way: each redelivery would
+start again from the first batch and stop at the same deadline. So when the invocation's
+deadline comes after some batches went through, the rest is :class:`Unfinished`; with
+``ROIT_DELIVERIES_TOPIC`` set, :func:`hand_on` publishes it to the deliveries topic as a new
+message (the original's attributes kept, plus ``continuationOf``) and the original is
+acknowledged, so every invocation moves the message forward.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from shared import deadline
 from shared.client import RoitClient
 from shared.errors import InvalidInputError, InvocationDeadlineError, RoitError
 from shared.failures import Decision, PermanentFailure, push_decision
 from shared.inputs import parse_input, read_object
+from shared.logs import get_logger
 from shared.models import DeliveryHeader
+from shared.pubsub import Publisher, PushMessage, fit_attribute
 
-__all__ = ["Delivery", "deliver", "read_delivery"]
+__all__ = ["HAND_ON_RESERVE_S", "Delivery", "Unfinished", "deliver", "hand_on", "read_delivery"]
+
+log = get_logger("delivery")
+
+HAND_ON_RESERVE_S = 5.0
+"""Kept back from the invocation's deadline to publish the rest, when it is handed on."""
+_ADDED = ("continuationOf", "itemsDelivered", "itemsTotal")
+
+
+class Unfinished(InvocationDeadlineError):
+    """The invocation's deadline came after ``delivered`` of ``total`` items went through;
+    ``data`` is the rest as a delivery message (the current batch included if it was cut)."""
+
+    def __init__(self, message: str, *, data: bytes, delivered: int, total: int) -> None:
+        super().__init__(message, ambiguous=False)
+        self.data = data
+        self.delivered = delivered
+        self.total = total
 
 
 @dataclass(frozen=True)
@@ -49,24 +75,33 @@ def read_delivery(data: bytes) -> Delivery:
     return Delivery(parse_input(DeliveryHeader, message.fields), items)
 
 
-def deliver(client: RoitClient, delivery: Delivery, *, batch_size: int) -> dict[str, Any]:
-    """Send every item of ``delivery`` to ROIT; returns a small summary.
+def deliver(
+    client: RoitClient, delivery: Delivery, *, batch_size: int, reserve_s: float = 0.0
+) -> dict[str, Any]:
+    """Send every item of ``delivery`` to ROIT; returns a small summary. Batches stop
+    ``reserve_s`` before the invocation's deadline (time kept to hand the rest on).
 
     Raises:
         PermanentFailure: ROIT refused a batch after earlier ones went through: carries only
             the undelivered rest, and how many items were delivered.
-        InvocationDeadlineError: no time left for the next batch.
+        Unfinished: the deadline came after some batches went through (the rest with it).
+        InvocationDeadlineError: the deadline came before the first batch went through.
         RoitError: any failure of the first batch, or a passing one of a later batch.
     """
+    with deadline.deadline_scope(max(0.0, deadline.remaining() - reserve_s)):
+        return _deliver(client, delivery, batch_size)
+
+
+def _deliver(client: RoitClient, delivery: Delivery, batch_size: int) -> dict[str, Any]:
     header, items = delivery.header, delivery.items
     starts = range(0, len(items), batch_size)
     for sent in starts:
         if deadline.remaining() <= 0:
-            raise InvocationDeadlineError(
-                f"no time left after {sent} of {len(items)} items; Pub/Sub will redeliver"
-            )
+            _stop(delivery, sent, None)
         try:
             client.register_delivery(header, items[sent : sent + batch_size])
+        except InvocationDeadlineError as exc:  # cut in flight: this batch may have landed
+            _stop(delivery, sent, exc)
         except RoitError as exc:
             decision, code = push_decision(exc)
             if sent and decision is Decision.DEAD_LETTER:
@@ -78,3 +113,40 @@ def deliver(client: RoitClient, delivery: Delivery, *, batch_size: int) -> dict[
                 ) from exc
             raise
     return {"entity": header.entity.value, "items": len(items), "calls": len(starts)}
+
+
+def _stop(delivery: Delivery, sent: int, cause: Exception | None) -> NoReturn:
+    total = len(delivery.items)
+    message = f"the invocation's deadline came after {sent} of {total} items"
+    if not sent:
+        raise InvocationDeadlineError(f"{message}; Pub/Sub will redeliver") from cause
+    rest = delivery.header.body(delivery.items[sent:], integration_id=None)
+    raise Unfinished(message, data=rest, delivered=sent, total=total) from cause
+
+
+def hand_on(
+    publisher: Publisher, topic: str, message: PushMessage, rest: Unfinished
+) -> dict[str, Any]:
+    """Publish what ``rest`` left undelivered to ``topic`` as a new message; a summary.
+
+    Raises:
+        PublishError: the rest could not be published (the original is then redelivered).
+    """
+    attributes = {k: v for k, v in message.attributes.items() if k not in _ADDED}
+    attributes = dict(list(attributes.items())[: 100 - len(_ADDED)])  # Pub/Sub's most: 100
+    attributes.update(
+        continuationOf=fit_attribute(message.message_id),
+        itemsDelivered=str(rest.delivered),
+        itemsTotal=str(rest.total),
+    )
+    new_id = publisher.publish(topic, rest.data, attributes)
+    summary = {
+        "items": rest.delivered,
+        "itemsLeft": rest.total - rest.delivered,
+        "continuedAs": new_id,
+    }
+    log.warning(
+        "delivery not finished by the deadline; the rest goes on as a new message",
+        extra={"fields": {**summary, "event": "delivery_continued"}},
+    )
+    return summary

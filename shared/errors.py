@@ -197,9 +197,7 @@ class RoitStatusError(RoitError):
     ) -> None:
         # ROIT, or a gateway after it, may have acted on any 5xx (500, 502, 504, a proxy's 520
         # or 524, ...) but those that say the request was not taken in.
-        super().__init__(
-            message, ambiguous=status_code >= 500 and status_code not in NOT_ACTED_5XX
-        )
+        super().__init__(message, ambiguous=status_code >= 500 and status_code not in NOT_ACTED_5XX)
         self.status_code = status_code
         self.detail = detail
         self.retry_after_s = retry_after_s

@@ -101,7 +101,7 @@ def _dead_letter_attributes(
         **(override.attributes if override else {}),
         "error": code,
         "reason": fit_attribute(reason),
-        "originalMessageId": message.message_id,
+        "originalMessageId": fit_attribute(message.message_id),
         "failedAt": datetime.now(UTC).isoformat(),
     }
     if message.subscription:

@@ -50,9 +50,9 @@ _UNREADABLE = _unreadable_body_errors()
 def json_response(
     payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> flask.Response:
-    """A JSON response."""
+    """A JSON response (never ``NaN`` or ``Infinity``: they are not JSON)."""
     response = flask.Response(
-        json.dumps(payload, default=str, separators=(",", ":")),
+        json.dumps(payload, default=str, separators=(",", ":"), allow_nan=False),
         status=status,
         mimetype="application/json",
     )

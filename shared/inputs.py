@@ -220,8 +220,8 @@ def parse_input(model: type[M], payload: Any) -> M:
     Raises:
         InvalidInputError: naming the first offending field; the input itself is never quoted.
     """
-    try:
-        return model.model_validate(payload)
+    try:  # by the names the contract uses only: ``system_info`` is not ``systemInfo``
+        return model.model_validate(payload, by_alias=True, by_name=False)
     except ValidationError as exc:
         err = exc.errors(include_url=False, include_input=False, include_context=False)[0]
         loc = _location(err["loc"])

@@ -15,7 +15,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from shared.errors import MalformedResponseError
 
@@ -95,8 +106,36 @@ class RoitModel(BaseModel):
     )
 
 
+def _date_time_text(value: Any) -> Any:
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError("must be an ISO 8601 date-time string")  # not a number read as epoch time
+
+
+DateTimeText = Annotated[datetime, BeforeValidator(_date_time_text)]
+"""A date-time sent as ISO 8601 text (a number is refused, not read as seconds since 1970)."""
+
+
+def _entry_reference(value: Any) -> int | str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and len(value.strip()) <= 128:
+        return value.strip()
+    raise ValueError("must be an integer or a string of at most 128 characters")
+
+
+EntryReference = Annotated[
+    int | str,
+    PlainValidator(_entry_reference),
+    WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 128}]}),
+]
+"""The ERP's document number: an integer or text, as sent (``true`` is not 1)."""
+
+
 class StrictModel(BaseModel):
-    """Base of what our users send: unknown fields and bad values rejected."""
+    """Base of what our users send: unknown fields and bad values rejected. Fields whose
+    type pydantic would coerce (``true`` as 1, ``"yes"`` as true, 0 as 1970) use the strict
+    types: a wrong JSON type is an error, never a different value sent on."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
@@ -155,10 +194,8 @@ class StatusUpdate(StrictModel):
     status: RequestStatus
     message: Annotated[str, StringConstraints(max_length=4000)]
     integration_id: NonEmptyStr | None = Field(default=None, alias="integrationId")
-    entry_reference: int | Annotated[str, StringConstraints(max_length=128)] | None = Field(
-        default=None, alias="entryReference"
-    )
-    entry_date: datetime | None = Field(default=None, alias="entryDate")
+    entry_reference: EntryReference | None = Field(default=None, alias="entryReference")
+    entry_date: DateTimeText | None = Field(default=None, alias="entryDate")
     system_info: dict[str, Any] | None = Field(default=None, alias="systemInfo")
     metadata: dict[str, Any] | None = None
 
@@ -202,7 +239,7 @@ class DeliveryHeader(StrictModel):
 
     entity: DeliveryEntity
     sub_entity: NonEmptyStr | None = Field(default=None, alias="subEntity")
-    is_default: bool = Field(default=False, alias="isDefault")
+    is_default: StrictBool = Field(default=False, alias="isDefault")
     integration_id: NonEmptyStr | None = Field(default=None, alias="integrationId")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)

@@ -111,7 +111,8 @@ def parse_push(body: Any, headers: Mapping[str, str], *, data: bytes | None = No
     publish_time = msg.publish_time or msg.publish_time_snake
     attempt = envelope.delivery_attempt
     if attempt is None and (header := lowered.get("ce-deliveryattempt")):
-        attempt = int(header) if header.isascii() and header.isdigit() else None
+        readable = header.isascii() and header.isdigit() and len(header) <= 9
+        attempt = int(header) if readable else None  # not a count Pub/Sub would send: unknown
     return PushMessage(
         data=data,
         attributes=dict(msg.attributes or {}),

@@ -231,6 +231,13 @@ class DeliverySettings(PushSettings):
     """register_delivery."""
 
     delivery_max_batch: int = Field(default=100, ge=1, le=1000)
+    deliveries_topic: str | None = None
+
+    @model_validator(mode="after")
+    def _deliveries_topic_project(self) -> DeliverySettings:
+        if self.deliveries_topic:
+            _require_topic(self.deliveries_topic, self.gcp_project, "ROIT_DELIVERIES_TOPIC")
+        return self
 
 
 class ReprocessSettings(RoitSettings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import ConfigDict, Field, StrictInt, WithJsonSchema, field_validator
 
 from shared.models import PendingEntity, StrictModel
 
@@ -81,7 +81,7 @@ class PollRequest(StrictModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     targets: Annotated[list[PollTarget] | None, WithJsonSchema(_TARGETS_SCHEMA)] = None
-    max_pages: int | None = Field(default=None, alias="maxPages", ge=1, le=10_000)
+    max_pages: StrictInt | None = Field(default=None, alias="maxPages", ge=1, le=10_000)
 
     @field_validator("targets", mode="before")
     @classmethod

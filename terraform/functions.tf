@@ -80,6 +80,8 @@ locals {
         ROIT_DEAD_LETTER_TOPIC  = google_pubsub_topic.main["roit-deliveries-dead-letter"].id
         ROIT_MAX_MESSAGE_AGE_S  = tostring(var.max_message_age_s)
         ROIT_DELIVERY_MAX_BATCH = tostring(var.delivery_max_batch)
+        # What a message too large for one invocation leaves undelivered goes on as a new one.
+        ROIT_DELIVERIES_TOPIC = google_pubsub_topic.main["roit-deliveries"].id
       }
     }
     "reprocess" = {

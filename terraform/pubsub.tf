@@ -38,11 +38,13 @@ locals {
   }
 
   # The topics each function publishes to: the only publisher grants functions get. poll_pending
-  # dead-letters the pending entities it cannot read or publish (ROIT_DEAD_LETTER_TOPIC).
+  # dead-letters the pending entities it cannot read or publish (ROIT_DEAD_LETTER_TOPIC);
+  # register_delivery hands the rest of a message too large for one invocation back to
+  # roit-deliveries (ROIT_DELIVERIES_TOPIC).
   function_publishers = {
     "poll-pending"      = ["roit-pending", "roit-pending-dead-letter"]
     "update-status"     = ["roit-status-dead-letter"]
-    "register-delivery" = ["roit-deliveries-dead-letter"]
+    "register-delivery" = ["roit-deliveries", "roit-deliveries-dead-letter"]
   }
 
   function_publisher_grants = merge([

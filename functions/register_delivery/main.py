@@ -7,7 +7,7 @@ from typing import Any
 import flask
 import functions_framework
 
-from shared.delivery import deliver, read_delivery
+from shared.delivery import HAND_ON_RESERVE_S, Unfinished, deliver, hand_on, read_delivery
 from shared.events import handle_push
 from shared.pubsub import Publisher, PushMessage
 from shared.runtime import Runtime
@@ -18,8 +18,18 @@ PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on fi
 
 
 def _register(message: PushMessage) -> dict[str, Any]:
+    settings = RUNTIME.settings
     delivery = read_delivery(message.data)
-    return deliver(RUNTIME.client, delivery, batch_size=RUNTIME.settings.delivery_max_batch)
+    summary = {"entity": delivery.header.entity.value, "itemsTotal": len(delivery.items)}
+    reserve = HAND_ON_RESERVE_S if settings.deliveries_topic else 0.0
+    try:
+        return deliver(
+            RUNTIME.client, delivery, batch_size=settings.delivery_max_batch, reserve_s=reserve
+        )
+    except Unfinished as rest:
+        if not settings.deliveries_topic:
+            raise  # Pub/Sub redelivers the whole message
+        return {**summary, **hand_on(PUBLISHER, settings.deliveries_topic, message, rest)}
 
 
 @functions_framework.http

@@ -153,6 +153,45 @@ def test_the_invocation_deadline_leaves_an_unfinished_delivery_to_pubsub(
     assert pubsub.pull(dead_letter[1]) == []
 
 
+def test_a_delivery_too_large_for_one_invocation_goes_on_as_a_new_message_and_finishes(
+    sandbox, load_function, base_env, dead_letter, pubsub, push_body, logged
+) -> None:
+    deliveries_topic, deliveries_sub = pubsub.topic("roit-deliveries")
+    env = {
+        **base_env,
+        "ROIT_DEAD_LETTER_TOPIC": dead_letter[0],
+        "ROIT_DELIVERIES_TOPIC": deliveries_topic,
+        "ROIT_DELIVERY_MAX_BATCH": "1",
+        "ROIT_FUNCTION_TIMEOUT_S": "16",  # 11 s, of which 5 s kept back to hand the rest on
+        "ROIT_RETRY_BUDGET_S": "3",
+    }
+    fn = load_function("register_delivery", env)
+    sandbox.control.set_fault("delivery", latency_ms=1000)
+    items = [{"code": f"CC{i}"} for i in range(12)]
+    body = push_body({"entity": "COST_CENTER", "data": items}, attributes={"correlationId": "c"})
+    answers, messages = [], 0
+    while True:  # what Pub/Sub does: push each message the function hands on
+        answer = fn.post("/", json=body)
+        assert answer.status_code == 200, answer.get_json()  # acknowledged: it moved on
+        answers.append(answer.get_json())
+        if "continuedAs" not in answers[-1]:
+            break
+        (rest,) = pubsub.pull(deliveries_sub, expect=1)
+        assert rest.attributes["correlationId"] == "c"  # the original's attributes kept
+        assert rest.attributes["continuationOf"] == body["message"]["messageId"]
+        assert int(rest.attributes["itemsDelivered"]) == answers[-1]["items"]
+        body = push_body(rest.data, attributes=dict(rest.attributes))
+        messages += 1
+        assert messages < 6, answers
+    assert messages >= 1  # 12 items at 1 s each never fit in 6 s
+    sent = [i["code"] for d in sandbox.control.deliveries() for i in d["data"]]
+    assert set(sent) == {i["code"] for i in items}  # none lost
+    assert len(sent) - len(items) <= messages  # at most the batch cut in flight, sent again
+    assert pubsub.pull(dead_letter[1]) == []
+    events = [line.get("event") for line in logged()]
+    assert events.count("delivery_continued") == messages
+
+
 def test_an_envelope_refused_at_the_edge_is_logged(load_function, base_env, dead_letter, logged):
     fn = load_function("update_status", {**base_env, "ROIT_DEAD_LETTER_TOPIC": dead_letter[0]})
     logged()  # what loading the function logged is not this test's

@@ -127,6 +127,20 @@ def test_permanent_failures_are_dead_lettered_and_acked(
     assert dead.data == base64.b64decode(body["message"]["data"])  # the original, untouched
 
 
+@pytest.mark.parametrize("message_id", ["9" * 1100, "id-\ud800", "é" * 600])
+def test_a_dead_letter_keeps_its_reason_whatever_the_message_id(
+    status_fn, dead_letter, pubsub, push_body, message_id
+) -> None:
+    body = push_body({"requestId": "r"})  # can never succeed: dead-lettered
+    body["message"]["messageId"] = message_id
+    response = status_fn.post("/", json=body)
+    assert response.get_json()["status"] == "dead_lettered"
+    (dead,) = pubsub.pull(dead_letter[1], expect=1)
+    assert dead.attributes["error"] == "invalid_message" and dead.attributes["reason"]
+    assert dead.attributes["originalMessageId"]  # as much of it as Pub/Sub takes
+    assert dead.attributes["sourceSubscription"] and dead.attributes["failedAt"]
+
+
 def test_roit_reference_mismatch_is_dead_lettered(
     sandbox, status_fn, processing, dead_letter, pubsub, push_body
 ) -> None:

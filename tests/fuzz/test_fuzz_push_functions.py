@@ -416,6 +416,13 @@ REGRESSIONS = [
     pytest.param(
         _envelope(b"{}"), [("ce-deliveryattempt", b"\xb9")], (200, "dead_lettered"), id="ce-digit"
     ),
+    # Found by review: 4,301+ ASCII digits passed isdigit(), then int() refused them: 500.
+    pytest.param(
+        _envelope(b"{}"),
+        [("ce-deliveryattempt", b"9" * 5000)],
+        (200, "dead_lettered"),
+        id="ce-digits-over-int-limit",
+    ),
     # A permanent failure whose own attributes Pub/Sub refuses (a 'goog' key: Pub/Sub adds
     # googclient_* attributes to messages of a topic with a schema) could not be dead-lettered,
     # so it was answered 503 for ever.

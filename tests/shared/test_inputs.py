@@ -9,6 +9,7 @@ import pytest
 from shared.errors import InvalidInputError
 from shared.inputs import MAX_DEPTH, loads_strict, parse_input
 from shared.models import DeliveryMessage, StatusUpdate
+from shared.targets import PollRequest
 
 
 def _nested(depth: int) -> bytes:
@@ -138,3 +139,44 @@ def test_a_delivery_is_read_item_by_item_and_sent_as_it_came() -> None:
         with pytest.raises(InvalidInputError) as caught:
             read_delivery(bad)
         assert caught.value.field == field, bad
+
+
+_STATUS = {"requestId": "r-1", "reference": "ref", "status": "DONE", "message": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("model", "body", "field"),
+    [
+        (StatusUpdate, {**_STATUS, "entryReference": True}, "entryReference"),  # not 1
+        (StatusUpdate, {**_STATUS, "entryReference": 1.5}, "entryReference"),
+        (StatusUpdate, {**_STATUS, "entryReference": "x" * 129}, "entryReference"),
+        (StatusUpdate, {**_STATUS, "entryDate": 0}, "entryDate"),  # not 1970-01-01
+        (StatusUpdate, {**_STATUS, "request_id": "r-2"}, "request_id"),  # a name, not the alias
+        (StatusUpdate, {**_STATUS, "system_info": {"b": 2}}, "system_info"),
+        (DeliveryMessage, {"entity": "COST_CENTER", "data": [{}], "isDefault": "yes"}, "isDefault"),
+        (DeliveryMessage, {"entity": "COST_CENTER", "data": [{}], "isDefault": 1}, "isDefault"),
+        (PollRequest, {"maxPages": "7"}, "maxPages"),
+        (PollRequest, {"maxPages": True}, "maxPages"),
+        (PollRequest, {"max_pages": 7}, "max_pages"),
+    ],
+)
+def test_a_wrong_json_type_or_name_is_refused_never_coerced(model, body, field) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        parse_input(model, body)
+    assert caught.value.field == field
+
+
+def test_the_contract_types_are_taken_as_sent() -> None:
+    update = parse_input(StatusUpdate, {**_STATUS, "entryReference": 42, "entryDate": "2026-11-24"})
+    assert update.entry_reference == 42 and update.entry_date is not None
+    assert parse_input(StatusUpdate, {**_STATUS, "entryReference": " NF-1 "}).entry_reference == (
+        "NF-1"
+    )
+    assert parse_input(PollRequest, {"maxPages": 7}).max_pages == 7
+
+
+def test_a_free_form_field_under_its_python_name_never_reaches_roit_twice() -> None:
+    data = json.dumps({**_STATUS, "systemInfo": {"a": 1}, "system_info": {"b": 2}}).encode()
+    with pytest.raises(InvalidInputError) as caught:
+        StatusUpdate.read(data)
+    assert caught.value.field == "system_info"

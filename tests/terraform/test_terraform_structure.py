@@ -232,7 +232,7 @@ def test_functions_publish_only_to_their_topics(config: Config) -> None:
     assert publishers == {
         "poll-pending": ["roit-pending", "roit-pending-dead-letter"],
         "update-status": ["roit-status-dead-letter"],
-        "register-delivery": ["roit-deliveries-dead-letter"],
+        "register-delivery": ["roit-deliveries", "roit-deliveries-dead-letter"],
     }
     for name, topics in publishers.items():
         environment = _environment(config, name)
