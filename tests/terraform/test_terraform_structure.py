@@ -238,7 +238,11 @@ def test_functions_publish_only_to_their_topics(config: Config) -> None:
         environment = _environment(config, name)
         published = {
             environment[variable]
-            for variable in ("ROIT_PENDING_TOPIC", "ROIT_DEAD_LETTER_TOPIC")
+            for variable in (
+                "ROIT_PENDING_TOPIC",
+                "ROIT_DEAD_LETTER_TOPIC",
+                "ROIT_DELIVERIES_TOPIC",
+            )
             if variable in environment
         }
         assert published == {f'${{google_pubsub_topic.main["{topic}"].id}}' for topic in topics}
