@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from shared import deadline
 from shared._lazy import Lazy
 from shared.errors import ConfigurationError, Failure, RoitError
 from shared.logs import register_secret
@@ -31,7 +32,8 @@ __all__ = [
     "secret_version_name",
 ]
 
-_SECRET_TIMEOUT_S = 10.0
+_SECRET_TIMEOUT_S = 10.0  # one attempt
+_SECRET_RETRY_S = 10.0  # every attempt, when no deadline is shorter
 
 
 class SecretAccessError(RoitError):
@@ -149,11 +151,17 @@ class SecretManagerProvider(SecretProvider):
 
     def _fetch(self, name: str) -> str:
         from google.api_core import exceptions as gexc
+        from google.api_core import retry as gretry
 
         version = secret_version_name(name, self._project)
+        left = min(deadline.remaining(), _SECRET_RETRY_S)  # the library's own would be 60 s
+        if left <= 0:
+            raise SecretAccessError(f"no time left to read {version}", failure=Failure.UPSTREAM)
         try:
             response = self._client.get().access_secret_version(
-                request={"name": version}, timeout=_SECRET_TIMEOUT_S
+                request={"name": version},
+                retry=gretry.Retry(initial=0.1, maximum=2.0, multiplier=2.0, timeout=left),
+                timeout=min(left, _SECRET_TIMEOUT_S),
             )
         except (gexc.NotFound, gexc.PermissionDenied, gexc.InvalidArgument) as exc:
             raise SecretAccessError(

@@ -63,10 +63,63 @@ def test_unknown_secret_is_a_configuration_error_naming_the_variable(secret_mana
 
 
 def test_unreachable_secret_manager_is_transient() -> None:
+    from shared.deadline import deadline_scope
+
     provider = SecretManagerProvider(project="p", endpoint="http://127.0.0.1:9")
-    with pytest.raises(SecretAccessError) as info:
-        provider.get("x")
+    with deadline_scope(1.0), pytest.raises(SecretAccessError) as info:
+        provider.get("x")  # retried until the deadline
     assert info.value.failure is Failure.UPSTREAM
+
+
+@pytest.fixture
+def failing_secret_manager():
+    """A Secret Manager that answers 503 UNAVAILABLE (``mode["stall"]``: never answers)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    mode = {"stall": False, "hits": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            mode["hits"] += 1
+            if mode["stall"]:
+                time.sleep(15)
+                return
+            body = json.dumps({"error": {"code": 503, "status": "UNAVAILABLE"}}).encode()
+            self.send_response(503)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", mode
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.parametrize("stall", [False, True])
+def test_a_failing_secret_manager_is_given_no_more_than_the_deadline(
+    failing_secret_manager, stall
+) -> None:
+    from shared.deadline import deadline_scope
+
+    endpoint, mode = failing_secret_manager
+    mode["stall"] = stall
+    provider = SecretManagerProvider(project="p", endpoint=endpoint)
+    started = time.monotonic()
+    with deadline_scope(1.5), pytest.raises(SecretAccessError) as info:
+        provider.get("x")
+    assert time.monotonic() - started < 1.5 + 0.5  # not the library's own 60 s of retries
+    assert info.value.failure is Failure.UPSTREAM
+    assert mode["hits"] >= 1 if stall else mode["hits"] > 1  # retried while time was left
+    with deadline_scope(0), pytest.raises(SecretAccessError, match="no time left"):
+        provider.get("x")
 
 
 def test_concurrent_cold_reads_share_one_fetch() -> None:
