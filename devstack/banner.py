@@ -46,8 +46,8 @@ def banner(stack: LocalStack) -> str:
     poll_env = shlex.quote(str(stack.env_file("poll_pending")))
     deliveries_dl = wiring.dead_letter_subscription(wiring.DELIVERIES_TOPIC)
     find_id = (
-        f"curl -sS '{sandbox}/_sandbox/requests?status=DONE&limit=1'   "
-        "# a requestId and its reference"
+        f"curl -sS '{sandbox}/_sandbox/requests?status=PROCESSING&limit=1'   "
+        "# once polled: a requestId and its reference"
     )
     lines = [
         "ROIT connector local stack is up.",

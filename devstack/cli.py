@@ -19,16 +19,22 @@ __all__ = ["main"]
 
 
 def _stop_on_signals() -> None:
-    """Turn SIGTERM and SIGINT into KeyboardInterrupt, so `finally` blocks stop the stack.
+    """Turn the first SIGTERM, SIGINT or SIGHUP (a closed terminal) into KeyboardInterrupt, so
+    `finally` blocks stop the stack; later ones are ignored, so that a second Ctrl-C, or make
+    passing a signal on, cannot cut that clean-up short and leave processes behind.
 
     SIGINT is set explicitly: a shell starts background jobs with it ignored.
     """
+    stopping: list[int] = []
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        if stopping:
+            return  # already stopping
+        stopping.append(signum)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(number, handler)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -127,9 +133,13 @@ def cmd_pull(args: argparse.Namespace) -> int:
             print(json.dumps({"messageId": message.message_id,
                               "attributes": dict(message.attributes),
                               "data": message.data.decode(errors="replace")}))  # fmt: skip
-        if args.ack and response.received_messages:
-            ack_ids = [m.ack_id for m in response.received_messages]
+        ack_ids = [m.ack_id for m in response.received_messages]
+        if ack_ids and args.ack:
             subscriber.acknowledge(request={"subscription": path, "ack_ids": ack_ids})
+        elif ack_ids:  # only looked at: back on the subscription at once, not in 60 s
+            subscriber.modify_ack_deadline(
+                request={"subscription": path, "ack_ids": ack_ids, "ack_deadline_seconds": 0}
+            )
         sys.stdout.flush()
         print(f"{len(response.received_messages)} message(s)", file=sys.stderr)
     finally:

@@ -295,6 +295,14 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _json_last(args: list[str]) -> list[str]:
+    """``--json`` is every command's option: also taken before the command's name
+    (``roitctl --json dead-letters list``), where the parser alone would refuse it."""
+    if "--json" not in args:
+        return args
+    return [a for a in args if a != "--json"] + ["--json"]
+
+
 def main(argv: list[str] | None = None) -> None:
     """The console script: run one command and exit with its status."""
     signal.signal(signal.SIGTERM, _terminate)
@@ -303,7 +311,8 @@ def main(argv: list[str] | None = None) -> None:
     level = connector.level
     connector.setLevel(logging.CRITICAL + 1)
     try:
-        code = app(args=argv, prog_name="roitctl", standalone_mode=False)
+        args = _json_last(sys.argv[1:] if argv is None else argv)
+        code = app(args=args, prog_name="roitctl", standalone_mode=False)
     except Fail as exc:
         print(f"error: {exc}", file=sys.stderr)
         code = 2

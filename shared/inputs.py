@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from shared.errors import InvalidInputError
 from shared.jsonwalk import scanner, skip, walk_array, walk_object
 
-__all__ = ["MAX_DEPTH", "RawObject", "loads_strict", "parse_input", "read_object"]
+__all__ = ["MAX_DEPTH", "RawObject", "error_text", "loads_strict", "parse_input", "read_object"]
 
 MAX_DEPTH = 64
 """The deepest nesting accepted in a body or message (free-form fields included)."""
@@ -156,7 +156,8 @@ def read_object(
     try:
         start = skip(text, 0)
         if text[start : start + 1] != "{":
-            raise InvalidInputError("body must be a JSON object")
+            empty = "; it is empty" if start == len(text) else ""
+            raise InvalidInputError(f"the message's data must be a JSON object{empty}")
         if skip(text, walk_object(text, start + 1, member)) != len(text):
             raise ValueError("extra data after the object")
     except RecursionError:
@@ -225,5 +226,13 @@ def parse_input(model: type[M], payload: Any) -> M:
     except ValidationError as exc:
         err = exc.errors(include_url=False, include_input=False, include_context=False)[0]
         loc = _location(err["loc"])
-        message = err["msg"] if err["type"] != "extra_forbidden" else "unknown field"
-        raise InvalidInputError(f"{loc or 'body'}: {message}", field=loc) from None
+        raise InvalidInputError(f"{loc or 'body'}: {error_text(err)}", field=loc) from None
+
+
+def error_text(err: Any) -> str:
+    """A pydantic error's message in the caller's terms (JSON's, never a class name)."""
+    if err["type"] == "extra_forbidden":
+        return "unknown field"
+    if err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        return "Input should be a JSON object"
+    return str(err["msg"])

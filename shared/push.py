@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.errors import InvalidInputError
+from shared.inputs import error_text
 from shared.jsonwalk import scanner, skip, walk_object
 
 __all__ = ["PushMessage", "parse_push", "read_push"]
@@ -100,7 +101,7 @@ def parse_push(body: Any, headers: Mapping[str, str], *, data: bytes | None = No
         err = exc.errors(include_url=False, include_input=False)[0]
         loc = ".".join(str(p) if p in _ENVELOPE_FIELDS else "<key>" for p in err["loc"])
         raise InvalidInputError(
-            f"not a Pub/Sub push envelope: {loc}: {err['msg']}", field=loc
+            f"not a Pub/Sub push envelope: {loc}: {error_text(err)}", field=loc
         ) from None
     msg = envelope.message
     if data is None:

@@ -88,3 +88,33 @@ def test_reconciliation_table():
     assert "1. poll" in table
     assert "MISMATCH" in table.splitlines()[-1]
     assert table.splitlines()[-2].endswith("ok")
+
+
+@pytest.mark.integration
+def test_pull_only_looks_unless_told_to_acknowledge(pubsub_emulator, tmp_path, monkeypatch, capsys):
+    from devstack.wiring import emulator_clients
+
+    monkeypatch.setenv("DEVSTACK_STATE_FILE", str(tmp_path / "state.json"))
+    tools.write_state({"pid": 0, "project": pubsub_emulator.project,
+                       "pubsubEmulatorHost": pubsub_emulator.host})  # fmt: skip
+    publisher, subscriber = emulator_clients(pubsub_emulator.host)
+    topic = f"projects/{pubsub_emulator.project}/topics/pull-look"
+    sub = f"projects/{pubsub_emulator.project}/subscriptions/pull-look-sub"
+    publisher.create_topic(name=topic)
+    subscriber.create_subscription(request={"name": sub, "topic": topic})
+    try:
+        publisher.publish(topic, b'{"n": 1}').result(timeout=30)
+
+        def pulled(*flags: str) -> list[dict]:
+            assert cli.main(["pull", "pull-look-sub", *flags]) == 0
+            return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+        assert [m["data"] for m in pulled()] == ['{"n": 1}']
+        assert [m["data"] for m in pulled()] == ['{"n": 1}']  # given back, not hidden for 60 s
+        assert len(pulled("--ack")) == 1
+        assert pulled() == []  # acknowledged: gone
+    finally:
+        subscriber.delete_subscription(request={"subscription": sub})
+        publisher.delete_topic(request={"topic": topic})
+        subscriber.close()
+        publisher.stop()

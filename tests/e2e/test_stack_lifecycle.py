@@ -55,7 +55,15 @@ def test_stop_leaves_no_process_and_no_port():
     _assert_nothing_left(pgids, ports)
 
 
-def test_ctrl_c_on_devstack_up_stops_everything(tmp_path):
+@pytest.mark.parametrize(
+    "signals",
+    [
+        [signal.SIGINT],  # what Ctrl-C sends
+        [signal.SIGHUP, signal.SIGTERM, signal.SIGINT],  # a closed terminal, then more
+    ],
+    ids=["ctrl-c", "hangup-then-more-signals"],
+)
+def test_a_signal_on_devstack_up_stops_everything(tmp_path, signals):
     state_file = tmp_path / "stack.json"
     env = {**os.environ, "DEVSTACK_STATE_FILE": str(state_file), "PYTHONUNBUFFERED": "1"}
     log = (tmp_path / "up.log").open("wb")
@@ -78,10 +86,13 @@ def test_ctrl_c_on_devstack_up_stops_everything(tmp_path):
         assert set(processes) == EXPECTED_PROCESSES
         pgids = [p["pid"] for p in processes.values()]
         ports = [p["port"] for p in processes.values()]
-        summary = httpx.post(state["functions"]["poll_pending"], json={}, timeout=60).json()
-        assert summary["totals"]["published"] == 5 + 10 + 10
+        if len(signals) == 1:
+            summary = httpx.post(state["functions"]["poll_pending"], json={}, timeout=60).json()
+            assert summary["totals"]["published"] == 5 + 10 + 10
 
-        up.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        for number in signals:  # the later ones while the stack is stopping
+            up.send_signal(number)
+            time.sleep(0.3)
         assert up.wait(timeout=60) == 0
     finally:
         if up.poll() is None:

@@ -87,6 +87,8 @@ def test_listing_counts_and_never_consumes_and_bodies_only_with_show(
         shown = listed(deployment, monkeypatch, STATUS_DL, "--show")
         assert shown["count"] == 3  # listing twice consumed nothing
         assert [m["data"] for m in shown["messages"]] == [body] * 3
+        before = cli(deployment, monkeypatch, "--json", "dead-letters", "list", STATUS_DL)
+        assert before.code == 0 and before.json()["subscriptions"][0]["count"] == 3
     finally:
         assert len(deployment.drain(STATUS_DL)) == 3
 

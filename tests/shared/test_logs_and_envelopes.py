@@ -147,10 +147,12 @@ def test_read_push_reads_every_envelope_as_parse_push_does(envelope) -> None:
 @pytest.mark.parametrize(
     "body",
     [b"", b"\xff", b"[]", b'{"message": {"data": "not base64!", "messageId": "1"}}',
-     b'{"message": {"data": "e30=", "messageId": "1"}} extra', b'{"message": 1}'],
+     b'{"message": {"data": "e30=", "messageId": "1"}} extra', b'{"message": 1}',
+     b'{"message": "hi"}', b'{"message": {"data": "e30=", "attributes": []}}'],
 )  # fmt: skip
 def test_read_push_refuses_what_is_not_an_envelope(body: bytes) -> None:
     from shared.push import read_push
 
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError) as caught:
         read_push(body, {})
+    assert "_Message" not in caught.value.message and "instance of" not in caught.value.message
