@@ -19,9 +19,11 @@ from typing import TypeVar
 
 import standardwebhooks
 
-from shared.errors import ConfigurationError, Failure, RoitError, WebhookVerificationError
+from shared.errors import ConfigurationError, RoitError, WebhookVerificationError
+from shared.failures import report
 from shared.logs import get_logger, register_secret
 from shared.runtime import Runtime, cold_start
+from shared.secrets import SecretAccessError
 from shared.settings import CallerAuth, ReprocessSettings
 from shared.webhook_secrets import parse_webhook_secrets
 
@@ -156,13 +158,15 @@ class WebhookVerifier:
 def verifier_for(runtime: Runtime[ReprocessSettings]) -> WebhookVerifier | None:
     """The deployment's verifier, or ``None`` when Cloud Run IAM vouches for callers.
 
-    The secrets are read and checked now, at cold start: a malformed one stops the instance
-    with an error naming the variable. (If Secret Manager is only unavailable, the check
-    happens on the first request instead.) They are read again, through the TTL cache, on
-    every request, so a rotation is picked up.
+    The secrets are read and checked now, at cold start: a malformed value stops the instance
+    with an error naming the variable. A secret that cannot be read yet (no version added, an
+    access grant still propagating: a first deployment; or Secret Manager failing) does not:
+    the instance starts, logs it (a ``config_error`` when it is the deployment's to fix), and
+    answers every request 503 until the secret can be read. They are read again, through the
+    TTL cache, on every request, so a rotation is picked up.
 
     Raises:
-        ConfigurationError: the secrets are missing, unreadable or malformed.
+        ConfigurationError: a secret's value is malformed.
     """
     settings = runtime.settings
     if settings.reprocess_caller_auth is not CallerAuth.WEBHOOK:
@@ -185,12 +189,9 @@ def verifier_for(runtime: Runtime[ReprocessSettings]) -> WebhookVerifier | None:
 
     try:
         secrets()
+    except SecretAccessError as exc:
+        report(log, exc, "webhook secrets cannot be read yet; requests get 503 until they can", {})
     except RoitError as exc:
-        if exc.failure is not Failure.UPSTREAM:
-            with cold_start():
-                raise ConfigurationError(f"{variable}: {exc.message}", setting=variable) from None
-        log.warning(
-            "webhook secrets could not be read at start-up; they are checked on first use",
-            extra={"fields": {"setting": variable, "reason": exc.message}},
-        )
+        with cold_start():
+            raise ConfigurationError(f"{variable}: {exc.message}", setting=variable) from None
     return WebhookVerifier(secrets)

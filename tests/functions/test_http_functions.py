@@ -273,3 +273,32 @@ def test_a_malformed_webhook_secret_in_secret_manager_stops_the_cold_start(
     }
     with pytest.raises(ConfigurationError, match="ROIT_WEBHOOK_SECRETS_SECRET: secret #2"):
         load_function("reprocess", env)
+
+
+def test_a_webhook_secret_with_no_version_yet_starts_and_answers_503_until_it_has_one(
+    sandbox, load_function, base_env, secret_manager, done_request, logged
+) -> None:
+    """A first deployment: Terraform creates the secret's container, nobody has added a value
+    yet. The instance must start (or the deployment fails) and serve once a value is added."""
+    name = f"roit-webhook-secrets-{uuid.uuid4().hex[:6]}"
+    secret_manager.client().create_secret(
+        request={"parent": f"projects/{secret_manager.project}", "secret_id": name,
+                 "secret": {"replication": {"automatic": {}}}}
+    )  # fmt: skip
+    env = {
+        **base_env,
+        "ROIT_REPROCESS_CALLER_AUTH": "webhook",
+        "ROIT_WEBHOOK_SECRETS_SECRET": name,
+        "ROIT_SECRET_MANAGER_ENDPOINT": secret_manager.endpoint,
+        "ROIT_GCP_PROJECT": secret_manager.project,
+    }
+    fn = load_function("reprocess", env)  # does not raise
+    started = logged()
+    assert [e["setting"] for e in started if e.get("event") == "config_error"] == [
+        "ROIT_WEBHOOK_SECRETS_SECRET"
+    ]
+    request = {"requestId": done_request["requestId"]}
+    refused = fn.post("/", **signed(request, NEW))
+    assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "misconfigured"
+    secret_manager.put(name, NEW)
+    assert fn.post("/", **signed(request, NEW)).status_code == 200
