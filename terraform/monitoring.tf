@@ -183,6 +183,17 @@ resource "google_monitoring_alert_policy" "dead_letter_backlog" {
   depends_on = [google_project_service.main]
 }
 
+# A new log-based metric reaches Cloud Monitoring a few minutes after it is created: an alert
+# policy on it created at once fails with 404 "Cannot find metric(s)"
+# (hashicorp/terraform-provider-google#11102). Waited for once, when the metric is (re)created.
+resource "terraform_data" "poll_runs_metric_settled" {
+  triggers_replace = google_logging_metric.poll_runs.id
+
+  provisioner "local-exec" {
+    command = "sleep 180"
+  }
+}
+
 resource "google_monitoring_alert_policy" "poll_failing" {
   project               = var.project_id
   display_name          = "ROIT connector: poll runs failing or not running"
@@ -239,7 +250,7 @@ resource "google_monitoring_alert_policy" "poll_failing" {
     auto_close = "86400s"
   }
 
-  depends_on = [google_project_service.main]
+  depends_on = [google_project_service.main, terraform_data.poll_runs_metric_settled]
 }
 
 resource "google_monitoring_alert_policy" "log_event" {

@@ -13,11 +13,19 @@ locals {
   # gcloud beta services identity create --service=secretmanager.googleapis.com (README.md).
   secretmanager_service_agent = "serviceAccount:service-${data.google_project.main.number}@gcp-sa-secretmanager.iam.gserviceaccount.com"
 
+  # Every API the root module uses: enabled here, minutes before its first apply, so that the
+  # service agents they create (Cloud Functions, Cloud Run, Cloud Scheduler ...) exist and have
+  # their roles by then. The root enables them too (a no-op once done).
   apis = toset([
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "cloudscheduler.googleapis.com",
     "iam.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
     "pubsub.googleapis.com",
+    "run.googleapis.com",
     "secretmanager.googleapis.com",
     "serviceusage.googleapis.com",
     "storage.googleapis.com",

@@ -43,6 +43,19 @@ def _project_roles(plan: Plan, address_prefix: str) -> set[str]:
     }
 
 
+def test_it_enables_every_api_the_root_module_uses_before_its_first_apply() -> None:
+    """Enabling an API creates its service agents, which get their roles asynchronously: the
+    root's first apply must not be the one that enables them."""
+
+    def apis(config: Config) -> set[str]:
+        value = config.locals["apis"]
+        return set(re.findall(r"[a-z]+\.googleapis\.com", str(value)))
+
+    root = apis(Config(TERRAFORM_DIR))
+    assert "cloudfunctions.googleapis.com" in root and "run.googleapis.com" in root
+    assert root <= apis(Config(BOOTSTRAP_DIR)), root - apis(Config(BOOTSTRAP_DIR))
+
+
 def test_it_creates_every_identity_the_root_module_looks_up(plan: Plan) -> None:
     root = Config(TERRAFORM_DIR)
     deployments = set(root.locals["deployment_settings"])

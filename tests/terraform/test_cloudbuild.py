@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 
 import pytest
 from tfhelpers import BOOTSTRAP_DIR, REPO_ROOT, Config, block
@@ -121,7 +122,7 @@ def test_plan_pipeline_checks_tests_and_plans_but_never_applies(plan_build: dict
 def test_apply_pipeline_applies_its_own_plan_on_main_only(apply_build: dict) -> None:
     ids = _ids(apply_build)
     assert ids[-2:] == ["terraform-plan", "terraform-apply"]
-    assert ids[:3] == ["package", "terraform-init", "terraform-validate"]
+    assert ids[:4] == ["tfvars-filled-in", "package", "terraform-init", "terraform-validate"]
     plan = _step(apply_build, "terraform-plan")["args"]
     assert "-out=tfplan" in plan and "-lock=false" not in plan
     apply = _text(_step(apply_build, "terraform-apply"))
@@ -152,3 +153,30 @@ def test_triggers_run_plans_as_the_reader_and_applies_as_the_deployer_after_appr
     for name in ("_ENV", "_TF_STATE_BUCKET", "_CI_IMAGES", "_MAIN_BRANCH"):
         assert name in bootstrap.locals["substitutions"], name
         assert "${" + name + "}" in (REPO_ROOT / "cloudbuild-apply.yaml").read_text()
+
+
+@pytest.mark.parametrize("name", ["cloudbuild.yaml", "cloudbuild-apply.yaml"])
+def test_example_tfvars_are_refused_before_anything_is_planned(name: str, tmp_path) -> None:
+    build = _load(name)
+    ids = _ids(build)
+    check = _step(build, "tfvars-filled-in")
+    assert _text(check) == "python3 scripts/check_tfvars.py terraform/environments/${_ENV}.tfvars"
+    assert ids.index("tfvars-filled-in") < ids.index("terraform-plan")
+    script = [sys.executable, str(REPO_ROOT / "scripts" / "check_tfvars.py")]
+    committed = sorted((REPO_ROOT / "terraform").glob("**/environments/*.tfvars"))
+    assert len(committed) == 4
+    for path in committed:  # the repository's own are examples: refused, each line named
+        result = subprocess.run([*script, str(path)], capture_output=True, text=True, check=False)
+        assert result.returncode == 1 and f"{path}:" in result.stderr, result.stderr
+    filled = tmp_path / "dev.tfvars"  # the same file with a deployment's own values
+    text = (REPO_ROOT / "terraform" / "environments" / "prod.tfvars").read_text(encoding="utf-8")
+    for old, new in (
+        ("example.com", "acme.com.br"),
+        ("00000000-0000-0000-0000-000000000000", "5f0c2a4e-8a0b-4f7e-9d7c-1b2e3f4a5b6c"),
+        ("notificationChannels/1234567890", "notificationChannels/4242"),
+        ("erp-project-prod", "acme-erp-prod"),
+    ):
+        text = text.replace(old, new)
+    filled.write_text(text, encoding="utf-8")
+    result = subprocess.run([*script, str(filled)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr

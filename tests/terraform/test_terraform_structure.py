@@ -18,6 +18,7 @@ from tfhelpers import (
     labelled,
     load_script,
     parse_file,
+    plain,
     terraform_binary,
     unquote,
 )
@@ -515,3 +516,19 @@ def test_poll_targets_validation_matches_the_code(config: Config, tmp_path) -> N
         **dict.fromkeys(POLL_TARGETS_ACCEPTED, True),
         **dict.fromkeys(POLL_TARGETS_REJECTED, False),
     }
+
+
+def test_a_first_apply_waits_for_what_google_creates_asynchronously(config: Config) -> None:
+    """What `plan` cannot see: a log-based metric reaches Cloud Monitoring minutes after it is
+    created, and an invoker grant takes a moment; what depends on them waits."""
+    settled = config.resource("terraform_data", "poll_runs_metric_settled")
+    assert settled["triggers_replace"] == "${google_logging_metric.poll_runs.id}"
+    assert "sleep" in str(settled["provisioner"])
+    alerts = {name: body for (kind, name), body in config.resources.items()
+              if kind == "google_monitoring_alert_policy"}  # fmt: skip
+    for name, body in alerts.items():
+        if "poll_runs_metric" in str(body):
+            assert "${terraform_data.poll_runs_metric_settled}" in body["depends_on"], name
+    outputs = parse_file(TERRAFORM_DIR / "modules" / "function" / "outputs.tf")
+    (uri,) = [plain(body) for (name,), body in labelled(outputs["output"], 1) if name == "uri"]
+    assert uri["depends_on"] == ["${google_cloud_run_v2_service_iam_member.invoker}"]

@@ -9,8 +9,9 @@ output "id" {
 }
 
 output "uri" {
-  description = "The HTTPS endpoint of the function (audience of its OIDC tokens)."
+  description = "The HTTPS endpoint of the function (audience of its OIDC tokens), once its invokers are granted: whatever calls it (Scheduler, push subscriptions) is created after that, so its first calls are not refused."
   value       = google_cloudfunctions2_function.main.service_config[0].uri
+  depends_on  = [google_cloud_run_v2_service_iam_member.invoker]
 }
 
 output "service_name" {
