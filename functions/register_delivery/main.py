@@ -21,7 +21,8 @@ def _register(message: PushMessage) -> dict[str, Any]:
     settings = RUNTIME.settings
     delivery = read_delivery(message.data)
     summary = {"entity": delivery.header.entity.value, "itemsTotal": len(delivery.items)}
-    reserve = HAND_ON_RESERVE_S if settings.deliveries_topic else 0.0
+    # Time kept to hand the rest on; at most a quarter of the invocation, however short it is.
+    reserve = min(HAND_ON_RESERVE_S, settings.invocation_s / 4) if settings.deliveries_topic else 0
     try:
         return deliver(
             RUNTIME.client, delivery, batch_size=settings.delivery_max_batch, reserve_s=reserve
