@@ -178,7 +178,10 @@ def pending_checks(e: Evidence) -> list[Check]:
     received_after = {
         rid for r in e.erp.receipts if (rid := r.request_id) in handed_at and r.at > handed_at[rid]
     }
-    back = set(handed_at) - e.lost - e.stale_statuses
+    # Not expected back at the ERP: what a status closed while ROIT had it PENDING again, and
+    # what ROIT then handed out in a page it dropped after committing it (reported
+    # page_may_be_lost) -- still PROCESSING, or closed by a late status meanwhile.
+    back = set(handed_at) - e.dropped_ids - e.stale_statuses
     add(
         "entities a poller handed back, received by the ERP after that",
         len(back),

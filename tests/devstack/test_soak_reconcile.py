@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -317,3 +318,40 @@ def test_a_late_status_after_a_hand_back_is_counted_not_blamed() -> None:
     assert reconciled(rows.values()), [c for c in rows.values() if not c.ok]
     late = "a late status applied while ROIT had it PENDING again (not re-offered since)"
     assert rows[late].observed == 1
+
+
+def _received_only_before_the_hand_back(e: Evidence) -> None:
+    """d4 reached the ERP once, before the run that handed it back began (at 4.0)."""
+    e.runs[0] = replace(e.runs[0], started=4.0, ended=8.0)
+    e.erp.receipts[:] = [r for r in e.erp.receipts if r.request_id != "d4"]
+    e.erp.receipts.append(Receipt("d4", "0:3", "DOCUMENT", "NFE", 3.0))
+
+
+def test_a_hand_back_then_a_dropped_page_then_a_late_status_is_explained() -> None:
+    """Seen in CI: d4 handed back, handed out again in a page ROIT dropped after commit
+    (reported page_may_be_lost), then the ERP's redelivered status for its first hand-out
+    closed it. The ERP never gets it after the hand-back, and the dropped page says why."""
+
+    def dropped_then_closed(e: Evidence) -> None:
+        e.requests[3] = _request(
+            "d4",
+            ("PENDING", SEED),
+            ("PROCESSING", PULL),
+            ("PENDING", REPROCESS),
+            ("PROCESSING", PULL),
+            ("WARNING", STATUS),
+        )
+        e.summary["droppedAfterCommit"].append(["d4"])
+        _received_only_before_the_hand_back(e)
+        e.lost_pages_armed = 2
+
+    assert "entities a poller handed back, received by the ERP after that" not in _break(
+        dropped_then_closed
+    )
+
+
+def test_a_handed_back_entity_the_erp_never_gets_again_is_a_mismatch() -> None:
+    def never_again(e: Evidence) -> None:
+        _received_only_before_the_hand_back(e)
+
+    assert "entities a poller handed back, received by the ERP after that" in _break(never_again)
