@@ -47,6 +47,7 @@ class PageHandler:
     requeue_workers: int = 8
     _seen: set[str] = field(default_factory=set)
     _seen_lock: threading.Lock = field(default_factory=threading.Lock)
+    _repeats: list[tuple[TargetSummary, list[_HandBack]]] = field(default_factory=list)
 
     @property
     def integration_id(self) -> str:
@@ -96,6 +97,8 @@ class PageHandler:
                 seen=self._seen,
             )
             self._seen.update(item.request_id for item in page.publish)
+            if page.duplicates:
+                self._repeats.append((target, page.duplicates))
         target.duplicates += len(page.duplicates)
         outcomes = self.pending.send([(item.data, item.attributes) for item in page.publish])
         letters, back = list(page.dead), []
@@ -208,12 +211,26 @@ class PageHandler:
                 target.failed += 1
         self._hand_back(target, back, "the run stopped before this page could be published")
 
-    def _hand_back(self, target: TargetSummary, items: list[_HandBack], reason: str) -> None:
+    def hand_back_repeats(self) -> None:
+        """Hand back what ROIT handed out a second time in this run (published once only).
+
+        ROIT hands an entity out again when it was reprocessed meanwhile: left PROCESSING, that
+        hand-out would never reach the ERP. Handed back once the run fetches nothing more (not
+        at once: the next page would only bring it again), the next run publishes it.
+        """
+        for target, items in self._repeats:
+            self._hand_back(target, items, "ROIT handed it out again in this run", level="info")
+        self._repeats.clear()
+
+    def _hand_back(
+        self, target: TargetSummary, items: list[_HandBack], reason: str, level: str = "error"
+    ) -> None:
         ids = [request_id for request_id, _ in items]
-        log.error(
-            "publishing failed; handing entities back to ROIT",
-            extra={"fields": {"requestIds": ids[:_LOGGED_IDS], "reason": reason}},
-        )
+        fields = {"requestIds": ids[:_LOGGED_IDS], "reason": reason}
+        if level == "error":
+            log.error("publishing failed; handing entities back to ROIT", extra={"fields": fields})
+        else:
+            log.info("handing entities back to ROIT", extra={"fields": fields})
         failed = hand_back(self.client, items, workers=self.requeue_workers)
         target.requeued += len(items) - len(failed)
         target.requeued_request_ids.extend(i for i in ids if i not in failed)

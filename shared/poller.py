@@ -113,16 +113,16 @@ class Poller:
 
         if len(targets) == 1:  # no thread to start for the usual single target
             run(summary.targets[0], targets[0])
-            summary.elapsed_s = self.clock() - started
-            return summary
-        workers = min(MAX_PARALLEL_TARGETS, len(targets))
-        with ThreadPoolExecutor(workers, thread_name_prefix="poll-target") as pool:
-            jobs = [
-                pool.submit(copy_context().run, run, target, pair)
-                for target, pair in zip(summary.targets, targets, strict=True)
-            ]
-            for job in jobs:
-                job.result()
+        else:
+            workers = min(MAX_PARALLEL_TARGETS, len(targets))
+            with ThreadPoolExecutor(workers, thread_name_prefix="poll-target") as pool:
+                jobs = [
+                    pool.submit(copy_context().run, run, target, pair)
+                    for target, pair in zip(summary.targets, targets, strict=True)
+                ]
+                for job in jobs:
+                    job.result()
+        self._pages.hand_back_repeats()
         summary.elapsed_s = self.clock() - started
         return summary
 

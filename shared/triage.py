@@ -7,7 +7,8 @@ becomes exactly one of:
   them, with routing attributes;
 * a :class:`DeadLetter` — what ROIT sent that can never be published: not an object, no
   ``requestId``, not valid JSON as sent (``NaN``), or over Pub/Sub's message size;
-* a duplicate — an entity already taken in this run (ROIT returned it twice): published once.
+* a duplicate — an entity already taken in this run (ROIT handed it out twice: reprocessed
+  meanwhile, or repeated): published once, and handed back once the run is over.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class Triage:
 
     publish: list[Outgoing] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str | None]] = field(default_factory=list)
+    """(requestId, integrationId) of the entities already taken in this run."""
 
 
 def encode_entity(raw: Any) -> bytes:
@@ -151,7 +153,7 @@ def triage(
             continue
         request_id = str(item.record.request_id)
         if request_id in seen or request_id in taken:
-            result.duplicates.append(request_id)
+            result.duplicates.append((request_id, item.record.integration_id))
             continue
         taken.add(request_id)
         attributes = pending_attributes(

@@ -138,9 +138,53 @@ def test_the_same_entity_twice_in_a_run_is_published_once() -> None:
         return [({"requestId": i}, b'{"requestId":"%s"}' % i.encode()) for i in ids]
 
     first = triage(page("a", "b", "a"), integration_id="i", correlation_id="c")
-    assert [o.request_id for o in first.publish] == ["a", "b"] and first.duplicates == ["a"]
+    assert [o.request_id for o in first.publish] == ["a", "b"]
+    assert first.duplicates == [("a", None)]  # handed back once the run is over
     second = triage(page("b", "c"), integration_id="i", correlation_id="c", seen={"a", "b"})
-    assert [o.request_id for o in second.publish] == ["c"] and second.duplicates == ["b"]
+    assert [o.request_id for o in second.publish] == ["c"] and second.duplicates == [("b", None)]
+
+
+def test_an_entity_roit_hands_out_again_mid_run_is_handed_back_not_stranded(
+    sandbox, poller, pubsub, base_env
+) -> None:
+    """Seen in the soak: a caller reprocessed an entity while a run was draining, ROIT handed
+    it out again in a later page of the same run, and the run, publishing it once, left that
+    hand-out PROCESSING for ever. Now it goes back to ROIT when the run is over."""
+    import threading
+    import time
+
+    from shared.client import RoitClient
+    from shared.settings import RoitSettings
+
+    ids = sandbox.control.reset(documents=120)  # pages of 50: the first id is in page 1
+    first = ids[0]
+    sandbox.control.set_fault("pending", latency_ms=400)
+    names = ("base_url", "integration_id", "client_id", "client_secret")
+    caller = RoitClient(
+        RoitSettings.model_validate({n: base_env[f"ROIT_{n.upper()}"] for n in names})
+    )
+
+    def reprocess_once_handed_out() -> None:
+        until = time.monotonic() + 30
+        while sandbox.control.request(first)["status"] != "PROCESSING":
+            assert time.monotonic() < until
+            time.sleep(0.02)
+        caller.reprocess(first)  # a partner or the team, while the run goes on
+
+    meanwhile = threading.Thread(target=reprocess_once_handed_out)
+    meanwhile.start()
+    fn = poller()
+    summary = fn.post("/", json={}).get_json()
+    meanwhile.join(30)
+    (target,) = summary["targets"]
+    assert target["duplicates"] == 1 and target["requeuedRequestIds"] == [first]
+    assert sandbox.control.request(first)["status"] == "PENDING"  # not stranded PROCESSING
+    received = [m.attributes["requestId"] for m in pubsub.pull(poller.sub, expect=120)]
+    assert sorted(received) == sorted(ids)  # published once in the run
+    sandbox.control.clear_faults()
+    again = fn.post("/", json={}).get_json()
+    assert again["totals"]["published"] == 1  # the next run brings it to the ERP
+    assert [m.attributes["requestId"] for m in pubsub.pull(poller.sub, expect=1)] == [first]
 
 
 def test_a_hand_back_that_fails_for_a_while_is_tried_again(sandbox, poller) -> None:
