@@ -178,7 +178,13 @@ def poll_checks(e: Evidence) -> list[Check]:
         "poll_pending",
         info=True,
     )
-    add("poll calls with no answer at all", 0, statuses["None"], "poll_pending")
+    errors = Counter(run.error for run in e.runs if run.status is None)
+    add(
+        "poll calls with no answer at all" + (f" ({_listing(errors)})" if errors else ""),
+        0,
+        statuses["None"],
+        "poll_pending",
+    )
     overlaps = _overlaps(e)
     add("two pollers ran at the same time (at least once)", 1, min(1, overlaps), "poll runs")
     add(

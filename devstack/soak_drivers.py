@@ -53,7 +53,9 @@ class PollScheduler:
         self.interval_s = interval_s
         self.clock = clock
         self.runs: list[PollRun] = []
-        self._http = httpx.Client(timeout=420)
+        # A new connection per call, as Cloud Scheduler makes: a kept-alive one can be closed by
+        # the server just as a call goes out on it, which says nothing about the connector.
+        self._http = httpx.Client(timeout=420, limits=httpx.Limits(max_keepalive_connections=0))
         self._lock = threading.Lock()
         self._in_flight = 0
         self._paused = threading.Event()
