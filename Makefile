@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The functions' pins constrain the development install: the tests run the versions deployed,
+# not whatever newer release the registry has today.
+PINS   := $(wildcard functions/*/requirements.txt)
 
 .PHONY: help install test lint typecheck unit integration fuzz bench demo up soak fmt clean terraform-tools terraform-schema
 
@@ -15,10 +18,10 @@ help:
 	@echo "make fuzz   - property-based fuzzing of every function input, 20x the budget of make test"
 	@echo "make bench  - speed / memory benchmarks"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(PINS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev]' $(addprefix -c ,$(PINS))
 	touch $(STAMP)
 
 install: $(STAMP)
