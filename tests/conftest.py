@@ -10,7 +10,7 @@ the Secret Manager stand-in) once per session and always stop them, even when a 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -96,6 +96,35 @@ def sandbox(sandbox_server: ManagedProcess, _sandbox_control: SandboxControl) ->
     """The session's sandbox, reset before the test: no requests, faults or counters."""
     _sandbox_control.reset()
     return SandboxHandle(url=sandbox_server.url, control=_sandbox_control)
+
+
+@pytest.fixture
+def shaped(sandbox: SandboxHandle) -> Iterator[Callable[..., None]]:
+    """``shaped(token_shape=..., opaque_tokens=..., ...)`` configures the session sandbox; the
+    token settings come back to the defaults after the test, whatever happened."""
+    original = sandbox.control.credentials()
+    try:
+        yield lambda **config: sandbox.control.configure(**config) and None
+    finally:
+        sandbox.control.configure(
+            token_lifetime_s=original.token_lifetime_s,
+            token_shape=original.token_shape,
+            token_required_fields=original.token_required_fields,
+            opaque_tokens=original.opaque_tokens,
+            gzip=original.gzip,
+            token_path=original.token_path,
+        )
+
+
+@pytest.fixture(scope="module")
+def bearer_sandbox() -> Iterator[ManagedProcess]:
+    """A sandbox that wants ``Authorization: Bearer <token>`` (as OAuth2 servers answer), one
+    per test module."""
+    process = sandbox_process(auth_scheme="bearer", seed=0)
+    try:
+        yield process.start().wait_ready(30)
+    finally:
+        process.stop()
 
 
 # --- Pub/Sub emulator -----------------------------------------------------------------------

@@ -4,7 +4,7 @@ test, and a wired Pub/Sub project with the push functions under functions-framew
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from roitctl_helpers import Deployment
@@ -12,24 +12,6 @@ from roitctl_helpers import Deployment
 from devstack import wiring
 from devstack.processes import free_port, function_process
 from devstack.stack import INTEGRATION_ID, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
-
-
-@pytest.fixture
-def shaped(sandbox) -> Iterator[Callable[..., None]]:
-    """``shaped(token_shape=..., opaque_tokens=..., ...)`` configures the session sandbox; the
-    token settings come back to the defaults after the test, whatever happened."""
-    original = sandbox.control.credentials()
-    try:
-        yield lambda **config: sandbox.control.configure(**config) and None
-    finally:
-        sandbox.control.configure(
-            token_lifetime_s=original.token_lifetime_s,
-            token_shape=original.token_shape,
-            token_required_fields=original.token_required_fields,
-            opaque_tokens=original.opaque_tokens,
-            gzip=original.gzip,
-            token_path=original.token_path,
-        )
 
 
 @pytest.fixture(scope="module")

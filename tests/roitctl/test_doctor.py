@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from roitctl_helpers import SECRET_MARKER, Result, cli_process, pull, run_cli, write_env
 
 from devstack import wiring
-from devstack.processes import ManagedProcess, sandbox_process
 
 pytestmark = pytest.mark.integration
 
@@ -159,15 +157,6 @@ def test_a_wrong_token_url_is_named(tmp_path, env) -> None:
     assert result.code == 1
     assert "/oauth/token" in token["detail"] and "404" in token["detail"]
     assert token["fix"] == ["check ROIT_TOKEN_URL"]
-
-
-@pytest.fixture(scope="module")
-def bearer_sandbox() -> Iterator[ManagedProcess]:
-    process = sandbox_process(auth_scheme="bearer", seed=0)
-    try:
-        yield process.start().wait_ready(30)
-    finally:
-        process.stop()
 
 
 @pytest.mark.parametrize("scheme", ["raw", "bearer"])

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from devstack.processes import ManagedProcess, sandbox_process
 from sandbox.control import SandboxControl
 from shared.client import RoitClient
 from shared.errors import AuthenticationError
@@ -14,15 +11,6 @@ from shared.models import PendingEntity
 from shared.settings import RoitSettings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def bearer_sandbox() -> Iterator[ManagedProcess]:
-    process = sandbox_process(auth_scheme="bearer", seed=0)
-    try:
-        yield process.start().wait_ready(30)
-    finally:
-        process.stop()
 
 
 def _client(url: str, scheme: str, retry_max_attempts: int = 1) -> RoitClient:

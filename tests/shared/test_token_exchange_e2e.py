@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from functions_framework import create_app
 
-from devstack.processes import REPO_ROOT, ManagedProcess, function_process, sandbox_process
+from devstack.processes import REPO_ROOT, function_process
 from sandbox.control import SandboxControl
 from shared.client import RoitClient
 from shared.models import DeliveryEntity, DeliveryHeader, PendingEntity
@@ -65,16 +65,6 @@ def no_401(control: SandboxControl) -> None:
     calls = control.stats()["calls"]
     refused = {endpoint: c["401"] for endpoint, c in calls.items() if "401" in c}
     assert refused == {}
-
-
-@pytest.fixture(scope="module")
-def bearer_sandbox() -> Iterator[ManagedProcess]:
-    """A sandbox that wants ``Authorization: Bearer <token>`` (as OAuth2 servers answer)."""
-    process = sandbox_process(auth_scheme="bearer", seed=0)
-    try:
-        yield process.start().wait_ready(30)
-    finally:
-        process.stop()
 
 
 @pytest.fixture(params=["raw", "bearer"])
@@ -147,20 +137,6 @@ def test_a_missing_scope_is_a_configuration_failure_naming_the_setting(sandbox, 
         client.close()
     assert caught.value.failure is Failure.CONFIGURATION
     assert "ROIT_TOKEN_EXTRA_FIELDS" in (caught.value.setting or "")
-
-
-@pytest.fixture
-def shaped(sandbox) -> Iterator[Callable[..., None]]:
-    original = sandbox.control.credentials()
-    try:
-        yield lambda **config: sandbox.control.configure(**config) and None
-    finally:
-        sandbox.control.configure(
-            token_lifetime_s=original.token_lifetime_s,
-            token_shape=original.token_shape,
-            token_required_fields=original.token_required_fields,
-            opaque_tokens=original.opaque_tokens,
-        )
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))
