@@ -32,7 +32,7 @@ class Soak:
 
     def __init__(self, stack: LocalStack, options: SoakOptions, say: Progress) -> None:
         from sandbox.control import SandboxControl
-        from sandbox.data import SeedGenerator
+        from sandbox.seed.generator import SeedGenerator
 
         self.stack, self.options, self.say = stack, options, say
         self.t0 = time.monotonic()

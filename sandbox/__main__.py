@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from sandbox.config import DEFAULT_INTEGRATION_ID, DEFAULT_TOKEN_PATH, TOKEN_SHAPES, SandboxConfig
-from sandbox.faults import FaultSpec, parse_fault_option
+from sandbox.faults.board import FaultSpec, parse_fault_option
 from sandbox.server import SandboxServer
 
 

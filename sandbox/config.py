@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from sandbox.auth import AuthScheme
-from sandbox.faults import FaultSpec
+from sandbox.faults.board import FaultSpec
+from sandbox.state.tokens import AuthScheme
 
 __all__ = [
     "DEFAULT_INTEGRATION_ID",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 __all__ = [
     "DROP",
+    "NO_STORE",
     "Answer",
     "ApiError",
     "Chunk",
@@ -29,6 +30,8 @@ __all__ = [
 JsonDict = dict[str, Any]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 FieldError = dict[str, str]
+# RFC 6749 §5.1: a token answer must not be cached.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _now_ms() -> int:

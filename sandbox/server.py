@@ -1,5 +1,10 @@
 """HTTP transport: a threaded HTTP/1.1 server (keep-alive) and :class:`SandboxServer`.
 
+It stays on the standard library's ``http.server`` rather than a WSGI server (Werkzeug's
+included) because faults need the socket itself: closing it without an answer (``drop``, and
+a ``pending`` page lost after its commit), sending the headers and half a body and then nothing
+(``stall``), pausing between pieces while watching for the client hanging up (``slow_body``).
+
 Use in-process::
 
     with SandboxServer(SandboxConfig(port=0)) as sandbox:

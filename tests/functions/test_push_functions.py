@@ -258,7 +258,7 @@ def test_delivery_with_unknown_entity_is_dead_lettered(
 def test_partial_delivery_dead_letters_only_what_was_not_registered(
     sandbox, delivery_fn, dead_letter, pubsub, push_body
 ) -> None:
-    from sandbox.fiscal import cnpj_check_digits
+    from sandbox.seed.fiscal import cnpj_check_digits
 
     def supplier(i: int, valid: bool = True) -> dict:
         base = f"{11222333 + i:08d}0001"

@@ -72,7 +72,7 @@ from fuzzkit import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.fiscal import cnpj_check_digits, cpf_check_digits
+from sandbox.seed.fiscal import cnpj_check_digits, cpf_check_digits
 from shared.errors import InvalidInputError
 from shared.inputs import loads_strict, parse_input
 from shared.models import DeliveryEntity, DeliveryMessage, StatusUpdate

@@ -178,7 +178,7 @@ def test_a_delivery_rejected_once_is_registered_once_replayed(
 def test_the_rest_of_a_partial_delivery_is_replayed_as_it_is(
     deployment, sandbox, monkeypatch
 ) -> None:
-    from sandbox.fiscal import cnpj_check_digits
+    from sandbox.seed.fiscal import cnpj_check_digits
 
     def supplier(i: int, valid: bool = True) -> dict:
         base = f"{11222333 + i:08d}0001"

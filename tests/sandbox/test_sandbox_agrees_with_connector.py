@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import models as sandbox_models
+import sandbox.models as sandbox_models
 from shared import models as shared_models
 
 

@@ -32,8 +32,8 @@ from sandbox_helpers import (
     wait_for,
 )
 
+from sandbox.faults.shaping import OVERSIZE_CHUNK, drip, oversize, stall
 from sandbox.responses import Pause, Response
-from sandbox.shaping import OVERSIZE_CHUNK, drip, oversize, stall
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sandbox_helpers import ENTRYPOINT, REPO_ROOT, TOKEN_PATH, RoitClient, SandboxProcess
 
-from sandbox.faults import FaultBoard, FaultKind, FaultSpec, parse_fault_option
+from sandbox.faults.board import FaultBoard, FaultKind, FaultSpec, parse_fault_option
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.data import SeedGenerator
-from sandbox.fiscal import (
+from sandbox.models import RequestStatus
+from sandbox.seed.fiscal import (
     access_key_check_digit,
     build_access_key,
     cnpj_check_digits,
@@ -18,9 +18,9 @@ from sandbox.fiscal import (
     is_valid_cpf,
     is_valid_national_register,
 )
-from sandbox.models import RequestStatus
-from sandbox.seeding import seed
-from sandbox.state import Store
+from sandbox.seed.generator import SeedGenerator
+from sandbox.state.seeding import seed
+from sandbox.state.store import Store
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sandbox_helpers import DELIVERY_PATH, ENTRYPOINT, INTEGRATION_ID, RoitClient, SandboxProcess
 
-from sandbox.fiscal import is_valid_access_key, is_valid_cnpj, is_valid_national_register
+from sandbox.seed.fiscal import is_valid_access_key, is_valid_cnpj, is_valid_national_register
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sandbox_helpers import CLIENT_ID, CLIENT_SECRET, TOKEN_PATH, RoitClient, SandboxProcess
 
-from sandbox.faults import FaultBoard, FaultKind, FaultSpec
+from sandbox.faults.board import FaultBoard, FaultKind, FaultSpec
 
 pytestmark = pytest.mark.integration
 

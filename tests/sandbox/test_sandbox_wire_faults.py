@@ -22,8 +22,8 @@ from sandbox_helpers import (
 
 from sandbox.config import SandboxConfig
 from sandbox.control import SandboxControl, SandboxControlError
-from sandbox.encoding import accepts_gzip, gzip_bomb
-from sandbox.faults import FaultBoard, FaultKind, FaultSpec
+from sandbox.faults.board import FaultBoard, FaultKind, FaultSpec
+from sandbox.faults.encoding import accepts_gzip, gzip_bomb
 from sandbox.server import SandboxServer
 
 pytestmark = pytest.mark.integration

@@ -16,22 +16,24 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from sandbox.config import TOKEN_SHAPES, TokenShape
+from sandbox.context import Context
 from sandbox.models import TokenBody
-from sandbox.responses import ApiError, FieldError, Request, Response, json_response, parse_body
+from sandbox.responses import (
+    NO_STORE,
+    ApiError,
+    FieldError,
+    Request,
+    Response,
+    json_response,
+    parse_body,
+)
 from sandbox.responses import success as envelope
 
-if TYPE_CHECKING:
-    from sandbox.app import SandboxApp
+__all__ = ["token"]
 
-__all__ = ["BAD_TOKEN", "TOKEN_SHAPES", "TokenShape", "fault_answer", "token"]
-
-# A token no HTTP header can carry: CR LF (header injection) and non-ASCII characters.
-BAD_TOKEN = "abc\r\nX-Evil: 1\u00e9\u2603"
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _FORM = "application/x-www-form-urlencoded"
 
 
@@ -39,7 +41,7 @@ class _OAuthError(ApiError):
     """An RFC 6749 §5.2 error answer."""
 
     def __init__(self, status: int, error: str, description: str) -> None:
-        headers = dict(_NO_STORE)
+        headers = dict(NO_STORE)
         if status == 401:
             headers["WWW-Authenticate"] = 'Basic realm="roit-sandbox"'
         super().__init__(status, description, headers=headers)
@@ -50,47 +52,33 @@ class _OAuthError(ApiError):
         return json_response(self.status, body, headers=self.headers)
 
 
-def token(app: SandboxApp, request: Request, _: list[str]) -> Response:
+def token(ctx: Context, request: Request, _: list[str]) -> Response:
     """The token endpoint (path ``config.token_path``), in the configured shape."""
-    shape = app.config.token_shape
+    shape = ctx.config.token_shape
     if shape == "roit-json":
-        return _roit_json(app, request)
-    return _oauth2(app, request, basic=shape == "oauth2-basic")
+        return _roit_json(ctx, request)
+    return _oauth2(ctx, request, basic=shape == "oauth2-basic")
 
 
-def fault_answer(app: SandboxApp, *, missing: bool) -> Response:
-    """A 200 in the configured shape with no token (``missing``) or with :data:`BAD_TOKEN`."""
-    lifetime = app.tokens.lifetime_s
-    if app.config.token_shape == "roit-json":
-        data: dict[str, Any] = {"expiresIn": lifetime}
-        if not missing:
-            data = {"token": BAD_TOKEN, **data}
-        return envelope(data, "Token generated")
-    body: dict[str, Any] = {"token_type": "Bearer", "expires_in": lifetime}
-    if not missing:
-        body = {"access_token": BAD_TOKEN, **body}
-    return json_response(200, body, headers=dict(_NO_STORE))
-
-
-def _issue(app: SandboxApp) -> tuple[str, int]:
-    issued = app.tokens.issue()
-    app.stats.token_issued()
+def _issue(ctx: Context) -> tuple[str, int]:
+    issued = ctx.tokens.issue()
+    ctx.stats.token_issued()
     return issued.token, issued.expires_in
 
 
-def _roit_json(app: SandboxApp, request: Request) -> Response:
+def _roit_json(ctx: Context, request: Request) -> Response:
     body = parse_body(request, TokenBody)
     parsed: dict[str, Any] = json.loads(request.body)  # parse_body checked it is an object
     errors: list[FieldError] = [
         {"field": name, "message": "required, with the value this sandbox was configured with"}
-        for name, value in app.config.token_required_fields.items()
+        for name, value in ctx.config.token_required_fields.items()
         if parsed.get(name) != value
     ]
     if errors:
         raise ApiError(400, "Validation failed", errors)
-    if not app.tokens.credentials_match(body.clientId, body.clientSecret):
+    if not ctx.tokens.credentials_match(body.clientId, body.clientSecret):
         raise ApiError(401, "Invalid client credentials")
-    token_value, expires_in = _issue(app)
+    token_value, expires_in = _issue(ctx)
     return envelope({"token": token_value, "expiresIn": expires_in}, "Token generated")
 
 
@@ -149,25 +137,25 @@ def _client(
     return body_id, body_secret
 
 
-def _credentials_match(app: SandboxApp, client_id: str, secret: str) -> bool:
+def _credentials_match(ctx: Context, client_id: str, secret: str) -> bool:
     # RFC 6749 §2.3.1 form-encodes both before Basic; many clients do not: accept either.
-    return app.tokens.credentials_match(client_id, secret) or app.tokens.credentials_match(
+    return ctx.tokens.credentials_match(client_id, secret) or ctx.tokens.credentials_match(
         unquote_plus(client_id), unquote_plus(secret)
     )
 
 
-def _oauth2(app: SandboxApp, request: Request, *, basic: bool) -> Response:
+def _oauth2(ctx: Context, request: Request, *, basic: bool) -> Response:
     """Raises: _OAuthError (an :class:`ApiError` answered in RFC 6749 §5.2's shape)."""
     params = _form(request)
     if params.get("grant_type") != "client_credentials":
         raise _OAuthError(400, "unsupported_grant_type", "grant_type must be client_credentials")
     client_id, secret = _client(params, _basic(request.header("authorization")), basic=basic)
-    if not _credentials_match(app, client_id, secret):
+    if not _credentials_match(ctx, client_id, secret):
         raise _OAuthError(401, "invalid_client", "invalid client credentials")
-    for name, value in app.config.token_required_fields.items():
+    for name, value in ctx.config.token_required_fields.items():
         if params.get(name) != value:
             error = "invalid_scope" if name == "scope" else "invalid_request"
             raise _OAuthError(400, error, f"parameter {name!r} missing or not accepted")
-    token_value, expires_in = _issue(app)
+    token_value, expires_in = _issue(ctx)
     body = {"access_token": token_value, "token_type": "Bearer", "expires_in": expires_in}
-    return json_response(200, body, headers=dict(_NO_STORE))
+    return json_response(200, body, headers=dict(NO_STORE))

@@ -5,18 +5,36 @@ Money is computed in integer cents so every total is the exact sum of its parts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import random
+from datetime import datetime
+from typing import Any, Protocol
 
-from sandbox import _catalog as cat
-from sandbox.money import money, pct
+from sandbox.seed import catalog as cat
+from sandbox.seed.money import money, pct
 
-if TYPE_CHECKING:
-    from sandbox.data import SeedGenerator
+__all__ = ["Draws", "cte", "nfe", "nfse"]
 
 JsonDict = dict[str, Any]
 
 
-def nfe(gen: SeedGenerator) -> JsonDict:
+class Draws(Protocol):
+    """What a document needs from the generator (:class:`sandbox.seed.generator.SeedGenerator`
+    provides it; this module does not import it, so the two are no cycle)."""
+
+    rng: random.Random
+    companies: list[JsonDict]
+    buyer: JsonDict
+
+    def party(self, company: JsonDict) -> JsonDict: ...
+
+    def issue_date(self) -> datetime: ...
+
+    def access_key(
+        self, issuer: JsonDict, issued: datetime, model: int, series: int, number: int
+    ) -> str: ...
+
+
+def nfe(gen: Draws) -> JsonDict:
     """An NF-e (model 55) with items, ICMS/IPI/PIS/COFINS and consistent totals."""
     issuer = gen.rng.choice(gen.companies)
     series, number = gen.rng.randrange(1, 10), gen.rng.randrange(1, 999_999)
@@ -93,7 +111,7 @@ def nfe(gen: SeedGenerator) -> JsonDict:
     }
 
 
-def nfse(gen: SeedGenerator) -> JsonDict:
+def nfse(gen: Draws) -> JsonDict:
     """An NFS-e with ISS and federal withholdings; ``netValue`` = services - withheld."""
     provider = gen.rng.choice(gen.companies)
     code, description = gen.rng.choice(cat.SERVICES)
@@ -127,7 +145,7 @@ def nfse(gen: SeedGenerator) -> JsonDict:
     }
 
 
-def cte(gen: SeedGenerator) -> JsonDict:
+def cte(gen: Draws) -> JsonDict:
     """A CT-e (model 57): carrier, sender, recipient, ICMS and the service value."""
     carrier = gen.rng.choice(gen.companies)
     sender = gen.rng.choice(gen.companies)

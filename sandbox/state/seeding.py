@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sandbox.data import DOCUMENT_TYPES, SeedGenerator
 from sandbox.models import RequestStatus
-from sandbox.state import RequestRecord, Store
+from sandbox.seed.generator import DOCUMENT_TYPES, SeedGenerator
+from sandbox.state.store import RequestRecord, Store
 
 __all__ = ["MASTER_TYPES", "seed"]
 

@@ -8,14 +8,25 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from xml.sax.saxutils import escape
-
-from sandbox.state import RequestRecord
 
 __all__ = ["AttachedFile", "files_of"]
 
 _NAMESPACE = uuid.UUID("6f1c1f0e-6a53-4d0e-9a3c-5a1b7b0c2d10")
+
+
+class Source(Protocol):
+    """What the files are rendered from (a :class:`sandbox.state.store.RequestRecord`)."""
+
+    @property
+    def entity(self) -> str: ...
+    @property
+    def type(self) -> str | None: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def document(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -35,7 +46,7 @@ class AttachedFile:
         }
 
 
-def _xml(record: RequestRecord) -> bytes:
+def _xml(record: Source) -> bytes:
     doc = record.document
     root = {"NFE": "nfeProc", "CTE": "cteProc", "NFSE": "CompNfse"}.get(record.type or "", "doc")
     issuer = doc.get("issuer") or doc.get("provider") or {}
@@ -56,7 +67,7 @@ def _xml(record: RequestRecord) -> bytes:
     return "\n".join(lines).encode()
 
 
-def _pdf(title: str, record: RequestRecord) -> bytes:
+def _pdf(title: str, record: Source) -> bytes:
     key = record.document.get("accessKey") or record.reference
     text = f"{title} {key}".replace("(", "[").replace(")", "]")
     stream = f"BT /F1 12 Tf 50 750 Td ({text}) Tj ET".encode("latin-1", "replace")
@@ -83,7 +94,7 @@ def _pdf(title: str, record: RequestRecord) -> bytes:
     return bytes(out)
 
 
-def files_of(record: RequestRecord) -> list[AttachedFile]:
+def files_of(record: Source) -> list[AttachedFile]:
     """The 1-3 files attached to ``record``."""
     stem = record.document.get("accessKey") or record.reference
     if record.entity != "DOCUMENT":

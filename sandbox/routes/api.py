@@ -1,14 +1,12 @@
 """The ROIT-shaped endpoints (contract §4-§8) and the attached-file download (the token
-endpoint, §2, is :mod:`sandbox.token_endpoint`)."""
+endpoint, §2, is :mod:`sandbox.routes.token`)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sandbox.attachments import files_of
-from sandbox.auth import AuthError
-from sandbox.fiscal import is_valid_national_register
+from sandbox.context import Context, Handler
 from sandbox.models import (
     AttachsBody,
     DeliveryBody,
@@ -19,12 +17,14 @@ from sandbox.models import (
     StatusBody,
 )
 from sandbox.responses import ApiError, FieldError, Request, Response, parse_body, success
-from sandbox.state import NotFoundError, RequestRecord, utc_now_iso
+from sandbox.seed.attachments import files_of
+from sandbox.seed.fiscal import is_valid_national_register
+from sandbox.state.store import NotFoundError, RequestRecord, utc_now_iso
+from sandbox.state.tokens import AuthError
 
-if TYPE_CHECKING:
-    from sandbox.app import SandboxApp
+__all__ = ["ROUTES", "attachs", "delivery", "file", "pending", "reprocess", "status"]
 
-__all__ = ["attachs", "delivery", "file", "pending", "reprocess", "status"]
+ENTRYPOINT = "/ibs-core-entrypoint/api/v1/entrypoint/requests/"
 
 # Attachments exist only once a request is ready for integration or integrated.
 _ATTACHABLE = {
@@ -35,16 +35,16 @@ _ATTACHABLE = {
 }
 
 
-def _authenticate(app: SandboxApp, request: Request) -> None:
+def _authenticate(ctx: Context, request: Request) -> None:
     try:
-        app.tokens.check_header(request.header("authorization"))
+        ctx.tokens.check_header(request.header("authorization"))
     except AuthError as exc:
         raise ApiError(401, f"Unauthorized: {exc}") from exc
 
 
-def _find(app: SandboxApp, request_id: str, integration_id: str) -> RequestRecord:
+def _find(ctx: Context, request_id: str, integration_id: str) -> RequestRecord:
     try:
-        return app.store.get(request_id, integration_id)
+        return ctx.store.get(request_id, integration_id)
     except NotFoundError as exc:
         raise ApiError(
             404,
@@ -53,25 +53,25 @@ def _find(app: SandboxApp, request_id: str, integration_id: str) -> RequestRecor
         ) from exc
 
 
-def pending(app: SandboxApp, request: Request, _: list[str]) -> Response:
+def pending(ctx: Context, request: Request, _: list[str]) -> Response:
     """Return up to page-size PENDING entities and atomically mark them PROCESSING."""
-    _authenticate(app, request)
+    _authenticate(ctx, request)
     body = parse_body(request, PendingBody)
-    app.check_integration(body.integrationId)
-    taken = app.store.take_pending(
-        body.integrationId, body.entity.value, body.type, app.config.page_size
+    ctx.check_integration(body.integrationId)
+    taken = ctx.store.take_pending(
+        body.integrationId, body.entity.value, body.type, ctx.config.page_size
     )
     records = [record.to_roit(with_document=True) for record in taken]
     message = f"{len(records)} pending entities found" if records else "No pending entities"
     return success(records, message)
 
 
-def status(app: SandboxApp, request: Request, _: list[str]) -> Response:
+def status(ctx: Context, request: Request, _: list[str]) -> Response:
     """Report the ERP's integration result for a request."""
-    _authenticate(app, request)
+    _authenticate(ctx, request)
     body = parse_body(request, StatusBody)
-    app.check_integration(body.integrationId)
-    _find(app, body.requestId, body.integrationId)
+    ctx.check_integration(body.integrationId)
+    _find(ctx, body.requestId, body.integrationId)
     fields: dict[str, Any] = {
         "reference": body.reference,
         "message": body.message,
@@ -81,7 +81,7 @@ def status(app: SandboxApp, request: Request, _: list[str]) -> Response:
         "metadata": body.metadata,
     }
     try:
-        record = app.store.update_status(body.requestId, body.integrationId, body.status, fields)
+        record = ctx.store.update_status(body.requestId, body.integrationId, body.status, fields)
     except ValueError as exc:
         raise ApiError(
             400,
@@ -91,22 +91,22 @@ def status(app: SandboxApp, request: Request, _: list[str]) -> Response:
     return success(record, "Status updated successfully")
 
 
-def reprocess(app: SandboxApp, request: Request, _: list[str]) -> Response:
+def reprocess(ctx: Context, request: Request, _: list[str]) -> Response:
     """Put a request back in the queue (PENDING)."""
-    _authenticate(app, request)
+    _authenticate(ctx, request)
     body = parse_body(request, ReprocessBody)
-    app.check_integration(body.integrationId)
-    _find(app, body.requestId, body.integrationId)
-    record = app.store.reprocess(body.requestId, body.integrationId)
+    ctx.check_integration(body.integrationId)
+    _find(ctx, body.requestId, body.integrationId)
+    record = ctx.store.reprocess(body.requestId, body.integrationId)
     return success(record, "Request sent to reprocess")
 
 
-def attachs(app: SandboxApp, request: Request, _: list[str]) -> Response:
+def attachs(ctx: Context, request: Request, _: list[str]) -> Response:
     """List the files attached to a request that is ready or integrated."""
-    _authenticate(app, request)
+    _authenticate(ctx, request)
     body = parse_body(request, AttachsBody)
-    app.check_integration(body.integrationId)
-    record = _find(app, body.requestId, body.integrationId)
+    ctx.check_integration(body.integrationId)
+    record = _find(ctx, body.requestId, body.integrationId)
     if record.status not in _ATTACHABLE:
         raise ApiError(
             409,
@@ -118,12 +118,12 @@ def attachs(app: SandboxApp, request: Request, _: list[str]) -> Response:
     return success(files, f"{len(files)} attached files")
 
 
-def file(app: SandboxApp, request: Request, params: list[str]) -> Response:
+def file(ctx: Context, request: Request, params: list[str]) -> Response:
     """``GET /files/<requestId>/<fileName>``: the bytes of one attached file (no auth,
     like a signed URL)."""
     if len(params) == 2:
         try:
-            record = app.store.get(params[0])
+            record = ctx.store.get(params[0])
         except NotFoundError:
             record = None
         for attached in files_of(record) if record else []:
@@ -157,16 +157,16 @@ def _delivery_item_errors(entity: DeliveryEntity, data: list[dict[str, Any]]) ->
     return errors
 
 
-def delivery(app: SandboxApp, request: Request, _: list[str]) -> Response:
+def delivery(ctx: Context, request: Request, _: list[str]) -> Response:
     """Register master / transactional data (contract §5); stored for inspection."""
-    _authenticate(app, request)
+    _authenticate(ctx, request)
     body = parse_body(request, DeliveryBody)
     errors = _delivery_item_errors(body.entity, body.data)
     if errors:
         raise ApiError(400, "Validation failed", errors)
-    app.check_integration(body.integrationId)
+    ctx.check_integration(body.integrationId)
     delivery_id = str(uuid.uuid4())
-    app.store.add_delivery(
+    ctx.store.add_delivery(
         {
             "deliveryId": delivery_id,
             "entity": body.entity.value,
@@ -180,3 +180,14 @@ def delivery(app: SandboxApp, request: Request, _: list[str]) -> Response:
     )
     data = {"deliveryId": delivery_id, "entity": body.entity.value, "received": len(body.data)}
     return success(data, "Delivery registered successfully")
+
+
+# Werkzeug rule -> (stats endpoint name, {method: handler}); the token path is the config's.
+ROUTES: dict[str, tuple[str, dict[str, Handler]]] = {
+    ENTRYPOINT + "pending": ("pending", {"POST": pending}),
+    ENTRYPOINT + "status": ("status", {"POST": status}),
+    ENTRYPOINT + "reprocess": ("reprocess", {"POST": reprocess}),
+    ENTRYPOINT + "attachs": ("attachs", {"POST": attachs}),
+    "/ibs-core-delivery/api/v1/delivery": ("delivery", {"POST": delivery}),
+    "/files/<rest:params>": ("files", {"GET": file}),
+}

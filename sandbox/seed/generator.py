@@ -12,10 +12,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox import _catalog as cat
-from sandbox import _documents
-from sandbox.fiscal import build_access_key, cnpj_check_digits, cpf_check_digits
-from sandbox.money import money
+from sandbox.seed import catalog as cat
+from sandbox.seed import documents
+from sandbox.seed.fiscal import build_access_key, cnpj_check_digits, cpf_check_digits
+from sandbox.seed.money import money
 
 __all__ = ["DOCUMENT_TYPES", "SeedGenerator"]
 
@@ -102,11 +102,11 @@ class SeedGenerator:
     def document(self, doc_type: str) -> JsonDict:
         """A document payload of the given type (``NFE``, ``NFSE`` or ``CTE``)."""
         if doc_type == "NFE":
-            return _documents.nfe(self)
+            return documents.nfe(self)
         if doc_type == "NFSE":
-            return _documents.nfse(self)
+            return documents.nfse(self)
         if doc_type == "CTE":
-            return _documents.cte(self)
+            return documents.cte(self)
         raise ValueError(f"unknown document type {doc_type!r}")
 
     # -- master data ---------------------------------------------------------------------

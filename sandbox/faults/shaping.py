@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from sandbox.encoding import MIB
+from sandbox.faults.encoding import MIB
 from sandbox.responses import Chunk, Pause, Response, StreamedResponse
 
 __all__ = ["OVERSIZE_CHUNK", "drip", "oversize", "stall"]
