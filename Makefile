@@ -65,7 +65,7 @@ bench: $(STAMP)
 
 # The site, strict: a broken link, a missing page or a warning fails it. Reads nothing online.
 docs: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 # docs/configuration.md and docs/schemas/*.json, from the settings and message models and
 # terraform/ (tests/docs fails when they are stale).
