@@ -66,6 +66,7 @@ SCHEMAS: dict[str, tuple[str, str, str]] = {  # file under docs/schemas -> (modu
 PENDING_ATTRIBUTES = ("shared.triage", "pending_attributes")  # builds a pending message's
 PENDING_ITEM = ("shared.models", "PendingItem")
 ATTRIBUTE_BYTES = ("shared.pubsub", "MAX_ATTRIBUTE_BYTES")
+MAX_TARGETS = ("shared.targets", "MAX_TARGETS")  # the poll targets' limit (not a Field bound)
 # --------------------------------------------------------------------------------------
 
 CONFIGURATION = REPO / "docs" / "configuration.md"
@@ -98,7 +99,7 @@ def _type(annotation: Any, field: Any) -> str:
     if text.startswith("dict"):
         return "JSON object"
     if text.startswith("list"):
-        return "comma list"
+        return f"comma list of at most {_import(*MAX_TARGETS)} `ENTITY[:TYPE]`"
     kind = words.get(text, text)
     bounds = []
     for item in field.metadata:

@@ -67,7 +67,7 @@ MEANING: dict[str, str] = {
     "read, or that Pub/Sub refuses).",
     "ROIT_POLL_REQUEUE_WORKERS": "Parallel `reprocess` calls when unpublished entities are "
     "handed back to ROIT.",
-    "ROIT_POLL_TARGETS": "Comma list of `ENTITY[:TYPE]`, e.g. `DOCUMENT:NFE,DOCUMENT:NFSE,"
+    "ROIT_POLL_TARGETS": "What the poller asks ROIT for, e.g. `DOCUMENT:NFE,DOCUMENT:NFSE,"
     "SUPPLIER` (a poll body's `targets` has the same limit); targets are drained concurrently, "
     "at most 4 at a time.",
     "ROIT_POLL_TIME_BUDGET_S": "No new page is asked for after this; with `ROIT_RETRY_BUDGET_S` "
