@@ -25,6 +25,8 @@ import standardwebhooks
 
 from devstack.testing import require_tool
 
+pytestmark = pytest.mark.integration  # curl and a server over loopback
+
 REPO = Path(__file__).resolve().parents[2]
 PAGE = (REPO / "docs" / "webhook.md").read_text(encoding="utf-8")
 
