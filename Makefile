@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # not whatever newer release the registry has today.
 PINS   := $(wildcard functions/*/requirements.txt)
 
-.PHONY: help install test lint typecheck unit integration fuzz bench demo up soak fmt clean terraform-tools terraform-schema
+.PHONY: help install test lint typecheck unit integration fuzz bench demo up soak fmt clean terraform-tools terraform-schema docs docs-gen
 
 help:
 	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
@@ -17,6 +17,8 @@ help:
 	@echo "make soak   - the local stack under mixed faults for a few minutes, every document reconciled"
 	@echo "make fuzz   - property-based fuzzing of every function input, 20x the budget of make test"
 	@echo "make bench  - speed / memory benchmarks"
+	@echo "make docs   - build the documentation site (strict) into build/site"
+	@echo "make docs-gen - rewrite the generated docs (configuration reference, message schemas)"
 
 $(STAMP): pyproject.toml $(PINS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,7 +35,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy shared sandbox devstack roitctl
 
-test: lint typecheck terraform-tools
+test: lint typecheck terraform-tools docs
 	$(PY) -m pytest
 
 unit: $(STAMP)
@@ -60,6 +62,15 @@ soak: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks --json build/bench.json --markdown build/bench.md
+
+# The site, strict: a broken link, a missing page or a warning fails it. Reads nothing online.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+# docs/configuration.md and docs/schemas/*.json, from the settings and message models and
+# terraform/ (tests/docs fails when they are stale).
+docs-gen: $(STAMP)
+	$(PY) scripts/gen_docs.py
 
 fmt: $(STAMP)
 	$(PY) -m ruff format shared functions sandbox devstack roitctl tests scripts benchmarks

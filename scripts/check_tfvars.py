@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
     if found:
         print(
             f"{len(found)} example value(s) left: put the deployment's own values there first "
-            "(terraform/README.md, 'Before the first apply').",
+            "(docs/deployment.md, step 4).",
             file=sys.stderr,
         )
         return 1

@@ -1,5 +1,5 @@
 # The deployments: folder name under functions/ (= entry point), sizing, ingress, who may invoke
-# them and their environment on top of local.common_environment (names from docs/DESIGN.md).
+# them and their environment on top of local.common_environment (names and settings: docs/concepts.md, docs/configuration.md).
 # local.deployments is local.deployment_settings over local.deployment_defaults.
 locals {
   common_environment = {

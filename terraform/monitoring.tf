@@ -153,7 +153,7 @@ resource "google_monitoring_alert_policy" "dead_letter_backlog" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "Messages reached `${each.value.topic}`: a function gave up on them (attributes `error` and `reason` say why) or Pub/Sub could not deliver them. Inspect them with `roitctl dead-letters list ${each.value.name}`, fix the cause, then `roitctl dead-letters replay ${each.value.name}` (README, operator CLI). They are kept ${local.dead_letter_retention_s} s (31 days)."
+    content   = "Messages reached `${each.value.topic}`: a function gave up on them (attributes `error` and `reason` say why) or Pub/Sub could not deliver them. Inspect them with `roitctl dead-letters list ${each.value.name}`, fix the cause, then `roitctl dead-letters replay ${each.value.name}` (docs/operations.md, dead letters). They are kept ${local.dead_letter_retention_s} s (31 days)."
   }
 
   conditions {

@@ -1,4 +1,4 @@
-# Topics of docs/DESIGN.md: each with a dead-letter topic, and each dead-letter topic with a
+# Topics of docs/concepts.md: each with a dead-letter topic, and each dead-letter topic with a
 # subscription so nothing dead-lettered is lost.
 locals {
   topics = ["roit-pending", "roit-status", "roit-deliveries"]

@@ -167,7 +167,7 @@ variable "ingress_settings" {
 
 variable "environment_variables" {
   type        = map(string)
-  description = "The function's environment (the ROIT_ settings of docs/DESIGN.md), without ROIT_FUNCTION_TIMEOUT_S and THREADS, which the module sets from timeout_s and max_concurrency. No secret values: secrets are referenced by name."
+  description = "The function's environment (the ROIT_ settings of docs/configuration.md), without ROIT_FUNCTION_TIMEOUT_S and THREADS, which the module sets from timeout_s and max_concurrency. No secret values: secrets are referenced by name."
   default     = {}
 
   validation {

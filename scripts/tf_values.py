@@ -1,0 +1,127 @@
+"""What Terraform deploys for each ROIT_ setting, read from terraform/'s own files (python-hcl2).
+
+Each deployment's environment is terraform/functions.tf's ``local.common_environment`` merged
+with its ``environment`` in ``local.deployment_settings``, plus what terraform/modules/function
+sets from the sizing (``ROIT_FUNCTION_TIMEOUT_S`` from ``timeout_s``). Every expression is turned
+into words here; one this module does not know fails the generator, so a new kind cannot slip
+into the docs unread.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hcl2
+
+__all__ = ["Deployment", "deployments"]
+
+_VAR = re.compile(r"^\$\{(?:tostring\()?var\.(\w+)\)?\}$")
+_TOKEN = re.compile(r"^\$\{(?:jsonencode\()?var\.roit_token\.(\w+)\)?\}$")
+_TOPIC = re.compile(r'^\$\{google_pubsub_topic\.main\["([\w-]+)"\]\.id\}$')
+_SECRET = re.compile(r'^\$\{google_secret_manager_secret\.main\["(\w+)"\]\.secret_id\}$')
+_OPTIONAL = re.compile(r'(\w+) = optional\([^,]+, ("[^"]*"|\{\})\)')
+_SIZING = re.compile(r"^\$\{tostring\(var\.(\w+)\)\}$")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One deployment: its name, the function folder it runs, and its environment in words."""
+
+    name: str
+    function: str
+    environment: dict[str, str]
+
+
+def _unquote(value: Any) -> Any:
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def _load(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        parsed: dict[str, Any] = hcl2.load(handle)
+    return parsed
+
+
+def _locals(path: Path) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for block in _load(path).get("locals", []):
+        merged.update({k: v for k, v in block.items() if not k.startswith("__")})
+    return merged
+
+
+def _variables(path: Path) -> dict[str, dict[str, Any]]:
+    found = {}
+    for item in _load(path).get("variable", []):
+        for name, body in item.items():
+            found[_unquote(name)] = body
+    return found
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, dict):
+        inner = ", ".join(f'"{_unquote(k)}":"{_unquote(v)}"' for k, v in value.items())
+        return "{" + inner + "}"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(_unquote(value))
+
+
+class _Reader:
+    def __init__(self, root: Path) -> None:
+        self.variables = _variables(root / "variables.tf")
+        self.secrets = {k: _unquote(v) for k, v in _locals(root / "secrets.tf")["secrets"].items()}
+        self.token_defaults = {
+            name: _unquote(default)
+            for name, default in _OPTIONAL.findall(self.variables["roit_token"]["type"])
+        }
+
+    def variable(self, name: str) -> str:
+        body = self.variables[name]
+        if "default" not in body or body["default"] is None:
+            return f"your `{name}` (required, per environment)"
+        return f"`{_literal(body['default'])}` (`{name}`)"
+
+    def words(self, expression: Any) -> str:
+        """One environment value of functions.tf, in words."""
+        if not isinstance(expression, str) or not expression.startswith("${"):
+            return f"`{_literal(expression)}`"
+        if match := _TOKEN.match(expression):
+            field = match.group(1)
+            return f"`{self.token_defaults[field]}` (`roit_token.{field}`)"
+        if match := _VAR.match(expression):
+            return self.variable(match.group(1))
+        if match := _TOPIC.match(expression):
+            return f"topic `{match.group(1)}` (`projects/P/topics/{match.group(1)}`)"
+        if match := _SECRET.match(expression):
+            return f"secret `{self.secrets[match.group(1)]}`"
+        raise ValueError(f"scripts/tf_values.py cannot put this expression in words: {expression}")
+
+
+def deployments(root: Path) -> list[Deployment]:
+    """Every deployment of ``root`` (the terraform/ folder) with its environment in words."""
+    reader = _Reader(root)
+    functions = _locals(root / "functions.tf")
+    sizing = _locals(root / "modules" / "function" / "main.tf")["sizing_environment"]
+    common = functions["common_environment"]
+    defaults = functions["deployment_defaults"]
+    result = []
+    for name, settings in functions["deployment_settings"].items():
+        merged = {**defaults, **settings}
+        environment = {key: reader.words(value) for key, value in common.items()}
+        environment.update(
+            {key: reader.words(value) for key, value in settings.get("environment", {}).items()}
+        )
+        for key, value in sizing.items():
+            if not key.startswith("ROIT_"):
+                continue
+            match = _SIZING.match(value)
+            if match is None:
+                raise ValueError(f"modules/function sets {key} from an unknown expression")
+            environment[key] = f"`{merged[match.group(1)]}` (`{match.group(1)}`)"
+        result.append(Deployment(_unquote(name), _unquote(merged["source"]), environment))
+    return result
