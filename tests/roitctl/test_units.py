@@ -11,21 +11,21 @@ import jwt
 import pytest
 
 from devstack import wiring
-from roitctl.cli import parse_duration
-from roitctl.deadletters import (
+from roitctl.deadletters.command import parse_duration
+from roitctl.deadletters.lease import Received
+from roitctl.deadletters.messages import (
     error_of,
     replay_attributes,
     replay_count,
     source_subscription,
     summarize,
 )
-from roitctl.doctor import Kind, infer_kind
+from roitctl.deadletters.policy import ReplayOptions
+from roitctl.doctor.pubsub import backlog_from_series
+from roitctl.doctor.run import Kind, infer_kind
+from roitctl.doctor.shapes import candidates, find_lifetime_path, find_token_path, shape_settings
 from roitctl.environment import EnvFileError, command_environment, deployment_of, read_env_file
 from roitctl.layout import Layout, source_topic_of
-from roitctl.lease import Received
-from roitctl.pubsubcheck import backlog_from_series
-from roitctl.replay import ReplayOptions
-from roitctl.shapes import candidates, find_lifetime_path, find_token_path, shape_settings
 from shared.exchange import TokenShape
 from shared.settings import ClientAuth, RoitSettings, TokenRequestFormat
 
