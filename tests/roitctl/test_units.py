@@ -20,7 +20,7 @@ from roitctl.deadletters.messages import (
     source_subscription,
     summarize,
 )
-from roitctl.deadletters.policy import ReplayOptions
+from roitctl.deadletters.policy import ReplayOptions, refusal, without_a_fix
 from roitctl.doctor.pubsub import backlog_from_series
 from roitctl.doctor.run import Kind, infer_kind
 from roitctl.doctor.shapes import candidates, find_lifetime_path, find_token_path, shape_settings
@@ -211,6 +211,61 @@ def test_replay_filters() -> None:
     assert not ReplayOptions(older_than=timedelta(hours=1)).selects(new, now)
     assert ReplayOptions(newer_than=timedelta(hours=1)).selects(new, now)
     assert not ReplayOptions(newer_than=timedelta(hours=1)).selects(old, now)
+
+
+def test_what_can_never_succeed_as_it_is_is_what_the_push_functions_dead_letter() -> None:
+    """Every code shared's failure table dead-letters a message with is left in place by
+    default (ROIT's 4xx verdicts, an invalid message, one too old); the others are not."""
+    from shared.errors import Failure, InvalidInputError, RoitError, status_error
+    from shared.failures import Decision, PermanentFailure, push_decision
+
+    verdicts = [status_error(s, "status") for s in range(400, 500)]
+    permanent = [e for e in verdicts if e.failure in {Failure.INPUT, Failure.REJECTED}] + [
+        InvalidInputError("bad"),
+        PermanentFailure("late", code="too_old"),
+    ]
+    assert len(permanent) >= 7  # 400, 404, 409, 413, 422, invalid, too old
+    for error in permanent:
+        decision, code = push_decision(error)
+        assert decision is Decision.DEAD_LETTER and without_a_fix(code), code
+    retried = [e for e in verdicts if e not in permanent] + [RoitError("down")]
+    for error in retried:
+        decision, code = push_decision(error)
+        assert decision is Decision.RETRY and not without_a_fix(code), code
+    for code in ("max_delivery_attempts", "unknown", "unreadable_entity", "roit_rejected_5xx"):
+        assert not without_a_fix(code)
+
+
+def test_a_dead_letter_that_cannot_succeed_is_replayed_only_on_purpose() -> None:
+    message = _received(timedelta(minutes=1), error="roit_rejected_422")
+    target = ("projects/p/topics/roit-status", "")
+    why = refusal(message, target, ReplayOptions(), "roit-pending")
+    assert why.startswith("ROIT refused it (422)") and "--error roit_rejected_422" in why
+    chosen = ReplayOptions(errors=frozenset({"roit_rejected_422"}))
+    assert refusal(message, target, chosen, "roit-pending") == ""
+    other = ReplayOptions(errors=frozenset({"too_old"}))
+    assert refusal(message, target, other, "roit-pending") == why
+
+
+def test_googles_refusals_of_the_caller_say_what_to_do_in_one_line() -> None:
+    from google.api_core import exceptions as gexc
+    from google.auth import exceptions as auth_exc
+
+    from roitctl.gcp import credentials_problem
+
+    said = {
+        auth_exc.DefaultCredentialsError("none"): "gcloud auth application-default login",
+        auth_exc.RefreshError("expired"): "gcloud auth application-default login",
+        gexc.Unauthenticated("who"): "gcloud auth application-default login",
+        gexc.PermissionDenied("no"): "permission denied",
+        gexc.Forbidden("no"): "permission denied",
+        gexc.NotFound("no project"): "--project",
+    }
+    for error, words in said.items():
+        line = credentials_problem(error)
+        assert line is not None and words in line and "\n" not in line, error
+    for other in (gexc.ServiceUnavailable("later"), ValueError("bug")):
+        assert credentials_problem(other) is None
 
 
 @pytest.mark.parametrize(
