@@ -10,11 +10,12 @@ from typing import Any, Self
 
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import Progress as RichProgress
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-__all__ = ["Progress", "emit", "note", "out", "plain", "table"]
+__all__ = ["Progress", "emit", "note", "out", "plain", "show", "table"]
 
 _UNBOUNDED = 100_000
 """The width of stdout when it is not a terminal (a pipe, ``make demo``, a CI log): a table
@@ -30,14 +31,25 @@ def out() -> Console:
 
 
 def table(names: tuple[str, ...], text: tuple[str, ...], *, title: str | None = None) -> Table:
-    """A table: first the ``names`` columns (names, ids, codes: on one line, whole, never
-    wrapped), then the ``text`` columns (prose: wrapped between words on a narrow terminal)."""
+    """A table: first the ``names`` columns (names, ids, codes: kept on one line, whole), then
+    the ``text`` columns (prose: wrapped between words). Print it with :func:`show`."""
     found = Table(title=title)
     for column in names:
-        found.add_column(column, no_wrap=True, overflow="ignore")
+        found.add_column(column, no_wrap=True, overflow="fold")
     for column in text:
         found.add_column(column, overflow="fold")
     return found
+
+
+def show(console: Console, found: Table) -> None:
+    """Print ``found``: its names whole whenever the width allows, and always off a terminal
+    (:func:`out` is unbounded there); on a terminal too narrow even for the names, every
+    column wraps rather than hide what does not fit."""
+    unbounded = console.options.update_width(_UNBOUNDED)
+    if Measurement.get(console, unbounded, found).minimum > console.width:
+        for column in found.columns:
+            column.no_wrap = False
+    console.print(found)
 
 
 def plain(text: str) -> str:

@@ -37,7 +37,7 @@ def list_table(summaries: list[Summary], *, show: bool) -> None:
         reasons = output.plain("\n".join(summary.reasons))
         table.add_row(name, count, _age(summary), output.plain(errors) or "-", reasons)
     console = output.out()
-    console.print(table)
+    output.show(console, table)
     if not show:
         return
     for summary in summaries:
@@ -70,7 +70,7 @@ def replay_table(report: ReplayReport) -> None:
         for entry in report.left:
             why = output.plain(entry.get("why", ""))
             table.add_row(output.plain(entry["messageId"]), output.plain(entry["error"]), why)
-        console.print(table)
+        output.show(console, table)
     if report.stopped:
         what = "interrupted" if report.interrupted else f"stopped: {report.stopped}"
         console.print(

@@ -18,7 +18,7 @@ def doctor_table(checks: list[Check]) -> None:
         detail, fix = output.plain(check.detail), output.plain("\n".join(check.fix))
         table.add_row(output.plain(check.name), status, detail, fix)
     console = output.out()
-    console.print(table)
+    output.show(console, table)
     failed = sum(c.status is Status.FAILED for c in checks)
     skipped = sum(c.status is Status.SKIPPED for c in checks)
     verdict = "every check that ran passed" if not failed else f"{failed} check(s) failed"

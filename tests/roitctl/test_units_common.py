@@ -110,3 +110,30 @@ def test_googles_refusals_of_the_caller_say_what_to_do_in_one_line() -> None:
         assert line is not None and words in line and "\n" not in line, error
     for other in (gexc.ServiceUnavailable("later"), ValueError("bug")):
         assert credentials_problem(other) is None
+
+
+def test_on_a_terminal_names_stay_whole_when_they_fit_and_nothing_is_hidden_when_not() -> None:
+    import io
+
+    from rich.console import Console
+
+    from roitctl import output
+
+    name = "roit-deliveries-dead-letter-sub-of-a-long-named-deployment"
+    reason = "ROIT answered 422 on delivery: the supplier's national register is invalid"
+
+    def rendered(width: int) -> str:
+        found = output.table(("subscription", "count"), ("reasons",))
+        found.add_row(name, "3", reason)
+        buffer = io.StringIO()
+        terminal = Console(file=buffer, force_terminal=True, width=width, color_system=None)
+        output.show(terminal, found)
+        return buffer.getvalue()
+
+    wide = rendered(120)
+    assert name in wide and max(len(line) for line in wide.splitlines()) <= 120
+    narrow = rendered(40)
+    assert max(len(line) for line in narrow.splitlines()) <= 40
+    rows = [line.split("│")[1:-1] for line in narrow.splitlines() if line.startswith("│")]
+    assert "".join(cells[0].strip() for cells in rows) == name  # folded, none of it hidden
+    assert " ".join(" ".join(cells[2] for cells in rows).split()) == reason
