@@ -216,16 +216,17 @@ class DemoRun:
     def replay_dead_letter(self) -> None:
         """A delivery ROIT refuses is dead-lettered; once ROIT takes it again, `roitctl`
         lists the dead letter and replays it, and ROIT registers it as a first delivery."""
-        from roitctl import output
-        from roitctl.deadletters import list_subscriptions
+        from roitctl.deadletters.messages import list_subscriptions
+        from roitctl.deadletters.policy import ReplayOptions
+        from roitctl.deadletters.replay import replay_subscription
+        from roitctl.deadletters.report import list_table, replay_table
         from roitctl.environment import applied, command_environment, read_env_file
-        from roitctl.replay import ReplayOptions, replay_subscription
 
         subscription = wiring.dead_letter_subscription(wiring.DELIVERIES_TOPIC)
         env_file = self.stack.env_file("register_delivery")
         project = self.stack.options.project
         env = command_environment(os.environ, read_env_file(env_file))
-        roitctl = f"roitctl dead-letters {{}} {subscription} --env-file {env_file}"
+        roitctl = f"roitctl dead-letters {{}} {subscription} --env-file {env_file}{{}}"
         before = self.stats()["deliveries"]
         self.control.set_fault("delivery", fail_next=1, error_status=422)
         self.erp.publish_raw(wiring.DELIVERIES_TOPIC, json.dumps(REPLAYED_DELIVERY).encode())
@@ -236,16 +237,18 @@ class DemoRun:
                 60,
                 "the refused delivery's dead letter",
             )
-            self.say("$ " + roitctl.format("list"))
+            self.say("$ " + roitctl.format("list", ""))
             (listed,) = list_subscriptions(project, [subscription])
-            output.list_table([listed], show=False)
+            list_table([listed], show=False)
             self.control.clear_faults("delivery")
             self.say("the cause is fixed (ROIT accepts deliveries again)")
-            self.say("$ " + roitctl.format("replay"))
+            refused = "roit_rejected_422"  # ROIT's verdict: replayed only on purpose
+            self.say("$ " + roitctl.format("replay", f" --error {refused}"))
+            chosen = ReplayOptions(errors=frozenset({refused}))
             report = replay_subscription(
-                project, subscription, ReplayOptions(), pending_topic=wiring.PENDING_TOPIC
+                project, subscription, chosen, pending_topic=wiring.PENDING_TOPIC
             )
-            output.replay_table(report)
+            replay_table(report)
             wait_for(lambda: self.stats()["deliveries"] > before, 60, "the replayed delivery")
             (left,) = list_subscriptions(project, [subscription])
         codes = [d["data"][0].get("code") for d in self.control.deliveries(entity="COST_CENTER")]

@@ -9,6 +9,8 @@ from typing import Any
 __all__ = [
     "ADC_HINT",
     "api_problem",
+    "caller_refused",
+    "credentials_problem",
     "default_project",
     "on_emulator",
     "publisher_client",
@@ -53,6 +55,49 @@ def subscriber_client() -> Any:
     return SubscriberClient()
 
 
+def credentials_problem(error: BaseException) -> str | None:
+    """One line saying what to run, when ``error`` is Google refusing who the caller is or
+    where it points: no Application Default Credentials, credentials refused or expired, no
+    permission, no such project (or resource); ``None`` for any other error.
+
+    Every command's error goes through this one mapping (:func:`roitctl.cli.main`).
+    """
+    from google.api_core import exceptions as gexc
+    from google.auth import exceptions as auth_exc
+
+    if not (caller_refused(error) or isinstance(error, gexc.NotFound)):
+        return None
+    if isinstance(error, auth_exc.DefaultCredentialsError):
+        return f"no Application Default Credentials: {ADC_HINT}"
+    if isinstance(error, auth_exc.RefreshError | gexc.Unauthenticated):
+        return f"your credentials were refused (expired or revoked?): {ADC_HINT}"
+    if isinstance(error, gexc.Forbidden):  # PermissionDenied is one
+        return (
+            "permission denied to your credentials: check --project, and grant the roles the "
+            "README lists (Operator CLI), or `gcloud auth application-default login` as an "
+            "account that has them"
+        )
+    return (
+        "Google Cloud found no such project or resource: check --project "
+        "(or ROIT_GCP_PROJECT) and the names given"
+    )
+
+
+def caller_refused(error: BaseException) -> bool:
+    """Whether Google refused the caller itself (no credentials, refused ones, no permission),
+    whatever resource was asked for."""
+    from google.api_core import exceptions as gexc
+    from google.auth import exceptions as auth_exc
+
+    refused = (
+        auth_exc.DefaultCredentialsError,
+        auth_exc.RefreshError,
+        gexc.Unauthenticated,
+        gexc.Forbidden,
+    )
+    return isinstance(error, refused)
+
+
 def api_problem(error: BaseException) -> str:
     """What a Google API failure means for the operator (never a message body)."""
     from google.api_core import exceptions as gexc
@@ -63,9 +108,9 @@ def api_problem(error: BaseException) -> str:
         return f"no Application Default Credentials: {ADC_HINT}"
     if isinstance(error, gexc.NotFound):
         return "does not exist"
-    if isinstance(error, gexc.PermissionDenied):
+    if isinstance(error, gexc.Forbidden):
         return "permission denied to your credentials"
-    if isinstance(error, gexc.Unauthenticated):
+    if isinstance(error, auth_exc.RefreshError | gexc.Unauthenticated):
         return f"not authenticated: {ADC_HINT}"
     if isinstance(error, gexc.MethodNotImplemented):
         return "not supported here"

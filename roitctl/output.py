@@ -5,26 +5,56 @@ document with ``--json``. Nothing here prints a secret, a token or a message bod
 from __future__ import annotations
 
 import json
-from collections import Counter
 from types import TracebackType
 from typing import Any, Self
 
 from rich.console import Console
+from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import Progress as RichProgress
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from roitctl.checks import Check, Status
-from roitctl.deadletters import Summary, age_s, message_json
-from roitctl.replay import ReplayReport
+__all__ = ["Progress", "emit", "note", "out", "plain", "show", "table"]
 
-__all__ = ["Progress", "doctor_table", "emit", "list_table", "note", "replay_table"]
-
-_STYLE = {Status.OK: "green", Status.FAILED: "bold red", Status.SKIPPED: "yellow"}
+_UNBOUNDED = 100_000
+"""The width of stdout when it is not a terminal (a pipe, ``make demo``, a CI log): a table
+is as wide as its content, so no name is ever broken across lines."""
 
 
-def _out() -> Console:
-    return Console(soft_wrap=False, highlight=False)
+def out() -> Console:
+    """The console tables go to: stdout, as wide as the terminal, or unbounded off one."""
+    console = Console(soft_wrap=False, highlight=False)
+    if console.is_terminal:
+        return console
+    return Console(soft_wrap=False, highlight=False, width=_UNBOUNDED)
+
+
+def table(names: tuple[str, ...], text: tuple[str, ...], *, title: str | None = None) -> Table:
+    """A table: first the ``names`` columns (names, ids, codes: kept on one line, whole), then
+    the ``text`` columns (prose: wrapped between words). Print it with :func:`show`."""
+    found = Table(title=title)
+    for column in names:
+        found.add_column(column, no_wrap=True, overflow="fold")
+    for column in text:
+        found.add_column(column, overflow="fold")
+    return found
+
+
+def show(console: Console, found: Table) -> None:
+    """Print ``found``: its names whole whenever the width allows, and always off a terminal
+    (:func:`out` is unbounded there); on a terminal too narrow even for the names, every
+    column wraps rather than hide what does not fit."""
+    unbounded = console.options.update_width(_UNBOUNDED)
+    if Measurement.get(console, unbounded, found).minimum > console.width:
+        for column in found.columns:
+            column.no_wrap = False
+    console.print(found)
+
+
+def plain(text: str) -> str:
+    """``text`` shown as it is (no rich markup)."""
+    return escape(text)
 
 
 def _err() -> Console:
@@ -39,96 +69,6 @@ def emit(doc: Any) -> None:
 def note(text: str) -> None:
     """A remark on stderr."""
     _err().print(text, markup=False)
-
-
-def doctor_table(checks: list[Check]) -> None:
-    """One row per check, then the verdict."""
-    table = Table(show_lines=False, expand=False)
-    for column in ("check", "status", "detail", "what to do"):
-        table.add_column(column, overflow="fold")
-    for check in checks:
-        status = f"[{_STYLE[check.status]}]{check.status.value}[/]"
-        table.add_row(check.name, status, _plain(check.detail), _plain("\n".join(check.fix)))
-    console = _out()
-    console.print(table)
-    failed = sum(c.status is Status.FAILED for c in checks)
-    skipped = sum(c.status is Status.SKIPPED for c in checks)
-    verdict = "every check that ran passed" if not failed else f"{failed} check(s) failed"
-    console.print(f"{verdict} ({skipped} skipped)", markup=False)
-
-
-def _plain(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
-
-
-def _age(summary: Summary) -> str:
-    if summary.oldest is None:
-        return "-"
-    seconds = age_s(summary.oldest)
-    if seconds < 120:
-        return f"{seconds:.0f} s ago"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min ago"
-    return f"{seconds / 3600:.1f} h ago"
-
-
-def list_table(summaries: list[Summary], *, show: bool) -> None:
-    """One row per subscription; every message in full only with ``show``."""
-    table = Table()
-    for column in ("subscription", "count", "oldest", "by error", "reasons"):
-        table.add_column(column, overflow="fold")
-    for summary in summaries:
-        if summary.problem:
-            table.add_row(summary.subscription, "?", "-", _plain(summary.problem), "")
-            continue
-        count = str(summary.count) if summary.complete else f"{summary.count}+"
-        errors = ", ".join(f"{code}: {n}" for code, n in _sorted(summary.by_error))
-        reasons = "\n".join(summary.reasons)
-        table.add_row(summary.subscription, count, _age(summary), errors or "-", _plain(reasons))
-    console = _out()
-    console.print(table)
-    if not show:
-        return
-    for summary in summaries:
-        for message in summary.messages:
-            console.print(f"--- {summary.subscription} {message.message_id}", markup=False)
-            console.print(
-                json.dumps(message_json(message), indent=2, ensure_ascii=False), markup=False
-            )
-
-
-def _sorted(counter: Counter[str]) -> list[tuple[str, int]]:
-    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
-
-
-def replay_table(report: ReplayReport) -> None:
-    """What was replayed where, what was left in place and why."""
-    console = _out()
-    verb = "would replay" if report.dry_run else "replayed"
-    by_topic = Counter(entry.get("topic", "?") for entry in report.replayed)
-    listing = ", ".join(f"{n} to {topic}" for topic, n in _sorted(by_topic)) or "nothing"
-    line = (
-        f"{report.subscription}: {verb} {len(report.replayed)} ({listing}); "
-        f"{len(report.left)} left in place; {report.not_selected} not selected"
-    )
-    if report.arrived:
-        line += f"; {report.arrived} dead-lettered during the run (left for the next run)"
-    console.print(line, markup=False)
-    if report.left:
-        table = Table(title="left in place")
-        for column in ("message", "error", "why"):
-            table.add_column(column, overflow="fold")
-        for entry in report.left:
-            table.add_row(entry["messageId"], entry["error"], _plain(entry.get("why", "")))
-        console.print(table)
-    if report.stopped:
-        what = "interrupted" if report.interrupted else f"stopped: {report.stopped}"
-        console.print(
-            f"{what}; everything not replayed was given back: run it again to continue",
-            markup=False,
-        )
 
 
 class Progress:

@@ -4,10 +4,9 @@ dead letter is acknowledged only after Pub/Sub acknowledged the republish.
 
 Where a message came from: the subscription it failed on (``CloudPubSubDeadLetterSource*`` or
 ``sourceSubscription``) -> that subscription's topic; else the dead-letter topic's name
-(``X-dead-letter`` -> ``X``). What is never replayed, and stays in place, reported: a message
-replayed ``max_replays`` times already (so a loop is impossible), one bound for the pending
-topic without ``to_pending`` (the ERP may not read it either), a whole unreadable pending
-page or a stub standing for an entity too large to publish, and one Pub/Sub refuses as such.
+(``X-dead-letter`` -> ``X``) (:mod:`~roitctl.deadletters.targets`). What is never replayed
+stays in place, reported with why (:mod:`~roitctl.deadletters.policy`), and so does one
+Pub/Sub refuses as such.
 
 Nothing is lost or left half-done whenever the run stops: a dead letter is acknowledged only
 once its copy is on the topic, Ctrl-C is held off while a batch is published and acknowledged,
@@ -23,43 +22,20 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from roitctl import gcp
-from roitctl.deadletters import error_of, replay_attributes
+from roitctl.deadletters.lease import Lease, Received
+from roitctl.deadletters.messages import error_of, replay_attributes
+from roitctl.deadletters.policy import ReplayOptions, refusal
+from roitctl.deadletters.targets import Targets
 from roitctl.layout import Layout, short_name
-from roitctl.lease import Lease, Received
-from roitctl.targets import Targets, refusal
 from shared.errors import Failure
 from shared.pubsub import Publisher
 from shared.sink import Sink
 
-__all__ = ["ReplayOptions", "ReplayReport", "replay", "replay_subscription"]
-
-
-@dataclass(frozen=True)
-class ReplayOptions:
-    """Which dead letters to replay, and how."""
-
-    errors: frozenset[str] = frozenset()  # empty: every error code
-    older_than: timedelta | None = None
-    newer_than: timedelta | None = None
-    limit: int | None = None
-    dry_run: bool = False
-    max_replays: int = 3
-    to_pending: bool = False
-    batch_size: int = 50
-    rate: float | None = None  # messages per second at most
-
-    def selects(self, message: Received, now: datetime) -> bool:
-        """Whether the filters pick ``message``."""
-        if self.errors and error_of(message.attributes) not in self.errors:
-            return False
-        age = now - message.publish_time
-        if self.older_than is not None and age < self.older_than:
-            return False
-        return self.newer_than is None or age <= self.newer_than
+__all__ = ["ReplayReport", "replay", "replay_subscription"]
 
 
 @dataclass
@@ -258,7 +234,10 @@ def replay_subscription(
     try:
         targets = Targets(subscriber, path, project)
         if targets.dead_letter_topic is None:
-            raise LookupError(f"subscription {short_name(path)} does not exist")
+            raise LookupError(
+                f"subscription {short_name(path)} does not exist in project {project}: "
+                "check its name and --project"
+            )
         lease = Lease(
             subscriber, path, ack_deadline_s=ack_deadline_s, return_immediately=gcp.on_emulator()
         )

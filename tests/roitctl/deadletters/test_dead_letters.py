@@ -111,7 +111,17 @@ def test_a_status_update_dead_lettered_by_update_status_reaches_roit_once_replay
     wait_for(lambda: sandbox.control.request(second["requestId"])["status"] == "DONE")
     assert sandbox.control.request(first["requestId"])["status"] == "PENDING"
 
-    result = replay(deployment, monkeypatch, STATUS_DL)
+    held = replay(deployment, monkeypatch, STATUS_DL)  # ROIT's verdict: not by default
+    assert held.code == 1 and held.json()["replayed"] == 0
+    (left,) = held.json()["left"]
+    assert left["error"] == "roit_rejected_422"
+    assert left["why"] == (
+        "ROIT refused it (422): it refuses it again as it is; "
+        "once its cause is fixed, replay it with --error roit_rejected_422"
+    )
+    assert listed(deployment, monkeypatch, STATUS_DL)["count"] == 1  # left in place
+
+    result = replay(deployment, monkeypatch, STATUS_DL, "--error", "roit_rejected_422")
     assert result.code == 0, result.out
     report = result.json()
     assert report["replayed"] == 1 and report["left"] == []
@@ -169,7 +179,7 @@ def test_a_delivery_rejected_once_is_registered_once_replayed(
     assert summary["byError"] == {"roit_rejected_422": 1}
     assert sandbox.control.deliveries() == []
 
-    result = replay(deployment, monkeypatch, DELIVERIES_DL)
+    result = replay(deployment, monkeypatch, DELIVERIES_DL, "--error", "roit_rejected_422")
     assert result.code == 0 and result.json()["replayed"] == 1
     wait_for(lambda: len(sandbox.control.deliveries()) == 2, what="two batches (batch size 2)")
     assert [i for d in sandbox.control.deliveries() for i in d["data"]] == items
@@ -192,7 +202,8 @@ def test_the_rest_of_a_partial_delivery_is_replayed_as_it_is(
     assert dead["attributes"]["itemsDelivered"] == "2"
     assert dead["data"]["data"] == items[2:]
 
-    report = replay(deployment, monkeypatch, DELIVERIES_DL).json()
+    on_purpose = ("--error", dead["attributes"]["error"])  # ROIT's verdict on the third item
+    report = replay(deployment, monkeypatch, DELIVERIES_DL, *on_purpose).json()
     assert report["replayed"] == 1, report
     (again,) = wait_listed(deployment, monkeypatch, DELIVERIES_DL, 1)["messages"]  # still invalid
     assert again["data"] == dead["data"]  # the rest, as it was: nothing delivered twice
@@ -207,16 +218,18 @@ def test_a_message_that_keeps_failing_is_replayed_at_most_max_replays_times(
 ) -> None:
     deployment.publish("roit-deliveries", {"entity": "NOT_AN_ENTITY", "data": [{"code": "X"}]})
     wait_listed(deployment, monkeypatch, DELIVERIES_DL, 1)
+    on_purpose = ("--error", "invalid_message")
     for count in (1, 2):
-        assert replay(deployment, monkeypatch, DELIVERIES_DL, "--max-replays", "2").code == 0
+        done = replay(deployment, monkeypatch, DELIVERIES_DL, "--max-replays", "2", *on_purpose)
+        assert done.code == 0
         (dead,) = wait_listed(deployment, monkeypatch, DELIVERIES_DL, 1)["messages"]
         assert dead["attributes"]["replayCount"] == str(count)
-    result = replay(deployment, monkeypatch, DELIVERIES_DL, "--max-replays", "2")
+    result = replay(deployment, monkeypatch, DELIVERIES_DL, "--max-replays", "2", *on_purpose)
     assert result.code == 1
     (left,) = result.json()["left"]
     assert left["why"] == "replayed 2 times already (--max-replays)"
     assert listed(deployment, monkeypatch, DELIVERIES_DL)["count"] == 1  # left in place
-    human = cli(deployment, monkeypatch, "dead-letters", "replay", DELIVERIES_DL)
+    human = cli(deployment, monkeypatch, "dead-letters", "replay", DELIVERIES_DL, *on_purpose)
     assert human.code == 0  # the default allows a third
     deployment.pull(DELIVERIES_DL, expect=1)
 

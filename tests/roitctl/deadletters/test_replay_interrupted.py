@@ -47,21 +47,33 @@ class Family:
     def env(self) -> dict[str, str]:
         return {"PUBSUB_EMULATOR_HOST": self.host, "ROIT_GCP_PROJECT": self.project}
 
-    def dead_letters(self, count: int, **extra: str) -> list[str]:
-        """``count`` dead letters of ``load-sub``, numbered by their ``seq`` attribute."""
+    def dead_letters(self, count: int, *, mixed: bool = False) -> list[str]:
+        """``count`` dead letters of ``load-sub``, numbered by their ``seq`` attribute: moved
+        by Pub/Sub after the delivery attempts ran out (replayed by default); with ``mixed``,
+        every third one (0, 3, 6 …) ``invalid_message`` instead (replayed only on purpose)."""
         futures = [
             self.publisher.publish(
                 self.topic("load-dead-letter"),
                 json.dumps({"n": n}).encode(),
                 seq=str(n),
-                error="roit_rejected_422" if n % 3 else "invalid_message",
-                reason="test",
-                sourceSubscription=self.sub("load-sub"),
-                **extra,
+                **(self._invalid() if mixed and n % 3 == 0 else self._exhausted()),
             )
             for n in range(count)
         ]
         return [f.result(30) for f in futures]
+
+    def _exhausted(self) -> dict[str, str]:
+        return {
+            "CloudPubSubDeadLetterSourceSubscription": "load-sub",
+            "CloudPubSubDeadLetterSourceDeliveryCount": "5",
+        }
+
+    def _invalid(self) -> dict[str, str]:
+        return {
+            "error": "invalid_message",
+            "reason": "test",
+            "sourceSubscription": self.sub("load-sub"),
+        }
 
     def observed(self, subscription: str = "load-sub") -> list[str]:
         """The ``seq`` of every replayed copy that arrived (acknowledged)."""
@@ -162,10 +174,10 @@ def test_a_pubsub_failure_midway_stops_without_acknowledging_and_a_rerun_continu
     family,
 ) -> None:
     from roitctl import gcp
-    from roitctl.lease import Lease
-    from roitctl.replay import ReplayOptions
-    from roitctl.replay import replay as run_replay
-    from roitctl.targets import Targets
+    from roitctl.deadletters.lease import Lease
+    from roitctl.deadletters.policy import ReplayOptions
+    from roitctl.deadletters.replay import replay as run_replay
+    from roitctl.deadletters.targets import Targets
     from shared.pubsub import Publisher
 
     family.dead_letters(N)
@@ -218,9 +230,15 @@ def test_a_message_pubsub_refuses_is_left_in_place_and_the_rest_replayed(family)
 
 
 def test_dry_run_filters_and_limit_change_only_what_they_say(family) -> None:
-    family.dead_letters(9)  # invalid_message: 0, 3, 6; roit_rejected_422: the rest
+    family.dead_letters(9, mixed=True)  # invalid_message: 0, 3, 6; Pub/Sub's own: the rest
     dry = replay("--dry-run")
-    assert dry.code == 0 and dry.json()["replayed"] == 9 and dry.json()["dryRun"] is True
+    assert dry.code == 1 and dry.json()["replayed"] == 6 and dry.json()["dryRun"] is True
+    left = dry.json()["left"]
+    assert [entry["error"] for entry in left] == ["invalid_message"] * 3
+    assert left[0]["why"] == (
+        "the message itself is invalid: it fails the same way again; "
+        "once its cause is fixed, replay it with --error invalid_message"
+    )
     assert family.left() == 9 and family.observed() == []
 
     assert replay("--older-than", "1h").json()["notSelected"] == 9

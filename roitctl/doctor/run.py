@@ -1,6 +1,6 @@
 """``doctor``: a configuration checked against a live environment, with no side effects.
 
-One :class:`~roitctl.checks.Check` per line, in order: the settings, the credentials secret
+One :class:`~roitctl.doctor.checks.Check` per line, in order: the settings, the credentials secret
 (and the webhook secret, for a webhook ``reprocess``), the token exchange, the
 ``Authorization`` scheme, then Pub/Sub. A check that cannot run because an earlier one
 failed is skipped, saying why. The whole run happens inside the command's environment
@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from roitctl import gcp
-from roitctl.checks import Check, Status
+from roitctl.doctor.checks import Check, Status
+from roitctl.doctor.probe import DEFAULT_PROBE_REQUEST_ID, probe_scheme, probe_token, token_check
+from roitctl.doctor.pubsub import pubsub_checks
 from roitctl.environment import applied
 from roitctl.layout import Layout, short_name
-from roitctl.probe import DEFAULT_PROBE_REQUEST_ID, probe_scheme, probe_token, token_check
-from roitctl.pubsubcheck import pubsub_checks
 from shared.errors import ConfigurationError, RoitError
 from shared.exchange import TokenExchange
 from shared.secrets import RoitCredentials, load_credentials, provider_for

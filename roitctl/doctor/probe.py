@@ -20,8 +20,9 @@ from typing import Any
 
 import jwt
 
-from roitctl.checks import Check, Status
-from roitctl.shapes import (
+from roitctl.doctor.checks import Check, Status
+from roitctl.doctor.reach import WRONG_PATH, unreachable, wrong_path
+from roitctl.doctor.shapes import (
     JWT_SHAPE,
     Candidate,
     candidates,
@@ -183,6 +184,16 @@ def token_check(probe: TokenProbe, settings: RoitSettings) -> Check:
                 ],
             )
         setting = error.setting or "ROIT_TOKEN_URL"
+        status = (
+            error.status_code if isinstance(error, RoitStatusError | TokenExchangeError) else None
+        )
+        timeout_s = settings.http_connect_timeout_s
+        if status is None and (why := unreachable(url, timeout_s=timeout_s)):
+            detail = f"{url} cannot be reached: {why}"
+            return Check("token exchange", Status.FAILED, detail, [f"check {setting}"])
+        if status in WRONG_PATH:
+            detail = f"{url}: {wrong_path(url, status)} ({tried})"
+            return Check("token exchange", Status.FAILED, detail, [f"check {setting}"])
         what = (
             "ROIT's token endpoint is failing"
             if error.failure is Failure.UPSTREAM
@@ -227,10 +238,11 @@ def probe_scheme(
                     ENDPOINTS["attachs"], content=body.encode(), headers=headers
                 )
         except RoitError as exc:
+            why = unreachable(settings.base_url, timeout_s=settings.http_connect_timeout_s)
             return Check(
                 "authorization scheme",
                 Status.FAILED,
-                f"the probe call failed: {exc.message}",
+                f"the probe call failed: {why or exc.message}",
                 ["check ROIT_BASE_URL"],
             )
         statuses[scheme] = answer.status

@@ -1,4 +1,4 @@
-"""Where a dead letter goes back to, and what must never be replayed.
+"""Where a dead letter goes back to.
 
 The topic a message came from: the subscription it failed on (``CloudPubSubDeadLetterSource*``
 or ``sourceSubscription``) -> that subscription's topic; else the dead-letter topic's name
@@ -7,17 +7,13 @@ or ``sourceSubscription``) -> that subscription's topic; else the dead-letter to
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from roitctl.deadletters import error_of, replay_count, source_subscription
-from roitctl.layout import DEAD_LETTER_SUFFIX, short_name, source_topic_of
-from roitctl.lease import Received
+from roitctl.deadletters.lease import Received
+from roitctl.deadletters.messages import source_subscription
+from roitctl.layout import short_name, source_topic_of
 
-if TYPE_CHECKING:
-    from roitctl.replay import ReplayOptions
-
-__all__ = ["Targets", "refusal"]
+__all__ = ["Targets"]
 
 
 class Targets:
@@ -27,22 +23,28 @@ class Targets:
         self._subscriber = subscriber
         self._project = project
         self._topics: dict[str, str | None] = {}
-        dead_topic = self.topic_of(dead_letter_subscription)
+        dead_topic = self.topic_of(dead_letter_subscription, own=True)
         self.dead_letter_topic = dead_topic
         source = source_topic_of(short_name(dead_topic)) if dead_topic else None
         self._fallback = (
             f"{dead_topic.rsplit('/', 1)[0]}/{source}" if dead_topic and source else None
         )
 
-    def topic_of(self, subscription: str) -> str | None:
-        """A subscription's topic (``None`` if it is gone, out of reach, or its topic is)."""
+    def topic_of(self, subscription: str, *, own: bool = False) -> str | None:
+        """A subscription's topic (``None`` if it is gone, out of reach, or its topic is).
+
+        Raises:
+            google.api_core.exceptions.PermissionDenied: for the caller's ``own``
+                subscription (the one it replays from): its credentials, not a lost source.
+        """
         if subscription not in self._topics:
             from google.api_core import exceptions as gexc
 
+            out_of_reach = (gexc.NotFound,) if own else (gexc.NotFound, gexc.PermissionDenied)
             try:
                 found = self._subscriber.get_subscription(subscription=subscription, timeout=30)
                 topic = str(found.topic)
-            except (gexc.NotFound, gexc.PermissionDenied):
+            except out_of_reach:
                 topic = ""
             self._topics[subscription] = topic if topic.startswith("projects/") else None
         return self._topics[subscription]
@@ -63,40 +65,3 @@ class Targets:
         if topic or self._fallback:
             return topic or self._fallback, ""
         return None, "its source topic is unknown (no source subscription, not X-dead-letter)"
-
-
-def refusal(
-    message: Received, target: tuple[str | None, str], options: ReplayOptions, pending: str
-) -> str:
-    """Why ``message`` must stay in place ('' when it may be replayed to ``target``)."""
-    if replay_count(message.attributes) >= options.max_replays:
-        return f"replayed {replay_count(message.attributes)} times already (--max-replays)"
-    topic, unknown = target
-    if topic is None:
-        return unknown
-    if topic.endswith(DEAD_LETTER_SUFFIX):
-        return f"its source {short_name(topic)} is a dead-letter topic"
-    error = error_of(message.attributes)
-    if error == "unreadable_page":
-        return "a whole pending page, not one entity (read it with --show)"
-    if _is_stub(message.data):
-        return "a stub for an entity too large or not encodable: ask ROIT to reprocess it"
-    if short_name(topic) == pending and not options.to_pending:
-        return f"bound for the pending topic {pending}: only with --to-pending"
-    return ""
-
-
-def _is_stub(data: bytes) -> bool:
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        return False
-    return (
-        isinstance(doc, dict)
-        and doc.get("truncated") is True
-        and set(doc)
-        <= {
-            "requestId",
-            "truncated",
-        }
-    )

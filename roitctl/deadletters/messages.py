@@ -12,7 +12,8 @@ Three kinds reach a ``<topic>-dead-letter-sub``, all with the original data and 
   ``error`` (``unreadable_entity``, ``unpublishable_entity``, ``unreadable_page``) and
   ``reason``.
 
-Listing never acknowledges: messages are pulled, held and given back (:mod:`roitctl.lease`).
+Listing never acknowledges: messages are pulled, held and given back
+(:mod:`roitctl.deadletters.lease`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from roitctl.lease import Lease, Received
+from roitctl.deadletters.lease import Lease, Received
 
 __all__ = [
     "DEAD_LETTER_ATTRIBUTES",
@@ -196,7 +197,9 @@ def list_subscriptions(project: str, names: list[str], *, limit: int = 1000) -> 
                 with Lease(subscriber, path, return_immediately=gcp.on_emulator()) as lease:
                     messages, complete = peek(lease, limit=limit)
                 summaries.append(summarize(short_name(path), messages, complete=complete))
-            except Exception as exc:  # noqa: BLE001 - one unreadable subscription
+            except Exception as exc:  # one unreadable subscription, or the caller refused
+                if gcp.caller_refused(exc):
+                    raise  # the credentials, not this subscription: said once (exit 2)
                 summaries.append(Summary(short_name(path), problem=gcp.api_problem(exc)))
     finally:
         subscriber.transport.close()

@@ -159,6 +159,47 @@ def test_a_wrong_token_url_is_named(tmp_path, env) -> None:
     assert token["fix"] == ["check ROIT_TOKEN_URL"]
 
 
+REACH = {
+    "dns": "does not resolve (DNS)",
+    "refused": "refused the connection",
+    "path": "(a wrong path)",
+}
+
+
+@pytest.mark.parametrize(
+    ("setting", "url", "said"),
+    [
+        ("ROIT_TOKEN_URL", "http://roit-no-such-host.invalid/oauth/token", "dns"),
+        ("ROIT_BASE_URL", "http://roit-no-such-host.invalid", "dns"),
+        ("ROIT_TOKEN_URL", "http://127.0.0.1:{port}/oauth/token", "refused"),
+        ("ROIT_TOKEN_URL", "/no/such/token/path", "path"),
+    ],
+    ids=["token-url-dns", "base-url-dns", "refused", "wrong-path"],
+)
+def test_a_name_that_does_not_resolve_is_told_from_a_refused_connection_and_a_wrong_url(
+    tmp_path, env, setting, url, said
+) -> None:
+    from devstack.processes import free_port
+
+    wrong = url.format(port=free_port())  # a port nothing listens on
+    result = doctor(tmp_path, {**env, setting: wrong}, "--no-pubsub")
+    token = checks(result)["token exchange"]
+    assert result.code == 1 and token["status"] == "failed"
+    assert REACH[said] in token["detail"], token
+    assert not [w for k, w in REACH.items() if k != said and w in token["detail"]], token
+    assert setting in " ".join(token["fix"]) or "ROIT_TOKEN_URL" in " ".join(token["fix"])
+    assert "Traceback" not in result.out + result.err
+
+
+def test_doctor_tables_keep_a_long_url_whole_off_a_terminal(tmp_path, env) -> None:
+    url = "http://roit-a-host-name-much-longer-than-any-column-could-hold.invalid/oauth/token"
+    path = write_env(tmp_path / "long.env", {**env, "ROIT_TOKEN_URL": url})
+    process = cli_process("doctor", "--env-file", str(path), "--no-pubsub", env={"COLUMNS": "50"})
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, (out, err)
+    assert url in out and "does not resolve (DNS)" in out
+
+
 @pytest.mark.parametrize("scheme", ["raw", "bearer"])
 def test_the_authorization_scheme_that_works_is_printed(
     tmp_path, sandbox, bearer_sandbox, scheme

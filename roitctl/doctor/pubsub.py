@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from roitctl import gcp
-from roitctl.checks import Check, Status
-from roitctl.deadletters import age_s, peek, summarize
+from roitctl.deadletters.lease import Lease
+from roitctl.deadletters.messages import age_s, peek, summarize
+from roitctl.doctor.checks import Check, Status
 from roitctl.layout import Layout, short_name
-from roitctl.lease import Lease
 
 __all__ = ["Backlog", "backlog_from_series", "pubsub_checks"]
 
