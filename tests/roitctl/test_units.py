@@ -29,6 +29,8 @@ from roitctl.shapes import candidates, find_lifetime_path, find_token_path, shap
 from shared.exchange import TokenShape
 from shared.settings import ClientAuth, RoitSettings, TokenRequestFormat
 
+pytestmark = pytest.mark.unit
+
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[2]
 

@@ -17,6 +17,8 @@ from shared.retry import backoff_delay, give_up, parse_retry_after
 from shared.token import FAILURE_MEMORY_S, Issued, TokenManager, token_expiry
 from shared.transport import Answer
 
+pytestmark = pytest.mark.unit
+
 
 def _answer(status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> Answer:
     return Answer(status, httpx.Headers(headers or {}), body, "/ibs-core-entrypoint/x")

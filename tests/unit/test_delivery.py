@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from unit_fakes import CountingPublisher
 
 from shared import deadline
 from shared.delivery import Unfinished, deliver, hand_on, read_delivery
@@ -21,7 +22,6 @@ from shared.errors import (
 )
 from shared.failures import PermanentFailure
 from shared.push import PushMessage
-from unit_fakes import CountingPublisher
 
 pytestmark = pytest.mark.unit
 
@@ -105,11 +105,17 @@ def test_a_bad_delivery_message_is_invalid_input(data, field) -> None:
 
 # (id, the failing batch, its error, what deliver raises, dead-letter code or None)
 FAILURES = [
-    ("first-batch-rejected", 0, status_error(422, "delivery"), type(status_error(422, "x")), None),  # noqa: E501
-    ("first-batch-roit-down", 0, status_error(503, "delivery"), type(status_error(503, "x")), None),  # noqa: E501
-    ("later-batch-rejected", 2, status_error(422, "delivery"), PermanentFailure, "roit_rejected_422"),  # noqa: E501
-    ("later-batch-404", 1, status_error(404, "delivery"), PermanentFailure, "roit_rejected_404"),  # noqa: E501
-    ("later-batch-roit-down", 2, status_error(500, "delivery"), type(status_error(500, "x")), None),  # noqa: E501
+    ("first-batch-rejected", 0, status_error(422, "delivery"), type(status_error(422, "x")), None),
+    ("first-batch-roit-down", 0, status_error(503, "delivery"), type(status_error(503, "x")), None),
+    (
+        "later-batch-rejected",
+        2,
+        status_error(422, "delivery"),
+        PermanentFailure,
+        "roit_rejected_422",
+    ),
+    ("later-batch-404", 1, status_error(404, "delivery"), PermanentFailure, "roit_rejected_404"),
+    ("later-batch-roit-down", 2, status_error(500, "delivery"), type(status_error(500, "x")), None),
     ("later-batch-403", 1, status_error(403, "delivery"), type(status_error(403, "x")), None),
 ]
 
@@ -117,7 +123,9 @@ FAILURES = [
 @pytest.mark.parametrize(
     ("at", "error", "raised", "code"), [f[1:] for f in FAILURES], ids=[f[0] for f in FAILURES]
 )
-def test_a_failed_batch_leaves_the_rest_to_redeliver_or_dead_letter(at, error, raised, code) -> None:
+def test_a_failed_batch_leaves_the_rest_to_redeliver_or_dead_letter(
+    at, error, raised, code
+) -> None:
     roit = FakeRoit(fail={at: error})
     with pytest.raises(RoitError) as caught:
         deliver(roit, read_delivery(_message(5)), batch_size=2)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from typing import Any
 
 import flask
 import pytest
+from unit_fakes import CountingPublisher
 
 from shared.errors import (
     ConfigurationError,
@@ -25,7 +26,6 @@ from shared.errors import (
 )
 from shared.events import handle_push
 from shared.failures import PermanentFailure
-from unit_fakes import CountingPublisher
 
 pytestmark = pytest.mark.unit
 
@@ -77,8 +77,20 @@ ROWS = [
     ("roit-failing-500", status_error(500, "status"), 503, "retry", "upstream"),
     ("roit-failing-429", status_error(429, "status", retry_after_s=9), 503, "retry", "upstream"),
     ("roit-timeout", RoitTimeoutError("slow"), 503, "retry", "upstream"),
-    ("config-token", TokenExchangeError("t", setting="ROIT_TOKEN_URL"), 503, "retry", "configuration"),  # noqa: E501
-    ("config-token-down", TokenExchangeError("t", setting="ROIT_TOKEN_URL", failure=Failure.UPSTREAM), 503, "retry", "upstream"),  # noqa: E501
+    (
+        "config-token",
+        TokenExchangeError("t", setting="ROIT_TOKEN_URL"),
+        503,
+        "retry",
+        "configuration",
+    ),
+    (
+        "config-token-down",
+        TokenExchangeError("t", setting="ROIT_TOKEN_URL", failure=Failure.UPSTREAM),
+        503,
+        "retry",
+        "upstream",
+    ),
     ("config-401", status_error(401, "status"), 503, "retry", "configuration"),
     ("config-403", status_error(403, "status"), 503, "retry", "configuration"),
     ("config-redirect", status_error(307, "status"), 503, "retry", "configuration"),

@@ -8,15 +8,12 @@ import logging
 import pytest
 
 from shared.errors import (
-    AuthenticationError,
     ConfigurationError,
     Failure,
     InvalidInputError,
     InvocationDeadlineError,
     MalformedResponseError,
-    PermissionDeniedError,
     PublishError,
-    RedirectError,
     ResponseTooLargeError,
     RoitConnectionError,
     RoitTimeoutError,
@@ -33,11 +30,46 @@ RETRY, DEAD = Decision.RETRY, Decision.DEAD_LETTER
 # (id, error, push decision, push code, HTTP status, HTTP code) — one line per README row cell
 ROWS = [
     # the input itself
-    ("input-invalid", InvalidInputError("bad", field="requestId"), DEAD, "invalid_message", 400, "invalid_input"),  # noqa: E501
-    ("input-too-large", InvalidInputError("big", status_code=413), DEAD, "invalid_message", 413, "invalid_input"),  # noqa: E501
-    ("input-wrong-method", InvalidInputError("POST", status_code=405), DEAD, "invalid_message", 405, "invalid_input"),  # noqa: E501
-    ("input-too-old", PermanentFailure("old", code="too_old"), DEAD, "too_old", 400, "invalid_input"),  # noqa: E501
-    ("input-webhook-signature", WebhookVerificationError("stale"), DEAD, "invalid_message", 401, "unauthenticated"),  # noqa: E501
+    (
+        "input-invalid",
+        InvalidInputError("bad", field="requestId"),
+        DEAD,
+        "invalid_message",
+        400,
+        "invalid_input",
+    ),
+    (
+        "input-too-large",
+        InvalidInputError("big", status_code=413),
+        DEAD,
+        "invalid_message",
+        413,
+        "invalid_input",
+    ),
+    (
+        "input-wrong-method",
+        InvalidInputError("POST", status_code=405),
+        DEAD,
+        "invalid_message",
+        405,
+        "invalid_input",
+    ),
+    (
+        "input-too-old",
+        PermanentFailure("old", code="too_old"),
+        DEAD,
+        "too_old",
+        400,
+        "invalid_input",
+    ),
+    (
+        "input-webhook-signature",
+        WebhookVerificationError("stale"),
+        DEAD,
+        "invalid_message",
+        401,
+        "unauthenticated",
+    ),
     # ROIT's verdict on it
     ("roit-400", status_error(400, "status"), DEAD, "roit_rejected_400", 400, "roit_rejected"),
     ("roit-404", status_error(404, "status"), DEAD, "roit_rejected_404", 404, "not_found"),
@@ -51,18 +83,76 @@ ROWS = [
     ("roit-408", status_error(408, "status"), RETRY, "upstream", 502, "upstream_unavailable"),
     ("roit-429", status_error(429, "status"), RETRY, "upstream", 503, "upstream_busy"),
     ("roit-timeout", RoitTimeoutError("slow"), RETRY, "upstream", 504, "upstream_timeout"),
-    ("roit-dropped", RoitConnectionError("dropped"), RETRY, "upstream", 502, "upstream_unavailable"),  # noqa: E501
-    ("roit-unreadable", MalformedResponseError("junk"), RETRY, "upstream", 502, "upstream_unavailable"),  # noqa: E501
-    ("roit-oversized", ResponseTooLargeError("big"), RETRY, "upstream", 502, "upstream_unavailable"),  # noqa: E501
+    (
+        "roit-dropped",
+        RoitConnectionError("dropped"),
+        RETRY,
+        "upstream",
+        502,
+        "upstream_unavailable",
+    ),
+    (
+        "roit-unreadable",
+        MalformedResponseError("junk"),
+        RETRY,
+        "upstream",
+        502,
+        "upstream_unavailable",
+    ),
+    (
+        "roit-oversized",
+        ResponseTooLargeError("big"),
+        RETRY,
+        "upstream",
+        502,
+        "upstream_unavailable",
+    ),
     # configuration or upstream auth
-    ("config-token-endpoint-404", TokenExchangeError("t", setting="ROIT_TOKEN_URL", status_code=404), RETRY, "configuration", 503, "misconfigured"),  # noqa: E501
-    ("config-token-endpoint-5xx", TokenExchangeError("t", setting="ROIT_TOKEN_URL", failure=Failure.UPSTREAM, status_code=503), RETRY, "upstream", 503, "misconfigured"),  # noqa: E501
-    ("config-token-endpoint-timeout", TokenExchangeError("t", setting="ROIT_TOKEN_URL", failure=Failure.UPSTREAM), RETRY, "upstream", 503, "misconfigured"),  # noqa: E501
-    ("config-401-after-renewal", status_error(401, "status"), RETRY, "configuration", 503, "misconfigured"),  # noqa: E501
+    (
+        "config-token-endpoint-404",
+        TokenExchangeError("t", setting="ROIT_TOKEN_URL", status_code=404),
+        RETRY,
+        "configuration",
+        503,
+        "misconfigured",
+    ),
+    (
+        "config-token-endpoint-5xx",
+        TokenExchangeError(
+            "t", setting="ROIT_TOKEN_URL", failure=Failure.UPSTREAM, status_code=503
+        ),
+        RETRY,
+        "upstream",
+        503,
+        "misconfigured",
+    ),
+    (
+        "config-token-endpoint-timeout",
+        TokenExchangeError("t", setting="ROIT_TOKEN_URL", failure=Failure.UPSTREAM),
+        RETRY,
+        "upstream",
+        503,
+        "misconfigured",
+    ),
+    (
+        "config-401-after-renewal",
+        status_error(401, "status"),
+        RETRY,
+        "configuration",
+        503,
+        "misconfigured",
+    ),
     ("config-403", status_error(403, "status"), RETRY, "configuration", 503, "misconfigured"),
-    ("config-redirect", status_error(302, "status"), RETRY, "configuration", 503, "misconfigured"),  # noqa: E501
-    ("config-other-4xx", status_error(405, "status"), RETRY, "configuration", 503, "misconfigured"),  # noqa: E501
-    ("config-secret", ConfigurationError("no secret", setting="ROIT_CREDENTIALS_SECRET"), RETRY, "configuration", 503, "misconfigured"),  # noqa: E501
+    ("config-redirect", status_error(302, "status"), RETRY, "configuration", 503, "misconfigured"),
+    ("config-other-4xx", status_error(405, "status"), RETRY, "configuration", 503, "misconfigured"),
+    (
+        "config-secret",
+        ConfigurationError("no secret", setting="ROIT_CREDENTIALS_SECRET"),
+        RETRY,
+        "configuration",
+        503,
+        "misconfigured",
+    ),
     # Pub/Sub, about a topic
     ("pubsub-topic", PublishError("missing topic"), RETRY, "pubsub", 503, "pubsub_unavailable"),
     # the invocation's deadline

@@ -47,11 +47,27 @@ def test_an_empty_page_has_no_items(body) -> None:
 
 
 ODD = [
-    ("item-not-an-object", '[1, "two", null, {"requestId": "a"}]', [b"1", b'"two"', b"null", b'{"requestId": "a"}']),  # noqa: E501
-    ("nan-item", '[{"requestId": "a", "x": NaN}, {"requestId": "b"}]', [None, b'{"requestId": "b"}']),  # noqa: E501
+    (
+        "item-not-an-object",
+        '[1, "two", null, {"requestId": "a"}]',
+        [b"1", b'"two"', b"null", b'{"requestId": "a"}'],
+    ),
+    (
+        "nan-item",
+        '[{"requestId": "a", "x": NaN}, {"requestId": "b"}]',
+        [None, b'{"requestId": "b"}'],
+    ),
     ("infinity-item", '[{"requestId": "a", "x": -Infinity}]', [None]),
-    ("non-ascii-item", '[{"requestId": "é", "n": "ü€"}]', ['{"requestId": "é", "n": "ü€"}'.encode()]),  # noqa: E501
-    ("deep-item", '[{"requestId": "a", "x": [[[[[[{"y": 1}]]]]]]}]', [b'{"requestId": "a", "x": [[[[[[{"y": 1}]]]]]]}']),  # noqa: E501
+    (
+        "non-ascii-item",
+        '[{"requestId": "é", "n": "ü€"}]',
+        ['{"requestId": "é", "n": "ü€"}'.encode()],
+    ),
+    (
+        "deep-item",
+        '[{"requestId": "a", "x": [[[[[[{"y": 1}]]]]]]}]',
+        [b'{"requestId": "a", "x": [[[[[[{"y": 1}]]]]]]}'],
+    ),
 ]
 
 
@@ -70,7 +86,9 @@ UNREADABLE_PAGE = [
 ]
 
 
-@pytest.mark.parametrize("body", [u[1] for u in UNREADABLE_PAGE], ids=[u[0] for u in UNREADABLE_PAGE])  # noqa: E501
+@pytest.mark.parametrize(
+    "body", [u[1] for u in UNREADABLE_PAGE], ids=[u[0] for u in UNREADABLE_PAGE]
+)
 def test_an_answer_without_a_list_is_kept_whole_with_its_problem(body) -> None:
     page = read_page(body.encode())
     assert page.items is None and page.problem

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from unit_fakes import CountingPublisher
 
 from shared import deadline
 from shared.errors import (
@@ -26,7 +27,6 @@ from shared.models import PendingEntity
 from shared.pages import Page, read_page
 from shared.poller import Poller
 from shared.pollsummary import Outcome, Stop
-from unit_fakes import CountingPublisher
 
 pytestmark = pytest.mark.unit
 
@@ -82,19 +82,67 @@ def _drain(
 
 # (id, what the pending call raised, the target's stop, the run's outcome, its status)
 PENDING_FAILURES = [
-    ("token-exchange", TokenExchangeError("t", setting="ROIT_TOKEN_URL"), Stop.CONFIG_ERROR, Outcome.CONFIG_ERROR, 502),  # noqa: E501
-    ("token-endpoint-down", TokenExchangeError("t", setting="ROIT_TOKEN_URL", failure=Failure.UPSTREAM), Stop.ROIT_ERROR, Outcome.ROIT_FAILED, 502),  # noqa: E501
+    (
+        "token-exchange",
+        TokenExchangeError("t", setting="ROIT_TOKEN_URL"),
+        Stop.CONFIG_ERROR,
+        Outcome.CONFIG_ERROR,
+        502,
+    ),
+    (
+        "token-endpoint-down",
+        TokenExchangeError("t", setting="ROIT_TOKEN_URL", failure=Failure.UPSTREAM),
+        Stop.ROIT_ERROR,
+        Outcome.ROIT_FAILED,
+        502,
+    ),
     ("401", status_error(401, "pending"), Stop.CONFIG_ERROR, Outcome.CONFIG_ERROR, 502),
     ("403", status_error(403, "pending"), Stop.CONFIG_ERROR, Outcome.CONFIG_ERROR, 502),
     ("redirect", status_error(301, "pending"), Stop.CONFIG_ERROR, Outcome.CONFIG_ERROR, 502),
     ("503-not-acted", status_error(503, "pending"), Stop.ROIT_ERROR, Outcome.ROIT_FAILED, 502),
     ("429", status_error(429, "pending"), Stop.ROIT_ERROR, Outcome.ROIT_FAILED, 502),
-    ("refused-connection", RoitConnectionError("refused", ambiguous=False), Stop.ROIT_ERROR, Outcome.ROIT_FAILED, 502),  # noqa: E501
-    ("500-may-have-acted", status_error(500, "pending"), Stop.PAGE_MAY_BE_LOST, Outcome.ROIT_FAILED, 502),  # noqa: E501
-    ("timeout-after-sending", RoitTimeoutError("slow"), Stop.PAGE_MAY_BE_LOST, Outcome.ROIT_FAILED, 502),  # noqa: E501
-    ("unreadable-answer", MalformedResponseError("junk"), Stop.PAGE_MAY_BE_LOST, Outcome.ROIT_FAILED, 502),  # noqa: E501
-    ("deadline-before-sending", InvocationDeadlineError("late"), Stop.DEADLINE, Outcome.DEADLINE, 200),  # noqa: E501
-    ("deadline-in-flight", InvocationDeadlineError("late", ambiguous=True), Stop.PAGE_MAY_BE_LOST, Outcome.ROIT_FAILED, 502),  # noqa: E501
+    (
+        "refused-connection",
+        RoitConnectionError("refused", ambiguous=False),
+        Stop.ROIT_ERROR,
+        Outcome.ROIT_FAILED,
+        502,
+    ),
+    (
+        "500-may-have-acted",
+        status_error(500, "pending"),
+        Stop.PAGE_MAY_BE_LOST,
+        Outcome.ROIT_FAILED,
+        502,
+    ),
+    (
+        "timeout-after-sending",
+        RoitTimeoutError("slow"),
+        Stop.PAGE_MAY_BE_LOST,
+        Outcome.ROIT_FAILED,
+        502,
+    ),
+    (
+        "unreadable-answer",
+        MalformedResponseError("junk"),
+        Stop.PAGE_MAY_BE_LOST,
+        Outcome.ROIT_FAILED,
+        502,
+    ),
+    (
+        "deadline-before-sending",
+        InvocationDeadlineError("late"),
+        Stop.DEADLINE,
+        Outcome.DEADLINE,
+        200,
+    ),
+    (
+        "deadline-in-flight",
+        InvocationDeadlineError("late", ambiguous=True),
+        Stop.PAGE_MAY_BE_LOST,
+        Outcome.ROIT_FAILED,
+        502,
+    ),
     ("a-bug", ZeroDivisionError("bug"), Stop.PAGE_MAY_BE_LOST, Outcome.ROIT_FAILED, 502),
 ]
 
@@ -155,7 +203,7 @@ def test_no_page_is_asked_for_past_the_invocations_deadline() -> None:
 
 def test_a_failed_topic_hands_the_page_back_and_stops_the_run() -> None:
     roit = FakeRoit([_page("a", "b"), _page("c")])
-    summary, publisher = _drain(roit, CountingPublisher(accept=0))
+    summary, _ = _drain(roit, CountingPublisher(accept=0))
     (target,) = summary.targets
     assert target.stopped is Stop.PUBLISH_FAILED
     assert (summary.outcome, summary.status) == (Outcome.PUBLISH_FAILED, 503)

@@ -46,7 +46,9 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("data", "attributes"), [r[1:] for r in ACCEPTED], ids=[r[0] for r in ACCEPTED])  # noqa: E501
+@pytest.mark.parametrize(
+    ("data", "attributes"), [r[1:] for r in ACCEPTED], ids=[r[0] for r in ACCEPTED]
+)
 def test_pubsub_accepts(data, attributes) -> None:
     assert message_problem(data, attributes) is None
 

@@ -4,11 +4,11 @@ once the topic fails (shared/sink.py), against a publisher that counts its calls
 from __future__ import annotations
 
 import pytest
+from unit_fakes import CountingPublisher
 
 from shared.errors import Failure, PublishError
 from shared.pubsub import MAX_MESSAGE_BYTES, MAX_REQUEST_MESSAGES
 from shared.sink import Sink, chunks
-from unit_fakes import CountingPublisher
 
 pytestmark = pytest.mark.unit
 
@@ -24,8 +24,15 @@ pytestmark = pytest.mark.unit
         ([1] * (MAX_REQUEST_MESSAGES + 1), {}, [range(0, 1000), range(1000, 1001)]),
         ([MAX_MESSAGE_BYTES // 2 + 1] * 2, {}, [range(0, 1), range(1, 2)]),
     ],
-    ids=["none", "one-request", "by-count", "by-bytes", "oversized-alone", "pubsub-count",
-         "pubsub-bytes"],  # fmt: skip
+    ids=[
+        "none",
+        "one-request",
+        "by-count",
+        "by-bytes",
+        "oversized-alone",
+        "pubsub-count",
+        "pubsub-bytes",
+    ],
 )
 def test_chunks_stay_within_pubsubs_request_limits(sizes, limits, expected) -> None:
     assert chunks(sizes, **limits) == expected
@@ -78,4 +85,3 @@ def test_one_refused_message_stands_alone_and_takes_nothing_down(refused) -> Non
         d for i, (d, _) in enumerate(_messages(10)) if i != refused
     )
     assert len(publisher.calls) <= 1 + 2 * 4  # halving: about two requests per level of 10
-

@@ -109,5 +109,7 @@ def test_an_entity_taken_twice_in_a_run_is_published_once(ids, seen, published, 
 
 def test_a_page_keeps_its_order() -> None:
     ids = [f"r{i}" for i in range(20)]
-    result = triage([(_item(i), _sent(_item(i))) for i in ids], integration_id="i", correlation_id="c")
+    result = triage(
+        [(_item(i), _sent(_item(i))) for i in ids], integration_id="i", correlation_id="c"
+    )
     assert [o.request_id for o in result.publish] == ids
