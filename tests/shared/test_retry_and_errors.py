@@ -254,16 +254,17 @@ def test_an_early_renewal_that_fails_keeps_the_token_and_stalls_nobody() -> None
 def test_a_waiter_without_a_token_gives_up_at_its_deadline() -> None:
     from shared.deadline import deadline_scope
 
-    release = threading.Event()
+    release, exchanging = threading.Event(), threading.Event()
 
     def slow_exchange() -> Issued:
+        exchanging.set()
         release.wait(5)
         return Issued("late")
 
     manager = TokenManager(slow_exchange)
     first = threading.Thread(target=manager.get)
     first.start()
-    time.sleep(0.05)
+    assert exchanging.wait(5)  # the first caller holds the exchange
     begun = time.monotonic()
     with deadline_scope(0.2), pytest.raises(errors.RoitTimeoutError) as caught:
         manager.get()
