@@ -83,30 +83,39 @@ def test_a_failed_read_names_the_setting_and_is_not_cached() -> None:
     assert provider.get("missing") == "now there"
 
 
-def test_concurrent_cold_reads_share_one_fetch() -> None:
-    calls: list[str] = []
-    gate = threading.Event()
-    callers = 20
-    waiting = threading.Barrier(callers + 1)
+class _Arrivals(dict[str, threading.Lock]):
+    """The provider's per-secret locks, counting the callers that came for one: every caller
+    past the cache's fast path asks for the lock once."""
 
-    class Slow(SecretProvider):  # a backend that takes its time
+    def __init__(self, expected: int) -> None:
+        super().__init__()
+        self.all_here = threading.Barrier(expected)
+
+    def setdefault(self, key: str, default: threading.Lock) -> threading.Lock:  # type: ignore[override]
+        lock = super().setdefault(key, default)
+        threading.Thread(target=self.all_here.wait, args=(10,), daemon=True).start()
+        return lock
+
+
+def test_concurrent_cold_reads_share_one_fetch() -> None:
+    callers = 20
+    calls: list[str] = []
+    arrivals = _Arrivals(callers + 1)
+
+    class Slow(SecretProvider):  # a backend that holds the read until every caller waits
         def _fetch(self, name: str) -> str:
             calls.append(name)
-            assert gate.wait(10)
+            arrivals.all_here.wait(10)  # every caller is past the fast path, at the lock
             return "1"
 
     provider = Slow()
+    provider._locks = arrivals  # type: ignore[assignment]
     results: list[str] = []
-
-    def call() -> None:
-        waiting.wait(10)
-        results.append(provider.get("a"))
-
-    threads = [threading.Thread(target=call) for _ in range(callers)]
+    threads = [
+        threading.Thread(target=lambda: results.append(provider.get("a"))) for _ in range(callers)
+    ]
     for t in threads:
         t.start()
-    waiting.wait(10)  # every caller is about to read
-    gate.set()
     for t in threads:
         t.join(10)
     assert calls == ["a"] and results == ["1"] * callers
