@@ -227,3 +227,18 @@ def test_an_entity_handed_out_twice_in_a_run_is_published_once_and_handed_back()
     (target,) = summary.targets
     assert len(publisher.published) == 2 and target.duplicates == 1
     assert roit.handed_back == ["a"]
+
+
+def test_a_topic_failing_midway_hands_back_the_failed_page_and_the_one_in_flight() -> None:
+    """The topic takes the first page and then fails (no race with a thread deleting it): the
+    page that failed and the one already fetched while it was published go back whole."""
+    pages = [_page(*(f"p{p}-{i}" for i in range(50))) for p in range(3)]
+    roit = FakeRoit(pages)
+    summary, publisher = _drain(roit, CountingPublisher(accept=50))
+    (target,) = summary.targets
+    assert (summary.status, target.stopped) == (503, Stop.PUBLISH_FAILED)
+    assert (target.published, target.requeued, target.failed) == (50, 100, 0)
+    published = {json.loads(data)["requestId"] for _, data, _ in publisher.published}
+    assert published == {f"p0-{i}" for i in range(50)}
+    assert sorted(roit.handed_back) == sorted(target.requeued_request_ids)
+    assert set(roit.handed_back) == {f"p{p}-{i}" for p in (1, 2) for i in range(50)}
