@@ -38,8 +38,9 @@ typecheck: $(STAMP)
 test: lint typecheck terraform-tools docs
 	$(PY) -m pytest
 
+# The unit tier: pure decisions in process (no subprocess, emulator, sandbox or sleep), in seconds.
 unit: $(STAMP)
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -m unit
 
 integration: $(STAMP)
 	$(PY) -m pytest -m integration

@@ -66,6 +66,7 @@ class RoitClient:
         transport: an httpx transport (tests); the default opens real, deadline-bound
             connections.
         sleep: replaceable for tests.
+        clock: the epoch-seconds clock a token's expiry is read on; replaceable for tests.
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class RoitClient:
         secrets: SecretProvider | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         if secrets is None and settings.credentials_secret:
@@ -92,7 +94,9 @@ class RoitClient:
             transport=transport,
         )
         self.exchange = TokenExchange(settings, self.transport, secrets, sleep=sleep)
-        self.tokens = TokenManager(self.exchange, renew_before_s=settings.token_renew_before_s)
+        self.tokens = TokenManager(
+            self.exchange, renew_before_s=settings.token_renew_before_s, clock=clock
+        )
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -27,6 +27,7 @@ from shared.errors import (
     RoitError,
     RoitStatusError,
     RoitTimeoutError,
+    TokenExchangeError,
     WebhookVerificationError,
 )
 from shared.logs import sanitize
@@ -103,8 +104,9 @@ def http_answer(error: BaseException) -> HttpAnswer:
     """The one mapping from a failure to an HTTP answer (pure).
 
     The caller is blamed (4xx) only for its own input or ROIT's verdict on it; ROIT failing is
-    502 / 503 (rate limited) / 504 (too slow); configuration and Pub/Sub failures are 503;
-    the invocation's deadline is 504; anything unexpected is a bare 500.
+    502 / 503 (rate limited) / 504 (too slow); configuration and Pub/Sub failures are 503, and
+    so is any token-endpoint failure (its 5xx and timeouts included: the table's row for
+    upstream auth); the invocation's deadline is 504; anything unexpected is a bare 500.
     """
     if isinstance(error, InvalidInputError):
         return HttpAnswer(error.status_code, "invalid_input", error.message, error.field)
@@ -125,6 +127,8 @@ def http_answer(error: BaseException) -> HttpAnswer:
                 409, "conflict", "ROIT: the request is not in a state that allows this"
             )
         return HttpAnswer(error.status_code, "roit_rejected", "ROIT refused the request")
+    if isinstance(error, TokenExchangeError):
+        return HttpAnswer(503, "misconfigured", _MISCONFIGURED)
     retry = _retry_after(error)
     if failure is Failure.UPSTREAM:
         if isinstance(error, RoitTimeoutError):

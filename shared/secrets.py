@@ -13,6 +13,7 @@ import json
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,10 +70,14 @@ class SecretProvider(ABC):
 
     Args:
         ttl_s: how long a value is served from the cache before it is read again.
+        clock: the clock the TTL is measured on (seconds; injectable for tests).
     """
 
-    def __init__(self, ttl_s: float = 300.0) -> None:
+    def __init__(
+        self, ttl_s: float = 300.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._ttl_s = ttl_s
+        self._clock = clock
         self._cache: dict[str, _Entry] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -91,13 +96,13 @@ class SecretProvider(ABC):
             SecretAccessError: the backend failed (``setting`` names the variable).
         """
         entry = self._cache.get(name)
-        if entry and not force_refresh and entry.expires_at > time.monotonic():
+        if entry and not force_refresh and entry.expires_at > self._clock():
             return entry.value
         with self._guard:
             lock = self._locks.setdefault(name, threading.Lock())
         with lock:
             entry = self._cache.get(name)
-            if entry and not force_refresh and entry.expires_at > time.monotonic():
+            if entry and not force_refresh and entry.expires_at > self._clock():
                 return entry.value
             try:
                 value = self._fetch(name)
@@ -105,7 +110,7 @@ class SecretProvider(ABC):
                 if setting:
                     exc.setting = setting
                 raise
-            self._cache[name] = _Entry(value, time.monotonic() + self._ttl_s)
+            self._cache[name] = _Entry(value, self._clock() + self._ttl_s)
             return value
 
     def invalidate(self, name: str | None = None) -> None:
@@ -127,10 +132,18 @@ class SecretManagerProvider(SecretProvider):
         project: project for short secret names.
         ttl_s: cache lifetime.
         endpoint: a local ``http://host:port`` stand-in; ``None`` for Google's service.
+        clock: the cache's clock (see :class:`SecretProvider`).
     """
 
-    def __init__(self, *, project: str | None, ttl_s: float = 300.0, endpoint: str | None = None):
-        super().__init__(ttl_s=ttl_s)
+    def __init__(
+        self,
+        *,
+        project: str | None,
+        ttl_s: float = 300.0,
+        endpoint: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        super().__init__(ttl_s=ttl_s, clock=clock)
         self._project = project
         self._endpoint = endpoint
         self._client: Lazy[Any] = Lazy(self._build_client)

@@ -20,6 +20,8 @@ from shared.settings import (
     RoitSettings,
 )
 
+pytestmark = pytest.mark.unit
+
 REPO = Path(__file__).resolve().parents[1]
 VARIABLES = sorted(
     {

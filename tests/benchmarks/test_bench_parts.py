@@ -10,6 +10,8 @@ from benchmarks.coldpath import PHASE_MARK, imports_by_phase
 from benchmarks.measure import percentile
 from benchmarks.report import Figure, markdown_table, text_table
 
+pytestmark = pytest.mark.unit
+
 
 def test_percentile_is_nearest_rank() -> None:
     values = list(range(1, 101))

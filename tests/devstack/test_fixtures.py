@@ -9,6 +9,8 @@ import pytest
 
 from devstack.testing import require_tool
 
+pytestmark = pytest.mark.integration
+
 
 def test_require_tool_finds_an_installed_tool():
     assert require_tool("sh", "a POSIX shell").endswith("/sh")

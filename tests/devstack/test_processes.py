@@ -19,6 +19,8 @@ from devstack.processes import (
     pubsub_emulator_process,
 )
 
+pytestmark = pytest.mark.integration
+
 # A server that prints a ready line, answers HTTP, and starts a child that ignores SIGTERM
 # (like gcloud's Java child): stop() must still leave nothing of the group behind.
 SERVER = """

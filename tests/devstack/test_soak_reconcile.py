@@ -20,6 +20,8 @@ from devstack.soak_evidence import ErpView, Evidence, held_keys, outstanding
 from devstack.soak_observe import LogEvents, RssSample, scan_secrets
 from devstack.soak_workload import DeliveryPlan, bad_status_messages
 
+pytestmark = pytest.mark.unit
+
 SEED, PULL, STATUS, REPROCESS = "seed", "pending", "status", "reprocess"
 
 

@@ -14,6 +14,8 @@ from devstack import cli, tools
 from devstack.report import Check, reconciled, render
 from devstack.stack import new_webhook_secret
 
+pytestmark = pytest.mark.integration
+
 
 def test_signed_headers_verify_with_standard_webhooks():
     secret = new_webhook_secret()

@@ -45,7 +45,20 @@ def webhook_secret(secret_manager):
 
 
 @pytest.fixture
-def webhook_fn(load_function, base_env, secret_manager, webhook_secret):
+def secret_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The clock of every secret cache built from here on (in this process): a number the
+    test moves, so a TTL passes without waiting for it."""
+    from shared.secrets import SecretManagerProvider
+
+    now = [0.0]
+    defaults = SecretManagerProvider.__init__.__kwdefaults__
+    assert defaults is not None and "clock" in defaults
+    monkeypatch.setitem(defaults, "clock", lambda: now[0])
+    return now
+
+
+@pytest.fixture
+def webhook_fn(load_function, base_env, secret_manager, webhook_secret, secret_clock):
     env = {
         **base_env,
         "ROIT_REPROCESS_CALLER_AUTH": "webhook",
@@ -107,16 +120,17 @@ def test_replayed_webhook_id_is_refused(webhook_fn, done_request, clean_error) -
 
 
 def test_secret_rotation_through_secret_manager(
-    secret_manager, webhook_secret, webhook_fn, done_request
+    secret_manager, webhook_secret, webhook_fn, done_request, secret_clock
 ) -> None:
     body = {"requestId": done_request["requestId"]}
     assert webhook_fn.post("/", **signed(body, OLD)).status_code == 401
     secret_manager.put(webhook_secret, f"{NEW} {OLD}")  # rotation window: both accepted
-    time.sleep(0.3)  # the function's secret TTL is 0.2 s here
+    assert webhook_fn.post("/", **signed(body, OLD)).status_code == 401  # cached until the TTL
+    secret_clock[0] += 0.3  # the function's secret TTL is 0.2 s here
     assert webhook_fn.post("/", **signed(body, OLD)).status_code == 200
     assert webhook_fn.post("/", **signed(body, NEW)).status_code == 200
     secret_manager.put(webhook_secret, OLD)  # the new secret is retired
-    time.sleep(0.3)
+    secret_clock[0] += 0.3
     assert webhook_fn.post("/", **signed(body, NEW)).status_code == 401
 
 

@@ -61,6 +61,8 @@ from hypothesis import strategies as st
 from shared.models import AttachmentsInput, ReprocessInput
 from shared.targets import ALL_DOCUMENTS, PollRequest
 
+pytestmark = [pytest.mark.fuzz, pytest.mark.integration]  # also set by conftest.py
+
 JSON = ("Content-Type", "application/json")
 ENDPOINT = {"get_attachments": "attachs", "reprocess": "reprocess"}
 MODEL = {"get_attachments": AttachmentsInput, "reprocess": ReprocessInput}

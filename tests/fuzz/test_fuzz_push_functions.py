@@ -77,6 +77,8 @@ from shared.errors import InvalidInputError
 from shared.inputs import loads_strict, parse_input
 from shared.models import DeliveryEntity, DeliveryMessage, StatusUpdate
 
+pytestmark = [pytest.mark.fuzz, pytest.mark.integration]  # also set by conftest.py
+
 SEEDED = 8
 MODEL = {"update_status": StatusUpdate, "register_delivery": DeliveryMessage}
 DEAD_LETTERS = {

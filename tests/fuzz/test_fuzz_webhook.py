@@ -28,6 +28,7 @@ import time
 import uuid
 from typing import Any
 
+import pytest
 from fuzz_strategies import (
     JSON_TYPES,
     content_types,
@@ -61,6 +62,8 @@ from hypothesis import strategies as st
 from shared.errors import InvalidInputError
 from shared.inputs import loads_strict, parse_input
 from shared.models import ReprocessInput
+
+pytestmark = [pytest.mark.fuzz, pytest.mark.integration]  # also set by conftest.py
 
 LABEL = "reprocess-webhook"
 SEEDED = 8

@@ -12,6 +12,8 @@ import pytest
 
 from devstack.processes import REPO_ROOT
 
+pytestmark = pytest.mark.integration
+
 SCRIPT = REPO_ROOT / "scripts" / "package_functions.py"
 CLI_ONLY = ("typer", "rich", "google-cloud-monitoring")
 

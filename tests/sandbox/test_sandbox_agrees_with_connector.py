@@ -8,6 +8,8 @@ import pytest
 import sandbox.models as sandbox_models
 from shared import models as shared_models
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize("name", ["PendingEntity", "DeliveryEntity", "RequestStatus"])
 def test_enums_agree(name: str) -> None:

@@ -22,6 +22,8 @@ from sandbox.seed.generator import SeedGenerator
 from sandbox.state.seeding import seed
 from sandbox.state.store import Store
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     "cnpj", ["11.222.333/0001-81", "11222333000181", "00.000.000/0001-91", "33000167000101"]

@@ -39,7 +39,12 @@ def make_client(sandbox) -> Iterator[Callable[..., RoitClient]]:
     clients: list[RoitClient] = []
     original = sandbox.control.credentials()
 
-    def build(*, sleep: Callable[[float], None] | None = None, **overrides: object) -> RoitClient:
+    def build(
+        *,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        **overrides: object,
+    ) -> RoitClient:
         values: dict[str, object] = {
             "base_url": sandbox.url,
             "integration_id": sandbox.integration_id,
@@ -49,7 +54,8 @@ def make_client(sandbox) -> Iterator[Callable[..., RoitClient]]:
             **overrides,
         }
         settings = RoitSettings.model_validate(values)
-        client = RoitClient(settings, **({"sleep": sleep} if sleep else {}))
+        injected = {"sleep": sleep, "clock": clock}
+        client = RoitClient(settings, **{k: v for k, v in injected.items() if v})  # type: ignore[arg-type]
         clients.append(client)
         return client
 

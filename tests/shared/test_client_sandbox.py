@@ -72,12 +72,13 @@ def test_every_endpoint_round_trip(sandbox, make_client) -> None:
 
 
 def test_token_renewed_after_expiry(sandbox, make_client) -> None:
-    sandbox.control.configure(token_lifetime_s=1)
-    client = make_client()
+    sandbox.control.configure(token_lifetime_s=60)
+    now = [time.time()]
+    client = make_client(clock=lambda: now[0])
     client.pending(PendingEntity.DOCUMENT)
-    expires_at = token_expiry(client.tokens.get(), issued_at=time.time())
-    assert expires_at - time.time() <= 2.5  # the short lifetime came from the JWT's exp
-    time.sleep(max(0.0, expires_at - time.time()) + 0.05)
+    expires_at = token_expiry(client.tokens.get(), issued_at=now[0])
+    assert expires_at - now[0] <= 61  # the lifetime came from the JWT's exp
+    now[0] = expires_at + 0.05  # the client's clock passes the token's exp: no waiting
     client.pending(PendingEntity.DOCUMENT)
     assert sandbox.control.stats()["tokenExchanges"] == 2
     assert "401" not in _calls(sandbox, "pending")  # renewed ahead, never refused

@@ -32,6 +32,8 @@ from shared.retry import parse_retry_after
 from shared.settings import RoitSettings
 from shared.token import token_expiry
 
+pytestmark = pytest.mark.unit
+
 Handler = Callable[[httpx.Request], httpx.Response]
 TOKEN = "opaque-token-value-0123456789"
 SECRET = "SUPER/SECRET+s3cr3t value&x"

@@ -11,6 +11,8 @@ from shared.inputs import MAX_DEPTH, loads_strict, parse_input
 from shared.models import DeliveryMessage, StatusUpdate
 from shared.targets import PollRequest
 
+pytestmark = pytest.mark.unit
+
 
 def _nested(depth: int) -> bytes:
     return b'{"a": ' * (depth - 1) + b"{}" + b"}" * (depth - 1)

@@ -12,6 +12,8 @@ from shared.errors import InvalidInputError
 from shared.logs import CloudLoggingFormatter, log_context, redact, trace_fields
 from shared.pubsub import parse_push, topic_path
 
+pytestmark = pytest.mark.unit
+
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLWJ5dGVz"
 
 

@@ -30,6 +30,8 @@ from shared.settings import (
 )
 from shared.targets import MAX_TARGETS
 
+pytestmark = pytest.mark.unit
+
 # ROIT's documented examples (docs/ROIT_API.md), kept verbatim in the repository.
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "roit-examples"
 

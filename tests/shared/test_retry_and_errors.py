@@ -17,6 +17,8 @@ from shared.retry import backoff_delay, give_up, parse_retry_after
 from shared.token import FAILURE_MEMORY_S, Issued, TokenManager, token_expiry
 from shared.transport import Answer
 
+pytestmark = pytest.mark.unit
+
 
 def _answer(status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> Answer:
     return Answer(status, httpx.Headers(headers or {}), body, "/ibs-core-entrypoint/x")
@@ -252,16 +254,17 @@ def test_an_early_renewal_that_fails_keeps_the_token_and_stalls_nobody() -> None
 def test_a_waiter_without_a_token_gives_up_at_its_deadline() -> None:
     from shared.deadline import deadline_scope
 
-    release = threading.Event()
+    release, exchanging = threading.Event(), threading.Event()
 
     def slow_exchange() -> Issued:
+        exchanging.set()
         release.wait(5)
         return Issued("late")
 
     manager = TokenManager(slow_exchange)
     first = threading.Thread(target=manager.get)
     first.start()
-    time.sleep(0.05)
+    assert exchanging.wait(5)  # the first caller holds the exchange
     begun = time.monotonic()
     with deadline_scope(0.2), pytest.raises(errors.RoitTimeoutError) as caught:
         manager.get()
@@ -271,26 +274,50 @@ def test_a_waiter_without_a_token_gives_up_at_its_deadline() -> None:
     first.join(5)
 
 
+class _CountingLock:
+    """A lock that counts the callers that came for it, so a test can wait until every
+    thread is at the lock (not a guess at how long that takes)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._arrivals = threading.Condition()
+        self.arrived = 0
+
+    def __enter__(self) -> _CountingLock:
+        with self._arrivals:
+            self.arrived += 1
+            self._arrivals.notify_all()
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    def wait_for(self, count: int) -> bool:
+        with self._arrivals:
+            return self._arrivals.wait_for(lambda: self.arrived >= count, 5)
+
+
 def test_lazy_builds_once_across_threads_and_retries_after_a_failure() -> None:
     from shared._lazy import Lazy
 
     builds: list[int] = []
-    start = threading.Barrier(20)
+    lock = _CountingLock()
 
     def factory() -> object:
         builds.append(1)
-        time.sleep(0.05)  # long enough that, without the lock, every thread would build
         if len(builds) == 1:
             raise RuntimeError("first build fails")
+        assert lock.wait_for(1 + 20)  # every thread is at the lock: without it, each builds
         return object()
 
     lazy = Lazy(factory)
+    lazy._lock = lock  # type: ignore[assignment]
     with pytest.raises(RuntimeError):
         lazy.get()
     values: list[object] = []
 
     def worker() -> None:
-        start.wait(5)
         values.append(lazy.get())
 
     threads = [threading.Thread(target=worker) for _ in range(20)]

@@ -13,6 +13,8 @@ from shared.errors import WebhookVerificationError
 from shared.webhook_secrets import parse_webhook_secrets
 from shared.webhooks import WebhookVerifier
 
+pytestmark = pytest.mark.unit
+
 OLD = "whsec_" + base64.b64encode(b"old-secret-0123456789abcdef").decode()
 NEW = "whsec_" + base64.b64encode(b"new-secret-0123456789abcdef").decode()
 BODY = b'{"requestId":"req-1"}'

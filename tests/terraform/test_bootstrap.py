@@ -9,6 +9,9 @@ import re
 import pytest
 from tfhelpers import BOOTSTRAP_DIR, TERRAFORM_DIR, Config, Plan, Workspace
 
+
+pytestmark = pytest.mark.integration
+
 PREFIX = "roit-connector"
 
 

@@ -13,6 +13,9 @@ from tfhelpers import BOOTSTRAP_DIR, REPO_ROOT, Config, block
 
 from devstack.testing import tool_missing
 
+
+pytestmark = pytest.mark.integration
+
 # PyYAML is not a project dependency; the checkov tool venv (make terraform-tools) has it.
 CHECKOV_PYTHON = REPO_ROOT / ".venv-checkov" / "bin" / "python"
 

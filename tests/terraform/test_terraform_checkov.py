@@ -9,6 +9,9 @@ import subprocess
 from tfhelpers import REPO_ROOT, TERRAFORM_DIR
 
 from devstack.testing import tool_missing
+import pytest
+
+pytestmark = pytest.mark.integration
 
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 

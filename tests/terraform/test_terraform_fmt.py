@@ -7,6 +7,9 @@ import subprocess
 from pathlib import Path
 
 from tfhelpers import TERRAFORM_DIR, terraform_binary
+import pytest
+
+pytestmark = pytest.mark.integration
 
 
 def _fmt_check(directory: Path) -> subprocess.CompletedProcess[str]:

@@ -25,6 +25,9 @@ from tfhelpers import (
 
 from shared.settings import DEADLINE_RESERVE_S
 
+
+pytestmark = pytest.mark.integration
+
 ENVIRONMENT = "environments/dev.tfvars"
 DEPLOYMENTS = [
     "poll-pending",

@@ -7,6 +7,9 @@ from __future__ import annotations
 import pytest
 from tfhelpers import Plan, Workspace, code_loads, deployable_environment, settings_class_of
 
+
+pytestmark = pytest.mark.integration
+
 FUNCTION = 'module.function["{}"].google_cloudfunctions2_function.main'
 REGION = "southamerica-east1"
 

@@ -27,6 +27,9 @@ from tfhelpers import (
 
 from devstack.testing import tool_missing
 
+
+pytestmark = pytest.mark.integration
+
 standin = load_script("terraform_standin")
 
 GOOGLE = "registry.terraform.io/hashicorp/google"

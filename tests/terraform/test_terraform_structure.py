@@ -23,6 +23,9 @@ from tfhelpers import (
     unquote,
 )
 
+
+pytestmark = pytest.mark.integration
+
 package_functions = load_script("package_functions")
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 import pytest
 from tfhelpers import Workspace
 
+
+pytestmark = pytest.mark.integration
+
 ENVIRONMENT = "environments/dev.tfvars"
 SA = "serviceAccount:erp@erp-project.iam.gserviceaccount.com"
 
