@@ -16,6 +16,8 @@ import jsonschema
 import pytest
 from docs_scripts import load
 
+pytestmark = pytest.mark.unit
+
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "docs" / "schemas"
 GEN = load("gen_docs")

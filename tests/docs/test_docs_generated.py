@@ -17,6 +17,8 @@ import hcl2
 import pytest
 from docs_scripts import load
 
+pytestmark = pytest.mark.unit
+
 REPO = Path(__file__).resolve().parents[2]
 GEN = load("gen_docs")
 TERRAFORM = REPO / "terraform"

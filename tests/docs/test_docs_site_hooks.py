@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+import pytest
 from docs_scripts import REPO, load
+
+pytestmark = pytest.mark.unit
 
 HOOKS = load("mkdocs_hooks")
 DOCS = REPO / "docs"

@@ -19,6 +19,8 @@ from roitctl_helpers import cli_process
 
 from devstack.processes import REPO_ROOT
 
+pytestmark = pytest.mark.integration
+
 ADC_LOGIN = "gcloud auth application-default login"
 
 

@@ -13,6 +13,8 @@ from roitctl.doctor.run import Kind, infer_kind
 from roitctl.environment import EnvFileError, command_environment, deployment_of, read_env_file
 from roitctl.layout import Layout, source_topic_of
 
+pytestmark = pytest.mark.unit
+
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[2]
 

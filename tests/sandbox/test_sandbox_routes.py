@@ -8,6 +8,8 @@ import pytest
 from sandbox.routes import admin, api, token
 from sandbox.routes.table import match
 
+pytestmark = pytest.mark.unit
+
 TOKEN_PATH = "/auth/api/v1/token"
 ENTRYPOINT = "/ibs-core-entrypoint/api/v1/entrypoint/requests/"
 

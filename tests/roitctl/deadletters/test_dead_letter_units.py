@@ -18,6 +18,8 @@ from roitctl.deadletters.messages import (
 )
 from roitctl.deadletters.policy import ReplayOptions, refusal, without_a_fix
 
+pytestmark = pytest.mark.unit
+
 PUSH_DEAD_LETTER = {
     "requestId": "r1",
     "correlationId": "c1",

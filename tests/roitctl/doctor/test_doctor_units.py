@@ -15,6 +15,8 @@ from roitctl.doctor.shapes import candidates, find_lifetime_path, find_token_pat
 from shared.exchange import TokenShape
 from shared.settings import ClientAuth, RoitSettings, TokenRequestFormat
 
+pytestmark = pytest.mark.unit
+
 DATA = Path(__file__).parents[1] / "data"
 
 
