@@ -19,20 +19,15 @@ from roitctl.environment import applied
 from roitctl.layout import Layout, short_name
 from roitctl.probe import DEFAULT_PROBE_REQUEST_ID, probe_scheme, probe_token, token_check
 from roitctl.pubsubcheck import pubsub_checks
-from shared.errors import ConfigurationError, RoitError
-from shared.exchange import TokenExchange
-from shared.secrets import RoitCredentials, load_credentials, provider_for
-from shared.settings import (
-    CallerAuth,
-    DeliverySettings,
-    PollerSettings,
-    PushSettings,
-    ReprocessSettings,
-    RoitSettings,
-    load_settings,
-)
-from shared.transport import Transport
-from shared.webhook_secrets import parse_webhook_secrets
+from shared.core.errors import ConfigurationError, RoitError
+from shared.core.secrets import RoitCredentials, load_credentials, provider_for
+from shared.core.settings import RoitSettings, load_settings
+from shared.entry.settings import CallerAuth, ReprocessSettings
+from shared.entry.webhook_secrets import parse_webhook_secrets
+from shared.poll.settings import PollerSettings
+from shared.push.settings import DeliverySettings, PushSettings
+from shared.roit._transport import Transport
+from shared.roit.exchange import TokenExchange
 
 __all__ = ["DoctorOptions", "Kind", "infer_kind", "run_doctor"]
 

@@ -31,9 +31,9 @@ from roitctl.deadletters import error_of, replay_attributes
 from roitctl.layout import Layout, short_name
 from roitctl.lease import Lease, Received
 from roitctl.targets import Targets, refusal
-from shared.errors import Failure
-from shared.pubsub import Publisher
-from shared.sink import Sink
+from shared.core.errors import Failure
+from shared.core.pubsub import Publisher
+from shared.poll.sink import Sink
 
 __all__ = ["ReplayOptions", "ReplayReport", "replay", "replay_subscription"]
 

@@ -6,14 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import (
-    ENV_PREFIX,
-    DeliverySettings,
-    PollerSettings,
-    PushSettings,
-    ReprocessSettings,
-    RoitSettings,
-)
+from shared.core.settings import ENV_PREFIX, RoitSettings
+from shared.entry.settings import ReprocessSettings
+from shared.poll.settings import PollerSettings
+from shared.push.settings import DeliverySettings, PushSettings
 
 REPO = Path(__file__).resolve().parents[1]
 VARIABLES = sorted(

@@ -260,7 +260,7 @@ def test_webhook_id_stays_spent_when_roit_may_have_acted(sandbox, webhook_fn, do
 def test_a_malformed_webhook_secret_in_secret_manager_stops_the_cold_start(
     load_function, base_env, secret_manager
 ) -> None:
-    from shared.errors import ConfigurationError
+    from shared.core.errors import ConfigurationError
 
     name = f"roit-webhook-secrets-{uuid.uuid4().hex[:6]}"
     secret_manager.put(name, f"{NEW} whsec_c2hvcnQ=")  # the second key is 5 bytes

@@ -166,7 +166,7 @@ def test_a_pubsub_failure_midway_stops_without_acknowledging_and_a_rerun_continu
     from roitctl.replay import ReplayOptions
     from roitctl.replay import replay as run_replay
     from roitctl.targets import Targets
-    from shared.pubsub import Publisher
+    from shared.core.pubsub import Publisher
 
     family.dead_letters(N)
     subscriber = gcp.subscriber_client()

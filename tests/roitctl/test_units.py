@@ -26,8 +26,8 @@ from roitctl.lease import Received
 from roitctl.pubsubcheck import backlog_from_series
 from roitctl.replay import ReplayOptions
 from roitctl.shapes import candidates, find_lifetime_path, find_token_path, shape_settings
-from shared.exchange import TokenShape
-from shared.settings import ClientAuth, RoitSettings, TokenRequestFormat
+from shared.core.settings import ClientAuth, RoitSettings, TokenRequestFormat
+from shared.roit.exchange import TokenShape
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox import models as sandbox_models
-from shared import models as shared_models
+from shared.roit import models as shared_models
 
 
 @pytest.mark.parametrize("name", ["PendingEntity", "DeliveryEntity", "RequestStatus"])

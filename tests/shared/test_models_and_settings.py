@@ -9,9 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.errors import ConfigurationError, InvalidInputError, MalformedResponseError
-from shared.inputs import parse_input
-from shared.models import (
+from shared.core.errors import ConfigurationError, InvalidInputError, MalformedResponseError
+from shared.core.inputs import parse_input
+from shared.core.settings import RoitSettings, load_settings
+from shared.entry.settings import ReprocessSettings
+from shared.poll.settings import PollerSettings
+from shared.poll.targets import MAX_TARGETS
+from shared.push.settings import PushSettings
+from shared.roit.models import (
     DeliveryEntity,
     DeliveryMessage,
     PendingEntity,
@@ -21,14 +26,6 @@ from shared.models import (
     unwrap_data,
     unwrap_list,
 )
-from shared.settings import (
-    PollerSettings,
-    PushSettings,
-    ReprocessSettings,
-    RoitSettings,
-    load_settings,
-)
-from shared.targets import MAX_TARGETS
 
 # ROIT's documented examples (docs/ROIT_API.md), kept verbatim in the repository.
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "roit-examples"
