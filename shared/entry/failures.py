@@ -8,7 +8,8 @@ One function per edge reads the facts on the error (:mod:`shared.core.errors`) a
 * :func:`report` — the one log line a failure gets: a configuration failure names the setting
   to check, an unexpected error carries its stack trace.
 
-The poller's rules are in :mod:`shared.poll.loop`, which reads the same facts.
+The poller's rules read the same facts: a pending call's failure in :mod:`shared.poll.loop`, a
+page's in :mod:`shared.poll.route`, the run's outcome and status in :mod:`shared.poll.summary`.
 """
 
 from __future__ import annotations

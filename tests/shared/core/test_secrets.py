@@ -169,13 +169,13 @@ def test_client_reads_credentials_from_secret_manager_and_survives_rotation(
     client = RoitClient(_settings(sandbox, secret_manager, name))
     try:
         with pytest.raises(TokenExchangeError):
-            client.pending(PendingEntity.DOCUMENT)
+            _pending(client)
         # The operator rotates the secret; the refused credentials were dropped from the
         # cache, so the next call reads the new version without waiting for the TTL.
         secret_manager.put(
             name, json.dumps({"clientId": sandbox.client_id, "clientSecret": sandbox.client_secret})
         )
-        assert client.pending(PendingEntity.DOCUMENT) == []
+        assert _pending(client) == []
     finally:
         client.close()
 
@@ -187,3 +187,10 @@ def test_credentials_secret_must_be_json_with_both_fields(sandbox, secret_manage
     with pytest.raises(SecretAccessError, match="client_id and client_secret") as info:
         load_credentials(settings, _provider(secret_manager))
     assert "just-a-password" not in str(info.value)
+
+
+def _pending(client: RoitClient) -> list[object]:
+    """One pending page's entities (the client reads a page; the poller, its items)."""
+    page = client.pending_page(client.pending_request(PendingEntity.DOCUMENT))
+    assert page.items is not None
+    return [raw for raw, _ in page.items]

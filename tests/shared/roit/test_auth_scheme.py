@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from roit_pending import pending
 
 from sandbox.control import SandboxControl
 from shared.core.errors import AuthenticationError
@@ -30,7 +31,7 @@ def _client(url: str, scheme: str, retry_max_attempts: int = 1) -> RoitClient:
 
 def test_bearer_scheme_is_sent_when_configured(bearer_sandbox) -> None:
     client = _client(bearer_sandbox.url, "bearer")
-    assert client.pending(PendingEntity.DOCUMENT) == []
+    assert pending(client, PendingEntity.DOCUMENT) == []
 
 
 def test_wrong_scheme_is_refused_after_one_renewal(bearer_sandbox) -> None:
@@ -38,6 +39,6 @@ def test_wrong_scheme_is_refused_after_one_renewal(bearer_sandbox) -> None:
     control.reset()
     client = _client(bearer_sandbox.url, "raw", retry_max_attempts=5)
     with pytest.raises(AuthenticationError):
-        client.pending(PendingEntity.DOCUMENT)
+        pending(client, PendingEntity.DOCUMENT)
     assert client.tokens.exchanges == 2  # the first token, then exactly one renewal
     assert control.stats()["calls"]["pending"] == {"401": 2}  # and no retries after that

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from roit_pending import pending
 
 from shared.core.deadline import deadline_scope
 from shared.core.errors import (
@@ -135,7 +136,7 @@ def test_an_oversized_pending_page_is_a_page_that_may_be_lost(sandbox, make_clie
     client = make_client(max_response_bytes=1 * MIB)
     sandbox.control.set_fault("pending", oversize_next=1, oversize_mib=2)
     with pytest.raises(ResponseTooLargeError) as caught:
-        client.pending(PendingEntity.DOCUMENT)
+        pending(client, PendingEntity.DOCUMENT)
     assert caught.value.ambiguous  # the sandbox committed the page first
     assert sandbox.control.stats()["calls"]["pending"] == {"oversize": 1}  # never asked again
 
@@ -143,7 +144,7 @@ def test_an_oversized_pending_page_is_a_page_that_may_be_lost(sandbox, make_clie
 def test_honest_gzip_answers_are_read(sandbox, make_client, gzip_answers) -> None:
     ids = set(sandbox.control.reset(documents=3))
     client = make_client()
-    assert {item.record.request_id for item in client.pending(PendingEntity.DOCUMENT)} == ids
+    assert {item.record.request_id for item in pending(client, PendingEntity.DOCUMENT)} == ids
     assert sandbox.control.stats()["gzipAnswers"] >= 1
 
 
