@@ -121,7 +121,7 @@ variable "log_level" {
   }
 }
 
-# The limits below are the code's (shared/core/settings.py): tests/terraform probes both sides at and
+# The limits below are the code's (shared/*/settings.py): tests/terraform probes both sides at and
 # just beyond every bound and fails when Terraform accepts a value the code refuses, or the reverse.
 variable "retry_budget_s" {
   type        = number
