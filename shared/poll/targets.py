@@ -28,7 +28,10 @@ def parse_targets(raw: Any) -> list[PollTarget]:
             ``MAX_TARGETS`` entries, or no target at all. The message never quotes the input
             (it may come from an HTTP caller).
     """
-    if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+    if isinstance(raw, list) and all(isinstance(x, tuple) and len(x) == 2 for x in raw):
+        # not dead: pydantic-settings validates the default ([ALL_DOCUMENTS]) through here
+        raw = ",".join(f"{e}:{t or ''}" for e, t in raw)
+    elif isinstance(raw, list) and all(isinstance(x, str) for x in raw):
         raw = ",".join(raw)
     if not isinstance(raw, str):
         raise ValueError("must be ENTITY[:TYPE] strings, comma-separated or as a list")
