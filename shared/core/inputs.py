@@ -14,7 +14,6 @@ import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -208,9 +207,9 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
-@cache
 def _vocabulary() -> frozenset[str]:
-    """Every field name and alias of the models our users fill in."""
+    """Every field name and alias of the models our users fill in (read when an error is
+    named, not cached: a model module imported later, e.g. poll targets, counts too)."""
     names: set[str] = set()
     pending = list(StrictModel.__subclasses__())
     while pending:

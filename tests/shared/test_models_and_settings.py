@@ -157,6 +157,15 @@ def test_invalid_setting_names_the_variable_not_the_value(env) -> None:
     assert "s3cr3t" not in str(info.value)
 
 
+def test_log_level_is_validated_like_every_setting(env) -> None:
+    env.setenv("ROIT_LOG_LEVEL", "warning")
+    assert load_settings(RoitSettings).log_level == "WARNING"
+    env.setenv("ROIT_LOG_LEVEL", "loud-s3cr3t")
+    with pytest.raises(ConfigurationError, match="ROIT_LOG_LEVEL") as info:
+        load_settings(RoitSettings)
+    assert "s3cr3t" not in str(info.value)
+
+
 def test_credentials_must_come_from_somewhere(env) -> None:
     env.delenv("ROIT_CLIENT_SECRET")
     with pytest.raises(ConfigurationError, match="ROIT_CREDENTIALS_SECRET"):
