@@ -43,7 +43,7 @@ def run_poll(
             topic=settings.pending_topic,
             dead_letter_topic=settings.dead_letter_topic,
             correlation_id=current_correlation_id(),
-            hand_back_workers=settings.poll_requeue_workers,
+            hand_back_workers=settings.poll_hand_back_workers,
         )
         summary = poller.drain(
             body.targets or settings.poll_targets,

@@ -19,7 +19,7 @@ class PollerSettings(RoitSettings):
     function_timeout_s: int = Field(default=360, ge=10, le=3600)
     pending_topic: str = Field(min_length=1)
     dead_letter_topic: str = Field(min_length=1)
-    poll_requeue_workers: int = Field(default=8, ge=1, le=64)
+    poll_hand_back_workers: int = Field(default=8, ge=1, le=64)
     poll_targets: Annotated[list[PollTarget], NoDecode] = Field(
         default_factory=lambda: [ALL_DOCUMENTS]
     )
