@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # not whatever newer release the registry has today.
 PINS   := $(wildcard functions/*/requirements.txt)
 
-.PHONY: help install test lint typecheck unit integration fuzz bench demo up soak fmt clean terraform-tools terraform-schema docs docs-gen
+.PHONY: help install test lint imports typecheck unit integration fuzz bench demo up soak fmt clean terraform-tools terraform-schema docs docs-gen
 
 help:
 	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
@@ -28,12 +28,18 @@ $(STAMP): pyproject.toml $(PINS)
 
 install: $(STAMP)
 
-lint: $(STAMP)
+lint: imports
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check shared functions sandbox devstack roitctl tests scripts benchmarks
 
+# The layers of shared/ and what may import what (import-linter; contracts in pyproject.toml).
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+# Every functions/*/main.py is module `main`: each is checked on its own, against the rest.
 typecheck: $(STAMP)
 	$(PY) -m mypy shared sandbox devstack roitctl
+	for f in functions/*/main.py; do $(PY) -m mypy "$$f" || exit 1; done
 
 test: lint typecheck terraform-tools docs
 	$(PY) -m pytest

@@ -128,7 +128,7 @@ def pending_checks(e: Evidence) -> list[Check]:
     )
     twice = {rid for rid, n in e.publishes.items() if n > 1}
     by_caller = {rid for rid in twice if e.reprocess_attempts[rid]}
-    handed = e.summary_ids("requeuedRequestIds") + e.summary_ids("failedRequestIds")
+    handed = e.summary_ids("handedBackRequestIds") + e.summary_ids("failedRequestIds")
     add("entities published more than once", 0, len(twice), "ERP", info=True)
     add(
         "... ROIT re-offered them after a reprocess call (partner, team, operator)",
@@ -156,9 +156,9 @@ def pending_checks(e: Evidence) -> list[Check]:
     again = sum(n - 1 for n in e.erp.deliveries.values() if n > 1)
     add("pending messages Pub/Sub delivered again (same message id)", 0, again, "ERP", info=True)
     add(
-        "entities handed back to ROIT by a poller (requeued)",
+        "entities handed back to ROIT by a poller",
         0,
-        sum(e.summary_ids("requeuedRequestIds").values()),
+        sum(e.summary_ids("handedBackRequestIds").values()),
         "poll summaries",
         info=True,
     )
@@ -173,7 +173,7 @@ def pending_checks(e: Evidence) -> list[Check]:
     handed_at: dict[str, float] = {}  # requestId -> when the run that handed it back began
     for run in e.runs:
         for target in (run.summary or {}).get("targets", []):
-            for rid in target.get("requeuedRequestIds", []):
+            for rid in target.get("handedBackRequestIds", []):
                 handed_at[rid] = min(handed_at.get(rid, run.started), run.started)
     received_after = {
         rid for r in e.erp.receipts if (rid := r.request_id) in handed_at and r.at > handed_at[rid]

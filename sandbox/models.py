@@ -3,9 +3,9 @@
 ROIT-shaped bodies ignore fields they do not know (like a server that whitelists), but
 every known field is type-checked strictly: ``"entity": 5`` or ``"isDefault": "yes"`` is a 400.
 
-The enums repeat ``shared.models`` on purpose: the sandbox is the test oracle for the connector,
-so it is written from the contract on its own. Were it to import the connector's enums, a wrong
-value there would be accepted here too and no test would notice.
+The enums repeat ``shared.roit.models`` on purpose: the sandbox is the test oracle for the
+connector, so it is written from the contract on its own. Were it to import the connector's enums,
+a wrong value there would be accepted here too and no test would notice.
 """
 
 from __future__ import annotations

@@ -30,43 +30,48 @@ from tf_values import deployments  # noqa: E402
 
 # ------------------------------------------------------------------ where the models live
 # (module, class): the only place this script names the code's modules.
-SETTINGS_MODULE = "shared.settings"  # ENV_PREFIX and the settings classes
-SETTINGS = ["RoitSettings", "PollerSettings", "PushSettings", "DeliverySettings"]
-SETTINGS += ["ReprocessSettings"]
+SETTINGS_MODULE = "shared.core.settings"  # ENV_PREFIX and RoitSettings, what every function reads
+SETTINGS = {  # class -> the module of the capability that owns it
+    "RoitSettings": SETTINGS_MODULE,
+    "PollerSettings": "shared.poll.settings",
+    "PushSettings": "shared.push.settings",
+    "DeliverySettings": "shared.push.settings",
+    "ReprocessSettings": "shared.entry.settings",
+}
 SCHEMAS: dict[str, tuple[str, str, str]] = {  # file under docs/schemas -> (module, class, what)
     "roit-pending.data.json": (
-        "shared.models",
+        "shared.roit.models",
         "RequestRecord",
         "A roit-pending message's data: the pending entity exactly as ROIT sent it. The fields "
         "the connector routes by are listed; every other field ROIT sends is kept.",
     ),
     "roit-status.data.json": (
-        "shared.models",
+        "shared.roit.models",
         "StatusUpdate",
         "A roit-status message's data: the ERP's result for one request, sent on to ROIT.",
     ),
     "roit-deliveries.data.json": (
-        "shared.models",
+        "shared.roit.models",
         "DeliveryMessage",
         "A roit-deliveries message's data: master or transactional data for ROIT; each item of "
         "data is sent on as it is.",
     ),
-    "poll-request.json": ("shared.targets", "PollRequest", "The body of a poll_pending call."),
+    "poll-request.json": ("shared.poll.targets", "PollRequest", "The body of a poll_pending call."),
     "reprocess-request.json": (
-        "shared.models",
+        "shared.roit.models",
         "ReprocessInput",
         "The body of a reprocess call (team or partner webhook).",
     ),
     "attachments-request.json": (
-        "shared.models",
+        "shared.roit.models",
         "AttachmentsInput",
         "The body of a get_attachments call.",
     ),
 }
-PENDING_ATTRIBUTES = ("shared.triage", "pending_attributes")  # builds a pending message's
-PENDING_ITEM = ("shared.models", "PendingItem")
-ATTRIBUTE_BYTES = ("shared.pubsub", "MAX_ATTRIBUTE_BYTES")
-MAX_TARGETS = ("shared.targets", "MAX_TARGETS")  # the poll targets' limit (not a Field bound)
+PENDING_ATTRIBUTES = ("shared.poll.triage", "pending_attributes")  # builds a pending message's
+PENDING_ITEM = ("shared.roit.models", "PendingItem")
+ATTRIBUTE_BYTES = ("shared.core.pubsub", "MAX_ATTRIBUTE_BYTES")
+MAX_TARGETS = ("shared.poll.targets", "MAX_TARGETS")  # the poll targets' limit (not a Field bound)
 # --------------------------------------------------------------------------------------
 
 CONFIGURATION = REPO / "docs" / "configuration.md"
@@ -143,7 +148,9 @@ def configuration() -> str:
     """docs/configuration.md, as it should be now."""
     module = importlib.import_module(SETTINGS_MODULE)
     prefix: str = module.ENV_PREFIX
-    classes = {name: getattr(module, name) for name in SETTINGS}
+    classes = {
+        name: getattr(importlib.import_module(where), name) for name, where in SETTINGS.items()
+    }
     functions = _functions()
     deployed = deployments(REPO / "terraform")
     rows: dict[str, list[str]] = {}

@@ -65,7 +65,7 @@ MEANING: dict[str, str] = {
     "`projects/P/topics/T`.",
     "ROIT_DEAD_LETTER_TOPIC": "Where permanent failures go (for poll_pending: entities it cannot "
     "read, or that Pub/Sub refuses).",
-    "ROIT_POLL_REQUEUE_WORKERS": "Parallel `reprocess` calls when unpublished entities are "
+    "ROIT_POLL_HAND_BACK_WORKERS": "Parallel `reprocess` calls when unpublished entities are "
     "handed back to ROIT.",
     "ROIT_POLL_TARGETS": "What the poller asks ROIT for, e.g. `DOCUMENT:NFE,DOCUMENT:NFSE,"
     "SUPPLIER` (a poll body's `targets` has the same limit); targets are drained concurrently, "

@@ -1,21 +1,27 @@
-"""The library every ROIT connector function uses. Import the module you need; importing the
-package itself loads nothing (cold starts stay cheap).
+"""The library every ROIT connector function uses, one folder per capability. Import the module
+you need; importing a package loads nothing (cold starts stay cheap).
 
-Public modules, one concern each:
+The layers (checked by import-linter, ``make imports``): ``core`` <- ``roit`` <- ``entry`` <-
+``push`` / ``poll``; a module imports only from its own layer or those below it.
 
-* ``settings`` — ``ROIT_*`` settings, validated once at cold start.
-* ``secrets`` — Secret Manager with a TTL cache; ROIT credentials.
-* ``token`` — one ROIT token per instance, renewed ahead of expiry.
-* ``client`` — the ROIT HTTP client (pool, timeouts, retries) with typed endpoints.
-* ``retry`` / ``errors`` — the retry policy and the one error tree.
-* ``models`` — ROIT's contract, tolerant for what ROIT sends, strict for our users' input.
-* ``logs`` — Cloud Logging JSON with trace and correlation ids, secrets redacted.
-* ``pubsub`` — the push envelope in all its forms, and a publisher that waits for acks.
-* ``events`` — the one retry / dead-letter decision of every Pub/Sub-fed function.
-* ``webhooks`` — Standard Webhooks verification with rotation and replay protection.
-* ``http`` — strict JSON bodies in, one JSON error mapping out.
-* ``poller`` — draining ROIT's pending queue into the pending topic without losing a document.
-* ``runtime`` — what one function instance keeps between invocations.
+* ``core`` — what every function needs, above nothing: the one error tree (``errors``), the
+  settings every function shares (``settings``), logs, the invocation's deadline, strict input
+  parsing (``inputs``, ``jsonwalk``), Secret Manager (``secrets``), Pub/Sub publishing
+  (``pubsub``).
+* ``roit`` — ROIT's API: the client and its typed endpoints (``client``), the contract
+  (``models``), pending pages (``pages``), the retry policy, the token and its exchange; the
+  wire (``_transport``, ``_sockets``, ``_decoding``) is private.
+* ``entry`` — a function's door: the instance (``runtime``), HTTP bodies and answers
+  (``http``, ``handler``), the failure table (``failures``), partner webhooks (``webhooks``),
+  reprocess's settings.
+* ``push`` — update_status and register_delivery: the push handler (``handler``), the envelope,
+  the status (``status``) and delivery (``delivery``) readers, their settings.
+* ``poll`` — poll_pending: the invocation (``run``), the loop that writes the run's summary
+  (``loop``), routing a page (``route``), triage, hand-back, publishing a page (``sink``), the
+  summary, targets, its settings.
+
+Where to look: "how does a push message become a ROIT call?" -> ``push/handler.py`` then
+``push/status.py`` or ``push/delivery.py``; "where is the poller's rule X?" -> ``poll/``.
 """
 
 __all__: list[str] = []

@@ -20,7 +20,7 @@ locals {
     ROIT_LOG_LEVEL                 = var.log_level
   }
 
-  # What the code requires of every function's timeout (shared/settings.py, RoitSettings): its
+  # What the code requires of every function's timeout (shared/core/settings.py, RoitSettings): its
   # last ROIT call (the retry budget) must end the deadline reserve before the timeout. The
   # module passes the timeout to the code as ROIT_FUNCTION_TIMEOUT_S and fails the plan below this.
   call_timeout_floor_s = var.retry_budget_s + local.deadline_reserve_s

@@ -37,7 +37,7 @@ locals {
   team_member = "group:${var.team_group}"
 
   # The seconds of a function's timeout its code keeps back from its work (DEADLINE_RESERVE_S in
-  # shared/settings.py): an invocation must finish its last ROIT call (ROIT_RETRY_BUDGET_S) this
+  # shared/core/settings.py): an invocation must finish its last ROIT call (ROIT_RETRY_BUDGET_S) this
   # long before the timeout. tests/terraform fails if the two numbers differ.
   deadline_reserve_s = 5
 

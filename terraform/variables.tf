@@ -121,7 +121,7 @@ variable "log_level" {
   }
 }
 
-# The limits below are the code's (shared/settings.py): tests/terraform probes both sides at and
+# The limits below are the code's (shared/*/settings.py): tests/terraform probes both sides at and
 # just beyond every bound and fails when Terraform accepts a value the code refuses, or the reverse.
 variable "retry_budget_s" {
   type        = number
@@ -150,7 +150,7 @@ variable "poll_targets" {
   description = "The (entity, type) pairs the poller asks for (ROIT_POLL_TARGETS), a comma list of ENTITY[:TYPE]: ENTITY one of ROIT's pending entities, TYPE any document type code (e.g. NFE, NF3E, CTE-OS)."
   default     = "DOCUMENT"
 
-  # What shared/targets.py's parse_targets accepts: ENTITY from the PendingEntity enum, TYPE any
+  # What shared/poll/targets.py's parse_targets accepts: ENTITY from the PendingEntity enum, TYPE any
   # code without commas or colons (both upper-cased by the code, so any case here); written
   # without spaces or empty items, at most 64 of them (MAX_TARGETS). tests/terraform checks the
   # entity list against the enum and runs these conditions on the same cases as the code.
@@ -223,7 +223,7 @@ variable "function_settings" {
     error_message = "function_settings keys must be deployment names: poll-pending, update-status, register-delivery, reprocess, reprocess-webhook, get-attachments."
   }
 
-  # ROIT_FUNCTION_TIMEOUT_S: what shared/settings.py accepts.
+  # ROIT_FUNCTION_TIMEOUT_S: what shared/core/settings.py accepts.
   validation {
     condition = alltrue([
       for timeout_s in [for settings in values(var.function_settings) : coalesce(settings.timeout_s, 60)] :

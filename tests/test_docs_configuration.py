@@ -11,14 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import (
-    ENV_PREFIX,
-    DeliverySettings,
-    PollerSettings,
-    PushSettings,
-    ReprocessSettings,
-    RoitSettings,
-)
+from shared.core.settings import ENV_PREFIX, RoitSettings
+from shared.entry.settings import ReprocessSettings
+from shared.poll.settings import PollerSettings
+from shared.push.settings import DeliverySettings, PushSettings
 
 pytestmark = pytest.mark.unit
 

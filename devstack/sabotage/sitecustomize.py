@@ -20,7 +20,7 @@ EVERY = 10
 
 
 def _drop_published() -> None:
-    from shared.sink import Sink
+    from shared.poll.sink import Sink
 
     original = Sink.send
     counter = itertools.count(1)
@@ -38,16 +38,16 @@ def _drop_published() -> None:
 
 
 def _skip_hand_back() -> None:
-    import shared.pagehandler
+    import shared.poll.route
 
     def hand_back(client: Any, items: Any, *, workers: int) -> list[str]:
         return []
 
-    vars(shared.pagehandler)["hand_back"] = hand_back  # the name the page handler calls
+    vars(shared.poll.route)["hand_back"] = hand_back  # the name the page handler calls
 
 
 def _lose_status() -> None:
-    from shared.client import RoitClient
+    from shared.roit.client import RoitClient
 
     original: Any = RoitClient.update_status
     counter = itertools.count(1)

@@ -7,17 +7,16 @@ from typing import Any
 import flask
 import functions_framework
 
-from shared.http import read_json
-from shared.logs import log_context
-from shared.models import AttachmentsInput
-from shared.runtime import Runtime
-from shared.settings import RoitSettings
+from shared.core.logs import log_context
+from shared.core.settings import RoitSettings
+from shared.entry.handler import handle_http
+from shared.entry.runtime import Runtime
+from shared.roit.models import AttachmentsInput
 
 RUNTIME = Runtime(RoitSettings)
 
 
-def _attachments(request: flask.Request) -> dict[str, Any]:
-    body: AttachmentsInput = read_json(request, AttachmentsInput)
+def _attachments(body: AttachmentsInput) -> dict[str, Any]:
     with log_context(requestId=body.request_id):
         files = RUNTIME.client.attachments(body.request_id, integration_id=body.integration_id)
     return {"requestId": body.request_id, "attachments": files}
@@ -26,4 +25,4 @@ def _attachments(request: flask.Request) -> dict[str, Any]:
 @functions_framework.http
 def get_attachments(request: flask.Request) -> flask.Response:
     """Answers ``{requestId, attachments: [...]}`` or a JSON error."""
-    return RUNTIME.serve(request, lambda: _attachments(request))
+    return handle_http(request, RUNTIME, AttachmentsInput, _attachments)

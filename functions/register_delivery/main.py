@@ -7,30 +7,19 @@ from typing import Any
 import flask
 import functions_framework
 
-from shared.delivery import HAND_ON_RESERVE_S, Unfinished, deliver, hand_on, read_delivery
-from shared.events import handle_push
-from shared.pubsub import Publisher, PushMessage
-from shared.runtime import Runtime
-from shared.settings import DeliverySettings
+from shared.core.pubsub import Publisher
+from shared.entry.runtime import Runtime
+from shared.push.delivery import register
+from shared.push.envelope import PushMessage
+from shared.push.handler import handle_push
+from shared.push.settings import DeliverySettings
 
 RUNTIME = Runtime(DeliverySettings)
 PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on first use
 
 
 def _register(message: PushMessage) -> dict[str, Any]:
-    settings = RUNTIME.settings
-    delivery = read_delivery(message.data)
-    summary = {"entity": delivery.header.entity.value, "itemsTotal": len(delivery.items)}
-    # Time kept to hand the rest on; at most a quarter of the invocation, however short it is.
-    reserve = min(HAND_ON_RESERVE_S, settings.invocation_s / 4) if settings.deliveries_topic else 0
-    try:
-        return deliver(
-            RUNTIME.client, delivery, batch_size=settings.delivery_max_batch, reserve_s=reserve
-        )
-    except Unfinished as rest:
-        if not settings.deliveries_topic:
-            raise  # Pub/Sub redelivers the whole message
-        return {**summary, **hand_on(PUBLISHER, settings.deliveries_topic, message, rest)}
+    return register(RUNTIME.client, RUNTIME.settings, PUBLISHER, message)
 
 
 @functions_framework.http

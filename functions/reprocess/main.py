@@ -7,12 +7,12 @@ from typing import Any
 import flask
 import functions_framework
 
-from shared.http import raw_body, read_json
-from shared.logs import log_context
-from shared.models import ReprocessInput
-from shared.runtime import Runtime
-from shared.settings import ReprocessSettings
-from shared.webhooks import verifier_for
+from shared.core.logs import log_context
+from shared.entry.handler import handle_http
+from shared.entry.runtime import Runtime
+from shared.entry.settings import ReprocessSettings
+from shared.entry.webhooks import verifier_for
+from shared.roit.models import ReprocessInput
 
 RUNTIME = Runtime(ReprocessSettings)
 # webhook: every request must be signed (secrets checked now: a bad one stops the instance).
@@ -20,8 +20,7 @@ RUNTIME = Runtime(ReprocessSettings)
 VERIFIER = verifier_for(RUNTIME)
 
 
-def _reprocess(request: flask.Request) -> dict[str, Any]:
-    body: ReprocessInput = read_json(request, ReprocessInput)
+def _reprocess(body: ReprocessInput) -> dict[str, Any]:
     with log_context(requestId=body.request_id):
         record = RUNTIME.client.reprocess(body.request_id, integration_id=body.integration_id)
     return record.model_dump(by_alias=True, exclude_unset=True, mode="json")
@@ -30,9 +29,4 @@ def _reprocess(request: flask.Request) -> dict[str, Any]:
 @functions_framework.http
 def reprocess(request: flask.Request) -> flask.Response:
     """Answers ROIT's request record, or a JSON error (400 / 401 / 404 / 502 / 503 / 504)."""
-    if VERIFIER is None:
-        return RUNTIME.serve(request, lambda: _reprocess(request))
-    return RUNTIME.serve(
-        request,
-        lambda: VERIFIER.run(raw_body(request), dict(request.headers), lambda: _reprocess(request)),
-    )
+    return handle_http(request, RUNTIME, ReprocessInput, _reprocess, verifier=VERIFIER)

@@ -7,18 +7,19 @@ from typing import Any
 import flask
 import functions_framework
 
-from shared.events import handle_push
-from shared.models import StatusUpdate
-from shared.pubsub import Publisher, PushMessage
-from shared.runtime import Runtime
-from shared.settings import PushSettings
+from shared.core.pubsub import Publisher
+from shared.entry.runtime import Runtime
+from shared.push.envelope import PushMessage
+from shared.push.handler import handle_push
+from shared.push.settings import PushSettings
+from shared.push.status import read_status
 
 RUNTIME = Runtime(PushSettings)
 PUBLISHER = Publisher(RUNTIME.settings.gcp_project)  # the client is built on first use
 
 
 def _report(message: PushMessage) -> dict[str, Any]:
-    update = StatusUpdate.read(message.data)
+    update = read_status(message.data)
     RUNTIME.client.update_status(update)
     return {"requestId": update.request_id, "reported": update.status.value}
 

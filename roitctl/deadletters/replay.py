@@ -31,9 +31,9 @@ from roitctl.deadletters.messages import error_of, replay_attributes
 from roitctl.deadletters.policy import ReplayOptions, refusal
 from roitctl.deadletters.targets import Targets
 from roitctl.layout import Layout, short_name
-from shared.errors import Failure
-from shared.pubsub import Publisher
-from shared.sink import Sink
+from shared.core.errors import Failure
+from shared.core.pubsub import Publisher
+from shared.poll.sink import Sink
 
 __all__ = ["ReplayReport", "replay", "replay_subscription"]
 

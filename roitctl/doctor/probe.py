@@ -30,14 +30,14 @@ from roitctl.doctor.shapes import (
     find_token_path,
     shape_settings,
 )
-from shared import deadline
-from shared.client import ENDPOINTS
-from shared.errors import Failure, RoitError, RoitStatusError, TokenExchangeError
-from shared.exchange import TokenExchange, TokenShape, dig, lifetime_from
-from shared.secrets import RoitCredentials
-from shared.settings import AuthScheme, RoitSettings
-from shared.token import token_expiry
-from shared.transport import Transport
+from shared.core import deadline
+from shared.core.errors import Failure, RoitError, RoitStatusError, TokenExchangeError
+from shared.core.secrets import RoitCredentials
+from shared.core.settings import AuthScheme, RoitSettings
+from shared.roit._transport import Transport
+from shared.roit.client import ENDPOINTS
+from shared.roit.exchange import TokenExchange, TokenShape, dig, lifetime_from
+from shared.roit.token import token_expiry
 
 __all__ = [
     "DEFAULT_PROBE_REQUEST_ID",

@@ -19,20 +19,15 @@ from roitctl.doctor.probe import DEFAULT_PROBE_REQUEST_ID, probe_scheme, probe_t
 from roitctl.doctor.pubsub import pubsub_checks
 from roitctl.environment import applied
 from roitctl.layout import Layout, short_name
-from shared.errors import ConfigurationError, RoitError
-from shared.exchange import TokenExchange
-from shared.secrets import RoitCredentials, load_credentials, provider_for
-from shared.settings import (
-    CallerAuth,
-    DeliverySettings,
-    PollerSettings,
-    PushSettings,
-    ReprocessSettings,
-    RoitSettings,
-    load_settings,
-)
-from shared.transport import Transport
-from shared.webhook_secrets import parse_webhook_secrets
+from shared.core.errors import ConfigurationError, RoitError
+from shared.core.secrets import RoitCredentials, load_credentials, provider_for
+from shared.core.settings import RoitSettings, load_settings
+from shared.entry.settings import CallerAuth, ReprocessSettings
+from shared.entry.webhook_secrets import parse_webhook_secrets
+from shared.poll.settings import PollerSettings
+from shared.push.settings import DeliverySettings, PushSettings
+from shared.roit._transport import Transport
+from shared.roit.exchange import TokenExchange
 
 __all__ = ["DoctorOptions", "Kind", "infer_kind", "run_doctor"]
 
@@ -125,7 +120,7 @@ def _settings(kind: Kind | None) -> tuple[RoitSettings | None, Check]:
             "settings",
             Status.FAILED,
             f"{exc.message} ({what})",
-            ["set the variables named (README, Configuration)"],
+            ["set the variables named (docs/configuration.md)"],
         )
     if cls is RoitSettings:
         return None, problem

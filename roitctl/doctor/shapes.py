@@ -9,8 +9,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from shared.exchange import TokenShape, dig, lifetime_from
-from shared.settings import ClientAuth, RoitSettings, TokenRequestFormat
+from shared.core.settings import ClientAuth, RoitSettings, TokenRequestFormat
+from shared.roit.exchange import TokenShape, dig, lifetime_from
 
 __all__ = [
     "JWT_SHAPE",

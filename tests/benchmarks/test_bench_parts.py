@@ -57,7 +57,7 @@ def test_importtime_is_split_at_the_phase_marks() -> None:
             "import time:      2000 |       2000 |     pydantic_core",
             "import time:      1000 |       3000 |   pydantic",
             "import time:       500 |        500 |   google.cloud.secretmanager_v1.types",
-            "import time:       700 |       4200 | shared.runtime",
+            "import time:       700 |       4200 | shared.entry.runtime",
         ]
     )
     phases = imports_by_phase(stderr)
@@ -66,4 +66,4 @@ def test_importtime_is_split_at_the_phase_marks() -> None:
     assert main["total_ms"] == 4.2
     assert main["packages_ms"]["pydantic_core"] == 2.0
     assert main["packages_ms"]["google.cloud.secretmanager_v1"] == 0.5
-    assert main["top_level_imports_ms"] == {"shared.runtime": 4.2}
+    assert main["top_level_imports_ms"] == {"shared.entry.runtime": 4.2}

@@ -41,7 +41,7 @@ def _target(**fields: Any) -> dict[str, Any]:
         "entity": "DOCUMENT",
         "type": "NFE",
         "stopped": "drained",
-        "requeuedRequestIds": [],
+        "handedBackRequestIds": [],
         "failedRequestIds": [],
         **fields,
     }
@@ -101,7 +101,7 @@ def _evidence() -> Evidence:
             200,
             {
                 "totals": {"published": 2},
-                "targets": [_target(stopped="page_may_be_lost", requeuedRequestIds=["d4"])],
+                "targets": [_target(stopped="page_may_be_lost", handedBackRequestIds=["d4"])],
             },
         ),
         PollRun("poll_pending-2", 1.0, 3.0, 200, {"totals": {"published": 2}, "targets": []}),
@@ -177,7 +177,7 @@ def test_a_message_the_poller_says_it_published_but_never_did() -> None:
 
 
 def test_a_hand_back_that_never_happened() -> None:
-    def skip(e: Evidence) -> None:  # the poller says requeued; ROIT keeps it PROCESSING
+    def skip(e: Evidence) -> None:  # the poller says handed back; ROIT keeps it PROCESSING
         e.requests[3] = _request("d4", ("PENDING", SEED), ("PROCESSING", PULL))
         e.summary["timesReturned"]["d4"] = 1
         e.erp.statuses["d4"] = []

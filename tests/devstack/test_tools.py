@@ -37,7 +37,7 @@ def test_curl_command_round_trips_through_the_shell():
 
 
 def test_push_envelope_is_what_the_functions_parse():
-    from shared.pubsub import parse_push
+    from shared.push.envelope import parse_push
 
     envelope = tools.push_envelope(
         '{"requestId": "r"}', subscription="projects/p/subscriptions/s", attributes={"k": "v"}

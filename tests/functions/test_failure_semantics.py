@@ -203,7 +203,7 @@ def test_an_envelope_refused_at_the_edge_is_logged(load_function, base_env, dead
 def test_an_unexpected_error_is_logged_once_with_its_stack_trace(
     load_function, base_env, monkeypatch, logged, request_id
 ) -> None:
-    from shared.client import RoitClient
+    from shared.roit.client import RoitClient
 
     def broken(self, *args, **kwargs):
         raise KeyError("a bug")
@@ -223,7 +223,7 @@ def test_an_unexpected_error_is_logged_once_with_its_stack_trace(
 def test_roits_error_text_is_relayed_without_the_connectors_secrets(
     sandbox, load_function, base_env, clean_error, capsys
 ) -> None:
-    from shared.logs import register_secret
+    from shared.core.logs import register_secret
 
     secret = "relayed-secret-value-42"
     register_secret(secret)  # as the connector does with its client secret and tokens

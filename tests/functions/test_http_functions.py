@@ -48,7 +48,7 @@ def webhook_secret(secret_manager):
 def secret_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The clock of every secret cache built from here on (in this process): a number the
     test moves, so a TTL passes without waiting for it."""
-    from shared.secrets import SecretManagerProvider
+    from shared.core.secrets import SecretManagerProvider
 
     now = [0.0]
     defaults = SecretManagerProvider.__init__.__kwdefaults__
@@ -274,7 +274,7 @@ def test_webhook_id_stays_spent_when_roit_may_have_acted(sandbox, webhook_fn, do
 def test_a_malformed_webhook_secret_in_secret_manager_stops_the_cold_start(
     load_function, base_env, secret_manager
 ) -> None:
-    from shared.errors import ConfigurationError
+    from shared.core.errors import ConfigurationError
 
     name = f"roit-webhook-secrets-{uuid.uuid4().hex[:6]}"
     secret_manager.put(name, f"{NEW} whsec_c2hvcnQ=")  # the second key is 5 bytes

@@ -25,7 +25,7 @@ def test_a_token_failure_stops_the_run_before_any_page(sandbox, poller, logged) 
     # targets run concurrently: each either met the failure or was skipped after it
     stops = [t["stopped"] for t in summary["targets"]]
     assert stops[0] == "config_error" and set(stops) <= {"config_error", "skipped"}
-    assert summary["targets"][0]["error"] == "TokenExchangeError"
+    assert summary["targets"][0]["error"] == "misconfigured"  # a failure code, not a class
     assert "pending" not in sandbox.control.stats()["calls"]  # no page could have been lost
     lines = logged()
     assert any(
@@ -54,7 +54,7 @@ def test_hand_back_failures_are_named(sandbox, poller) -> None:
     response = fn.post("/", json={})
     assert response.status_code == 503
     (target,) = response.get_json()["targets"]
-    assert (target["published"], target["requeued"], target["failed"]) == (0, 0, 4)
+    assert (target["published"], target["handedBack"], target["failed"]) == (0, 0, 4)
     processing = {r["requestId"] for r in sandbox.control.requests(status="PROCESSING")}
     assert set(target["failedRequestIds"]) == processing and len(processing) == 4
 
@@ -68,14 +68,14 @@ def test_the_page_cap_stops_the_target(sandbox, poller) -> None:
 
 
 def test_an_unexpected_error_mid_page_names_every_entity(sandbox, poller, monkeypatch, logged):
-    import shared.pagehandler
+    import shared.poll.route
 
     ids = set(sandbox.control.reset(documents=3))
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(shared.pagehandler, "triage", broken)  # a bug, on purpose
+    monkeypatch.setattr(shared.poll.route, "triage", broken)  # a bug, on purpose
     response = poller().post("/", json={})
     assert response.status_code == 503
     (target,) = response.get_json()["targets"]
@@ -106,9 +106,9 @@ def test_a_second_run_is_refused_while_one_is_in_progress(sandbox, poller) -> No
 
 
 def test_one_refused_message_does_not_take_its_batch_down(pubsub, pubsub_emulator) -> None:
-    from shared.errors import Failure, PublishError
-    from shared.pubsub import Publisher
-    from shared.sink import Sink
+    from shared.core.errors import Failure, PublishError
+    from shared.core.pubsub import Publisher
+    from shared.poll.sink import Sink
 
     topic, sub = pubsub.topic("sink")
     messages = [(f"m{i}".encode(), {"i": str(i)}) for i in range(10)]
@@ -123,9 +123,9 @@ def test_one_refused_message_does_not_take_its_batch_down(pubsub, pubsub_emulato
 
 
 def test_a_missing_topic_fails_every_message_and_stops_sending(pubsub, pubsub_emulator) -> None:
-    from shared.errors import Failure, PublishError
-    from shared.pubsub import Publisher
-    from shared.sink import Sink
+    from shared.core.errors import Failure, PublishError
+    from shared.core.pubsub import Publisher
+    from shared.poll.sink import Sink
 
     sink = Sink(Publisher(pubsub_emulator.project), "never-created-topic")
     outcomes = sink.send([(b"x" * 10, {}) for _ in range(1500)])  # two requests' worth
@@ -133,7 +133,7 @@ def test_a_missing_topic_fails_every_message_and_stops_sending(pubsub, pubsub_em
 
 
 def test_the_same_entity_twice_in_a_run_is_published_once() -> None:
-    from shared.triage import triage
+    from shared.poll.triage import triage
 
     def page(*ids: str) -> list[tuple[dict, bytes]]:
         return [({"requestId": i}, b'{"requestId":"%s"}' % i.encode()) for i in ids]
@@ -154,8 +154,8 @@ def test_an_entity_roit_hands_out_again_mid_run_is_handed_back_not_stranded(
     import threading
     import time
 
-    from shared.client import RoitClient
-    from shared.settings import RoitSettings
+    from shared.core.settings import RoitSettings
+    from shared.roit.client import RoitClient
 
     ids = sandbox.control.reset(documents=120)  # pages of 50: the first id is in page 1
     first = ids[0]
@@ -178,7 +178,7 @@ def test_an_entity_roit_hands_out_again_mid_run_is_handed_back_not_stranded(
     summary = fn.post("/", json={}).get_json()
     meanwhile.join(30)
     (target,) = summary["targets"]
-    assert target["duplicates"] == 1 and target["requeuedRequestIds"] == [first]
+    assert target["duplicates"] == 1 and target["handedBackRequestIds"] == [first]
     assert sandbox.control.request(first)["status"] == "PENDING"  # not stranded PROCESSING
     received = [m.attributes["requestId"] for m in pubsub.pull(poller.sub, expect=120)]
     assert sorted(received) == sorted(ids)  # published once in the run
@@ -194,5 +194,5 @@ def test_a_hand_back_that_fails_for_a_while_is_tried_again(sandbox, poller) -> N
     sandbox.control.set_fault("reprocess", fail_next=12, error_status=503)
     fn = poller(ROIT_PENDING_TOPIC="projects/roit-local/topics/never-created")
     (target,) = fn.post("/", json={}).get_json()["targets"]
-    assert (target["published"], target["requeued"], target["failed"]) == (0, 4, 0)
+    assert (target["published"], target["handedBack"], target["failed"]) == (0, 4, 0)
     assert sandbox.control.stats()["requestsByStatus"]["PENDING"] == 4

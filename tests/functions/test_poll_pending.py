@@ -19,7 +19,7 @@ def test_drains_every_page_and_publishes_each_entity_as_roit_sent_it(
     assert response.status_code == 200, response.get_json()
     summary = response.get_json()
     assert summary["totals"] == {
-        "fetched": 120, "published": 120, "requeued": 0, "deadLettered": 0, "failed": 0,
+        "fetched": 120, "published": 120, "handedBack": 0, "deadLettered": 0, "failed": 0,
         "duplicates": 0,
     }  # fmt: skip
     assert summary["targets"][0]["pages"] == 3  # page size 50
@@ -78,7 +78,7 @@ def test_time_budget_stops_asking_for_pages(sandbox, poller, pubsub) -> None:
     assert sandbox.control.stats()["requestsByStatus"]["PROCESSING"] == target["fetched"]
 
 
-def test_publish_failure_midway_requeues_and_loses_nothing(sandbox, poller, pubsub) -> None:
+def test_publish_failure_midway_hands_back_and_loses_nothing(sandbox, poller, pubsub) -> None:
     sandbox.control.reset(documents=150)
     sandbox.control.set_fault("pending", latency_ms=1000)
     seen: list = []
@@ -98,15 +98,15 @@ def test_publish_failure_midway_requeues_and_loses_nothing(sandbox, poller, pubs
     assert target["stopped"] == "publish_failed"
     # The page that failed, and the one already asked for while it was published (pipelined),
     # are both handed back whole.
-    assert target["published"] == 50 and target["requeued"] == 100 and target["failed"] == 0
-    requeued = set(target["requeuedRequestIds"])
-    assert len(requeued) == 100
+    assert target["published"] == 50 and target["handedBack"] == 100 and target["failed"] == 0
+    handed_back = set(target["handedBackRequestIds"])
+    assert len(handed_back) == 100
 
     published = {m.attributes["requestId"] for m in seen}
     processing = {r["requestId"] for r in sandbox.control.requests(status="PROCESSING")}
     assert processing == published  # nothing PROCESSING without a published message
     pending = {r["requestId"] for r in sandbox.control.requests(status="PENDING")}
-    assert requeued <= pending and len(pending) == 100
+    assert handed_back <= pending and len(pending) == 100
 
 
 @pytest.mark.parametrize(
@@ -144,12 +144,12 @@ def test_page_lost_after_roit_committed_is_reported_not_retried(sandbox, poller,
     assert pubsub.pull(poller.sub) == []
 
 
-def test_publishing_to_a_missing_topic_requeues_the_page(sandbox, poller, pubsub) -> None:
+def test_publishing_to_a_missing_topic_hands_back_the_page(sandbox, poller, pubsub) -> None:
     sandbox.control.reset(documents=7)
     response = poller(ROIT_PENDING_TOPIC="projects/roit-local/topics/never-created").post(
         "/", json={}
     )
     assert response.status_code == 503
     target = response.get_json()["targets"][0]
-    assert (target["fetched"], target["published"], target["requeued"]) == (7, 0, 7)
+    assert (target["fetched"], target["published"], target["handedBack"]) == (7, 0, 7)
     assert sandbox.control.stats()["requestsByStatus"]["PENDING"] == 7

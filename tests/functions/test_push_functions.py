@@ -32,9 +32,9 @@ def delivery_fn(load_function, base_env, dead_letter):
 @pytest.fixture
 def processing(sandbox):
     """One request the ERP has received (PROCESSING at ROIT)."""
-    from shared.client import RoitClient
-    from shared.models import PendingEntity
-    from shared.settings import RoitSettings
+    from shared.core.settings import RoitSettings
+    from shared.roit.client import RoitClient
+    from shared.roit.models import PendingEntity, PendingItem
 
     sandbox.control.reset(documents=1)
     (state,) = sandbox.control.requests()
@@ -46,7 +46,8 @@ def processing(sandbox):
     )
     client = RoitClient(settings)
     try:
-        (item,) = client.pending(PendingEntity.DOCUMENT)  # as the poller would
+        page = client.pending_page(client.pending_request(PendingEntity.DOCUMENT))  # as polled
+        (item,) = [PendingItem.from_raw(raw) for raw, _ in page.items or []]
     finally:
         client.close()
     assert item.record.request_id == state["requestId"]

@@ -133,3 +133,15 @@ def test_requirements_are_pinned_like_the_project() -> None:
                 name, _, version = line.partition("==")
                 assert version, f"{function}: {line} is not pinned"
                 assert md.version(name) == version, f"{function}: {name} pinned {version}"
+
+
+_REPOSITORY_PACKAGES = {"sandbox", "devstack", "roitctl", "benchmarks", "scripts", "tests"}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_function_imports_shared_only_of_this_repository(function: str) -> None:
+    """The deployed package holds main.py and shared/ only (the layers inside shared/ are
+    import-linter's, see pyproject.toml)."""
+    tops = {name.split(".")[0] for name in _imports(REPO / "functions" / function / "main.py")}
+    assert "shared" in tops
+    assert not tops & _REPOSITORY_PACKAGES

@@ -313,7 +313,7 @@ def deep(depth: int, kind: str, leaf: bytes = b"1") -> bytes:
 
 
 def deep_nesting(wrap: dict[str, Any] | None = None) -> st.SearchStrategy[bytes]:
-    """Nesting around :data:`shared.inputs.MAX_DEPTH` and far beyond (recursion limits)."""
+    """Nesting around :data:`shared.core.inputs.MAX_DEPTH` and far beyond (recursion limits)."""
     depths = st.one_of(st.integers(60, 70), st.sampled_from([500, 1000, 5000, 100_000]))
     inner = st.tuples(depths, st.sampled_from(["list", "object"])).map(lambda dk: deep(*dk))
     if not wrap:

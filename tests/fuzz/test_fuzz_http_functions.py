@@ -58,8 +58,8 @@ from fuzzkit import (
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from shared.models import AttachmentsInput, ReprocessInput
-from shared.targets import ALL_DOCUMENTS, PollRequest
+from shared.poll.targets import ALL_DOCUMENTS, PollRequest
+from shared.roit.models import AttachmentsInput, ReprocessInput
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.integration]  # also set by conftest.py
 

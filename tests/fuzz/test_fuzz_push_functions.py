@@ -12,7 +12,7 @@ Properties:
   the sandbox) reaches ROIT and is answered 200 ``ok``: the sandbox saw the call and holds the
   result;
 * a message that can never succeed (its data fails the strict JSON reading or the model, by the
-  connector's own ``shared.inputs`` / model in this process; or it is older than
+  connector's own ``shared.core.inputs`` / model in this process; or it is older than
   ``ROIT_MAX_MESSAGE_AGE_S``; or ROIT refuses it) is answered 200 ``dead_lettered`` — never
   retried — and the dead letter is really on the dead-letter topic, with ``error`` and
   ``originalMessageId``;
@@ -73,9 +73,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.seed.fiscal import cnpj_check_digits, cpf_check_digits
-from shared.errors import InvalidInputError
-from shared.inputs import loads_strict, parse_input
-from shared.models import DeliveryEntity, DeliveryMessage, StatusUpdate
+from shared.core.errors import InvalidInputError
+from shared.core.inputs import loads_strict, parse_input
+from shared.roit.models import DeliveryEntity, DeliveryMessage, StatusUpdate
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.integration]  # also set by conftest.py
 
@@ -385,7 +385,7 @@ def test_a_request_that_is_not_a_push_envelope_is_refused_cleanly(
 @pytest.mark.parametrize("framing", ["content-length", "chunked", "declared-only"])
 def test_an_envelope_over_the_push_size_limit_is_413(fuzz_stack, seeded, label, framing) -> None:
     """Larger than any push Pub/Sub can send (10 MB of data in base64, plus room)."""
-    from shared.events import MAX_PUSH_BYTES
+    from shared.push.handler import MAX_PUSH_BYTES
 
     body = _envelope(b"x" * (MAX_PUSH_BYTES * 3 // 4 + 1024))
     assert len(body) > MAX_PUSH_BYTES

@@ -59,9 +59,9 @@ from fuzzkit import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.errors import InvalidInputError
-from shared.inputs import loads_strict, parse_input
-from shared.models import ReprocessInput
+from shared.core.errors import InvalidInputError
+from shared.core.inputs import loads_strict, parse_input
+from shared.roit.models import ReprocessInput
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.integration]  # also set by conftest.py
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import sandbox.models as sandbox_models
-from shared import models as shared_models
+from shared.roit import models as shared_models
 
 pytestmark = pytest.mark.unit
 

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from shared.client import RoitClient
-from shared.settings import RoitSettings
+from shared.core.settings import RoitSettings
+from shared.roit.client import RoitClient
 
 FAST_RETRIES = {
     "retry_backoff_base_s": 0.02,

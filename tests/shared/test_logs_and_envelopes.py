@@ -8,9 +8,10 @@ import logging
 
 import pytest
 
-from shared.errors import InvalidInputError
-from shared.logs import CloudLoggingFormatter, log_context, redact, trace_fields
-from shared.pubsub import parse_push, topic_path
+from shared.core.errors import InvalidInputError
+from shared.core.logs import CloudLoggingFormatter, log_context, redact, trace_fields
+from shared.core.pubsub import topic_path
+from shared.push.envelope import parse_push
 
 pytestmark = pytest.mark.unit
 
@@ -138,7 +139,7 @@ def test_topic_path() -> None:
     ],
 )
 def test_read_push_reads_every_envelope_as_parse_push_does(envelope) -> None:
-    from shared.push import read_push
+    from shared.push.envelope import read_push
 
     body = json.dumps(envelope, ensure_ascii=False).encode()
     assert read_push(body, {}) == parse_push(json.loads(body), {})
@@ -153,7 +154,7 @@ def test_read_push_reads_every_envelope_as_parse_push_does(envelope) -> None:
      b'{"message": "hi"}', b'{"message": {"data": "e30=", "attributes": []}}'],
 )  # fmt: skip
 def test_read_push_refuses_what_is_not_an_envelope(body: bytes) -> None:
-    from shared.push import read_push
+    from shared.push.envelope import read_push
 
     with pytest.raises(InvalidInputError) as caught:
         read_push(body, {})

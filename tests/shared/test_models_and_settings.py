@@ -9,9 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.errors import ConfigurationError, InvalidInputError, MalformedResponseError
-from shared.inputs import parse_input
-from shared.models import (
+from shared.core.errors import ConfigurationError, InvalidInputError, MalformedResponseError
+from shared.core.inputs import parse_input
+from shared.core.settings import RoitSettings, load_settings
+from shared.entry.settings import ReprocessSettings
+from shared.poll.settings import PollerSettings
+from shared.poll.targets import MAX_TARGETS
+from shared.push.settings import PushSettings
+from shared.roit.models import (
     DeliveryEntity,
     DeliveryMessage,
     PendingEntity,
@@ -21,14 +26,6 @@ from shared.models import (
     unwrap_data,
     unwrap_list,
 )
-from shared.settings import (
-    PollerSettings,
-    PushSettings,
-    ReprocessSettings,
-    RoitSettings,
-    load_settings,
-)
-from shared.targets import MAX_TARGETS
 
 pytestmark = pytest.mark.unit
 
@@ -158,6 +155,15 @@ def test_missing_setting_names_the_variable(env) -> None:
 def test_invalid_setting_names_the_variable_not_the_value(env) -> None:
     env.setenv("ROIT_AUTH_SCHEME", "digest-s3cr3t")
     with pytest.raises(ConfigurationError, match="ROIT_AUTH_SCHEME") as info:
+        load_settings(RoitSettings)
+    assert "s3cr3t" not in str(info.value)
+
+
+def test_log_level_is_validated_like_every_setting(env) -> None:
+    env.setenv("ROIT_LOG_LEVEL", "warning")
+    assert load_settings(RoitSettings).log_level == "WARNING"
+    env.setenv("ROIT_LOG_LEVEL", "loud-s3cr3t")
+    with pytest.raises(ConfigurationError, match="ROIT_LOG_LEVEL") as info:
         load_settings(RoitSettings)
     assert "s3cr3t" not in str(info.value)
 

@@ -2,7 +2,7 @@
 
 The limits both know (function timeout, retry budget, poll budget, message age, delivery batch,
 and the cross-checks between budgets and timeouts) are taken from the code's settings models
-(their JSON schema bounds and shared.settings.DEADLINE_RESERVE_S), never written here. Each is
+(their JSON schema bounds and shared.core.settings.DEADLINE_RESERVE_S), never written here. Each is
 probed at and just beyond its bounds on both sides: `terraform plan` with the stand-in provider,
 and the code's `load_settings` over the environment Terraform would deploy. A value one side
 accepts and the other refuses fails the test.
@@ -23,7 +23,7 @@ from tfhelpers import (
     settings_class_of,
 )
 
-from shared.settings import DEADLINE_RESERVE_S
+from shared.core.settings import DEADLINE_RESERVE_S
 
 
 pytestmark = pytest.mark.integration
@@ -79,7 +79,9 @@ class Limit:
 
 
 def _limits() -> list[Limit]:
-    from shared.settings import DeliverySettings, PollerSettings, PushSettings, RoitSettings
+    from shared.core.settings import RoitSettings
+    from shared.push.settings import DeliverySettings, PushSettings
+    from shared.poll.settings import PollerSettings
 
     return [
         Limit("retry_budget_s", "retry_budget_s", RoitSettings),
@@ -141,7 +143,7 @@ def _cases() -> list[Case]:
                 Case(f"{limit.variable}={value}", {**BASE, limit.variable: value}, _timeouts())
             )
     # ROIT_FUNCTION_TIMEOUT_S: bounds of the code's model, probed on one function.
-    from shared.settings import RoitSettings
+    from shared.core.settings import RoitSettings
 
     timeout = Limit("function_settings.timeout_s", "function_timeout_s", RoitSettings)
     for value in timeout.probes():

@@ -331,7 +331,7 @@ def test_the_poller_cannot_run_twice_at_once(config: Config, deployments: dict) 
 
 
 def test_timeouts_hold_the_codes_budgets(config: Config, deployments: dict) -> None:
-    """Each function's minimum timeout is the code's rule (shared/settings.py): the retry budget
+    """Each function's minimum timeout is the code's rule (shared/core/settings.py): the retry budget
     plus the deadline reserve, and for the poller the poll budget too."""
     assert config.locals["call_timeout_floor_s"] == (
         "${var.retry_budget_s + local.deadline_reserve_s}"
@@ -487,8 +487,8 @@ def _poll_targets_regex(config: Config) -> str:
 
 
 def test_poll_targets_validation_matches_the_code(config: Config, tmp_path) -> None:
-    from shared.models import PendingEntity
-    from shared.targets import parse_targets
+    from shared.roit.models import PendingEntity
+    from shared.poll.targets import parse_targets
 
     pattern = _poll_targets_regex(config)
     for alternation in re.findall(r"\(([A-Z_|]+)\)", pattern):

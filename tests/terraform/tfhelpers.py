@@ -317,19 +317,19 @@ def settings_class_of(source: str) -> type:
     """The settings class ``functions/<source>/main.py`` builds its Runtime with."""
     import re
 
-    import shared.settings
+    import shared.core.settings
 
     text = (REPO_ROOT / "functions" / source / "main.py").read_text(encoding="utf-8")
     match = re.search(r"Runtime\((\w+)\)", text)
     assert match, f"functions/{source}/main.py builds no Runtime(<Settings>)"
-    cls: type = getattr(shared.settings, match.group(1))
+    cls: type = getattr(shared.core.settings, match.group(1))
     return cls
 
 
 def code_loads(cls: type, environment: dict[str, str]) -> str | None:
     """None if the code's settings load from ``environment`` (and nothing else), else why not."""
-    from shared.errors import ConfigurationError
-    from shared.settings import load_settings
+    from shared.core.errors import ConfigurationError
+    from shared.core.settings import load_settings
 
     saved = dict(os.environ)
     try:

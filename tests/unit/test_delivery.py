@@ -10,18 +10,18 @@ from typing import Any
 import pytest
 from unit_fakes import CountingPublisher
 
-from shared import deadline
-from shared.delivery import Unfinished, deliver, hand_on, read_delivery
-from shared.errors import (
+from shared.core import deadline
+from shared.core.errors import (
     Failure,
     InvalidInputError,
     InvocationDeadlineError,
+    PermanentFailure,
     PublishError,
     RoitError,
-    status_error,
 )
-from shared.failures import PermanentFailure
-from shared.push import PushMessage
+from shared.push.delivery import Unfinished, deliver, hand_on, read_delivery
+from shared.push.envelope import PushMessage
+from shared.roit._transport import status_error
 
 pytestmark = pytest.mark.unit
 

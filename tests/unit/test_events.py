@@ -14,18 +14,18 @@ import flask
 import pytest
 from unit_fakes import CountingPublisher
 
-from shared.errors import (
+from shared.core.errors import (
     ConfigurationError,
     Failure,
     InvalidInputError,
     InvocationDeadlineError,
+    PermanentFailure,
     PublishError,
     RoitTimeoutError,
     TokenExchangeError,
-    status_error,
 )
-from shared.events import handle_push
-from shared.failures import PermanentFailure
+from shared.push.handler import handle_push
+from shared.roit._transport import status_error
 
 pytestmark = pytest.mark.unit
 

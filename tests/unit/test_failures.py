@@ -7,21 +7,22 @@ import logging
 
 import pytest
 
-from shared.errors import (
+from shared.core.errors import (
     ConfigurationError,
     Failure,
     InvalidInputError,
     InvocationDeadlineError,
     MalformedResponseError,
+    PermanentFailure,
     PublishError,
     ResponseTooLargeError,
     RoitConnectionError,
     RoitTimeoutError,
     TokenExchangeError,
     WebhookVerificationError,
-    status_error,
 )
-from shared.failures import Decision, PermanentFailure, http_answer, push_decision, report
+from shared.entry.failures import Decision, http_answer, push_decision, report
+from shared.roit._transport import status_error
 
 pytestmark = pytest.mark.unit
 

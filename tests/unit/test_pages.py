@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from shared.errors import MalformedResponseError
-from shared.pages import read_page
+from shared.core.errors import MalformedResponseError
+from shared.roit.pages import read_page
 
 pytestmark = pytest.mark.unit
 

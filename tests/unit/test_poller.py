@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from unit_fakes import CountingPublisher
 
-from shared import deadline
-from shared.errors import (
+from shared.core import deadline
+from shared.core.errors import (
     Failure,
     InvocationDeadlineError,
     MalformedResponseError,
@@ -21,12 +21,12 @@ from shared.errors import (
     RoitError,
     RoitTimeoutError,
     TokenExchangeError,
-    status_error,
 )
-from shared.models import PendingEntity
-from shared.pages import Page, read_page
-from shared.poller import Poller
-from shared.pollsummary import Outcome, Stop
+from shared.poll.loop import Poller
+from shared.poll.summary import RunOutcome, Stop
+from shared.roit._transport import status_error
+from shared.roit.models import PendingEntity
+from shared.roit.pages import Page, read_page
 
 pytestmark = pytest.mark.unit
 
@@ -86,64 +86,64 @@ PENDING_FAILURES = [
         "token-exchange",
         TokenExchangeError("t", setting="ROIT_TOKEN_URL"),
         Stop.CONFIG_ERROR,
-        Outcome.CONFIG_ERROR,
+        RunOutcome.CONFIG_ERROR,
         502,
     ),
     (
         "token-endpoint-down",
         TokenExchangeError("t", setting="ROIT_TOKEN_URL", failure=Failure.UPSTREAM),
         Stop.ROIT_ERROR,
-        Outcome.ROIT_FAILED,
+        RunOutcome.ROIT_FAILED,
         502,
     ),
-    ("401", status_error(401, "pending"), Stop.CONFIG_ERROR, Outcome.CONFIG_ERROR, 502),
-    ("403", status_error(403, "pending"), Stop.CONFIG_ERROR, Outcome.CONFIG_ERROR, 502),
-    ("redirect", status_error(301, "pending"), Stop.CONFIG_ERROR, Outcome.CONFIG_ERROR, 502),
-    ("503-not-acted", status_error(503, "pending"), Stop.ROIT_ERROR, Outcome.ROIT_FAILED, 502),
-    ("429", status_error(429, "pending"), Stop.ROIT_ERROR, Outcome.ROIT_FAILED, 502),
+    ("401", status_error(401, "pending"), Stop.CONFIG_ERROR, RunOutcome.CONFIG_ERROR, 502),
+    ("403", status_error(403, "pending"), Stop.CONFIG_ERROR, RunOutcome.CONFIG_ERROR, 502),
+    ("redirect", status_error(301, "pending"), Stop.CONFIG_ERROR, RunOutcome.CONFIG_ERROR, 502),
+    ("503-not-acted", status_error(503, "pending"), Stop.ROIT_ERROR, RunOutcome.ROIT_FAILED, 502),
+    ("429", status_error(429, "pending"), Stop.ROIT_ERROR, RunOutcome.ROIT_FAILED, 502),
     (
         "refused-connection",
         RoitConnectionError("refused", ambiguous=False),
         Stop.ROIT_ERROR,
-        Outcome.ROIT_FAILED,
+        RunOutcome.ROIT_FAILED,
         502,
     ),
     (
         "500-may-have-acted",
         status_error(500, "pending"),
         Stop.PAGE_MAY_BE_LOST,
-        Outcome.ROIT_FAILED,
+        RunOutcome.ROIT_FAILED,
         502,
     ),
     (
         "timeout-after-sending",
         RoitTimeoutError("slow"),
         Stop.PAGE_MAY_BE_LOST,
-        Outcome.ROIT_FAILED,
+        RunOutcome.ROIT_FAILED,
         502,
     ),
     (
         "unreadable-answer",
         MalformedResponseError("junk"),
         Stop.PAGE_MAY_BE_LOST,
-        Outcome.ROIT_FAILED,
+        RunOutcome.ROIT_FAILED,
         502,
     ),
     (
         "deadline-before-sending",
         InvocationDeadlineError("late"),
         Stop.DEADLINE,
-        Outcome.DEADLINE,
+        RunOutcome.DEADLINE,
         200,
     ),
     (
         "deadline-in-flight",
         InvocationDeadlineError("late", ambiguous=True),
         Stop.PAGE_MAY_BE_LOST,
-        Outcome.ROIT_FAILED,
+        RunOutcome.ROIT_FAILED,
         502,
     ),
-    ("a-bug", ZeroDivisionError("bug"), Stop.PAGE_MAY_BE_LOST, Outcome.ROIT_FAILED, 502),
+    ("a-bug", ZeroDivisionError("bug"), Stop.PAGE_MAY_BE_LOST, RunOutcome.ROIT_FAILED, 502),
 ]
 
 
@@ -206,8 +206,8 @@ def test_a_failed_topic_hands_the_page_back_and_stops_the_run() -> None:
     summary, _ = _drain(roit, CountingPublisher(accept=0))
     (target,) = summary.targets
     assert target.stopped is Stop.PUBLISH_FAILED
-    assert (summary.outcome, summary.status) == (Outcome.PUBLISH_FAILED, 503)
-    assert sorted(roit.handed_back) == sorted(target.requeued_request_ids)
+    assert (summary.outcome, summary.status) == (RunOutcome.PUBLISH_FAILED, 503)
+    assert sorted(roit.handed_back) == sorted(target.handed_back_request_ids)
     assert {"a", "b"} <= set(roit.handed_back)
 
 
@@ -237,8 +237,8 @@ def test_a_topic_failing_midway_hands_back_the_failed_page_and_the_one_in_flight
     summary, publisher = _drain(roit, CountingPublisher(accept=50))
     (target,) = summary.targets
     assert (summary.status, target.stopped) == (503, Stop.PUBLISH_FAILED)
-    assert (target.published, target.requeued, target.failed) == (50, 100, 0)
+    assert (target.published, target.handed_back, target.failed) == (50, 100, 0)
     published = {json.loads(data)["requestId"] for _, data, _ in publisher.published}
     assert published == {f"p0-{i}" for i in range(50)}
-    assert sorted(roit.handed_back) == sorted(target.requeued_request_ids)
+    assert sorted(roit.handed_back) == sorted(target.handed_back_request_ids)
     assert set(roit.handed_back) == {f"p{p}-{i}" for p in (1, 2) for i in range(50)}

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from shared.pollsummary import Outcome, PollSummary, Stop, TargetSummary
+from shared.poll.summary import PollSummary, RunOutcome, Stop, TargetSummary
 
 pytestmark = pytest.mark.unit
 
 # every stop, alone: the run's outcome and the status Cloud Scheduler sees
 STOPS = [
-    (Stop.DRAINED, Outcome.OK, 200),
-    (Stop.MAX_PAGES, Outcome.OK, 200),
-    (Stop.TIME_BUDGET, Outcome.OK, 200),
-    (Stop.SKIPPED, Outcome.OK, 200),
-    (Stop.RUN_STOPPED, Outcome.OK, 200),
-    (Stop.DEADLINE, Outcome.DEADLINE, 200),
-    (Stop.ROIT_ERROR, Outcome.ROIT_FAILED, 502),
-    (Stop.PAGE_MAY_BE_LOST, Outcome.ROIT_FAILED, 502),
-    (Stop.PAGE_UNREADABLE, Outcome.ROIT_FAILED, 502),
-    (Stop.CONFIG_ERROR, Outcome.CONFIG_ERROR, 502),
-    (Stop.PAGE_FAILED, Outcome.PUBLISH_FAILED, 503),
+    (Stop.DRAINED, RunOutcome.OK, 200),
+    (Stop.MAX_PAGES, RunOutcome.OK, 200),
+    (Stop.TIME_BUDGET, RunOutcome.OK, 200),
+    (Stop.SKIPPED, RunOutcome.OK, 200),
+    (Stop.RUN_STOPPED, RunOutcome.OK, 200),
+    (Stop.DEADLINE, RunOutcome.DEADLINE, 200),
+    (Stop.ROIT_ERROR, RunOutcome.ROIT_FAILED, 502),
+    (Stop.PAGE_MAY_BE_LOST, RunOutcome.ROIT_FAILED, 502),
+    (Stop.PAGE_UNREADABLE, RunOutcome.ROIT_FAILED, 502),
+    (Stop.CONFIG_ERROR, RunOutcome.CONFIG_ERROR, 502),
+    (Stop.PAGE_FAILED, RunOutcome.PUBLISH_FAILED, 503),
 ]
 
 
@@ -41,24 +41,24 @@ def test_a_runs_outcome_and_status_for_each_stop(stop, outcome, status) -> None:
 
 @pytest.mark.parametrize(
     "counts",
-    [{"requeued": 1}, {"dead_lettered": 1}, {"failed": 1}],
+    [{"handed_back": 1}, {"dead_lettered": 1}, {"failed": 1}],
     ids=["handed-back", "dead-lettered", "failed"],
 )
 def test_any_entity_not_on_the_pending_topic_is_a_503(counts) -> None:
     # a topic failing stops the target as publish_failed, with its entities handed back
     target = TargetSummary("DOCUMENT", None, stopped=Stop.PUBLISH_FAILED, **counts)
     summary = _summary(target)
-    assert (summary.outcome, summary.status) == (Outcome.PUBLISH_FAILED, 503)
+    assert (summary.outcome, summary.status) == (RunOutcome.PUBLISH_FAILED, 503)
 
 
 @pytest.mark.parametrize(
     ("stops", "outcome"),
     [
-        ((Stop.CONFIG_ERROR, Stop.PAGE_FAILED), Outcome.CONFIG_ERROR),
-        ((Stop.PAGE_FAILED, Stop.ROIT_ERROR), Outcome.PUBLISH_FAILED),
-        ((Stop.PAGE_MAY_BE_LOST, Stop.DEADLINE), Outcome.ROIT_FAILED),
-        ((Stop.DEADLINE, Stop.DRAINED), Outcome.DEADLINE),
-        ((Stop.DRAINED, Stop.SKIPPED), Outcome.OK),
+        ((Stop.CONFIG_ERROR, Stop.PAGE_FAILED), RunOutcome.CONFIG_ERROR),
+        ((Stop.PAGE_FAILED, Stop.ROIT_ERROR), RunOutcome.PUBLISH_FAILED),
+        ((Stop.PAGE_MAY_BE_LOST, Stop.DEADLINE), RunOutcome.ROIT_FAILED),
+        ((Stop.DEADLINE, Stop.DRAINED), RunOutcome.DEADLINE),
+        ((Stop.DRAINED, Stop.SKIPPED), RunOutcome.OK),
     ],
     ids=["config-first", "publishing-before-roit", "roit-before-deadline", "deadline", "ok"],
 )
@@ -73,7 +73,7 @@ def test_totals_add_every_target() -> None:
         TargetSummary("B", "NFE", fetched=5, published=5, duplicates=1),
     )
     assert summary.totals() == {
-        "fetched": 8, "published": 7, "requeued": 0, "deadLettered": 1, "failed": 0,
+        "fetched": 8, "published": 7, "handedBack": 0, "deadLettered": 1, "failed": 0,
         "duplicates": 1,
     }  # fmt: skip
     (a, b) = summary.to_json()["targets"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import ConfigurationError
-from shared.pubsub import (
+from shared.core.errors import ConfigurationError
+from shared.core.pubsub import (
     MAX_ATTRIBUTE_BYTES,
     MAX_MESSAGE_BYTES,
     fit_attribute,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from unit_fakes import CountingPublisher
 
-from shared.errors import Failure, PublishError
-from shared.pubsub import MAX_MESSAGE_BYTES, MAX_REQUEST_MESSAGES
-from shared.sink import Sink, chunks
+from shared.core.errors import Failure, PublishError
+from shared.core.pubsub import MAX_MESSAGE_BYTES, MAX_REQUEST_MESSAGES
+from shared.poll.sink import Sink, chunks
 
 pytestmark = pytest.mark.unit
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from shared.pubsub import MAX_MESSAGE_BYTES, message_problem
-from shared.triage import dead_letter_data, triage
+from shared.core.pubsub import MAX_MESSAGE_BYTES, message_problem
+from shared.poll.triage import dead_letter_data, triage
 
 pytestmark = pytest.mark.unit
 

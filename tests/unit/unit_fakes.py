@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from shared.errors import Failure, PublishError
-from shared.pubsub import message_problem
+from shared.core.errors import Failure, PublishError
+from shared.core.pubsub import message_problem
 
 Message = tuple[bytes, Mapping[str, str]]
 
@@ -17,7 +17,7 @@ class CountingPublisher:
         accept: how many messages the topic takes before it fails (``None``: never fails).
         topic_failure: what the topic fails with once ``accept`` is spent.
         refuse: messages Pub/Sub refuses as such (``failure`` INPUT), besides those
-            :func:`shared.pubsub.message_problem` refuses.
+            :func:`shared.core.pubsub.message_problem` refuses.
     """
 
     def __init__(

@@ -2,7 +2,7 @@ locals {
   source_sha256 = filesha256(var.source_archive_path)
 
   # Set here, from the sizing, so they always agree with it: the code derives each invocation's
-  # deadline from the timeout (shared/settings.py), and functions-framework serves as many
+  # deadline from the timeout (shared/core/settings.py), and functions-framework serves as many
   # requests at once as it has gunicorn threads.
   sizing_environment = {
     ROIT_FUNCTION_TIMEOUT_S = tostring(var.timeout_s)

@@ -105,8 +105,9 @@ def test_replay_filters() -> None:
 def test_what_can_never_succeed_as_it_is_is_what_the_push_functions_dead_letter() -> None:
     """Every code shared's failure table dead-letters a message with is left in place by
     default (ROIT's 4xx verdicts, an invalid message, one too old); the others are not."""
-    from shared.errors import Failure, InvalidInputError, RoitError, status_error
-    from shared.failures import Decision, PermanentFailure, push_decision
+    from shared.core.errors import Failure, InvalidInputError, PermanentFailure, RoitError
+    from shared.entry.failures import Decision, push_decision
+    from shared.roit._transport import status_error
 
     verdicts = [status_error(s, "status") for s in range(400, 500)]
     permanent = [e for e in verdicts if e.failure in {Failure.INPUT, Failure.REJECTED}] + [

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from roitctl_helpers import SECRET_MARKER, Deployment, run_cli
 
-from shared.pubsub import Publisher
-from shared.sink import Sink
-from shared.triage import dead_letter_attributes, dead_letter_data, triage
+from shared.core.pubsub import Publisher
+from shared.poll.sink import Sink
+from shared.poll.triage import dead_letter_attributes, dead_letter_data, triage
 
 pytestmark = pytest.mark.integration
 

@@ -178,7 +178,7 @@ def test_a_pubsub_failure_midway_stops_without_acknowledging_and_a_rerun_continu
     from roitctl.deadletters.policy import ReplayOptions
     from roitctl.deadletters.replay import replay as run_replay
     from roitctl.deadletters.targets import Targets
-    from shared.pubsub import Publisher
+    from shared.core.pubsub import Publisher
 
     family.dead_letters(N)
     subscriber = gcp.subscriber_client()

@@ -356,7 +356,7 @@ def test_where_the_settings_come_from_is_one_place(tmp_path, env) -> None:
 def test_the_connectors_own_logs_never_mix_into_the_output(tmp_path, env, sandbox) -> None:
     import logging
 
-    from shared.logs import configure_logging
+    from shared.core.logs import configure_logging
 
     configure_logging("DEBUG")  # as a function would (the handler writes to stdout)
     sandbox.control.set_fault("token", error_rate=1.0, error_status=503)

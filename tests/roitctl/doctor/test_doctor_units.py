@@ -12,8 +12,8 @@ import pytest
 from roitctl.doctor.pubsub import backlog_from_series
 from roitctl.doctor.run import Kind, infer_kind
 from roitctl.doctor.shapes import candidates, find_lifetime_path, find_token_path, shape_settings
-from shared.exchange import TokenShape
-from shared.settings import ClientAuth, RoitSettings, TokenRequestFormat
+from shared.core.settings import ClientAuth, RoitSettings, TokenRequestFormat
+from shared.roit.exchange import TokenShape
 
 pytestmark = pytest.mark.unit
 

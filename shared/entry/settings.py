@@ -1,0 +1,52 @@
+"""reprocess's settings: who vouches for a caller, and where the webhook secrets are."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import SecretStr, field_validator, model_validator
+
+from shared.core.settings import RoitSettings, require_project
+from shared.entry.webhook_secrets import parse_webhook_secrets
+
+__all__ = ["CallerAuth", "ReprocessSettings"]
+
+
+class CallerAuth(StrEnum):
+    """Who vouches for a reprocess caller."""
+
+    WEBHOOK = "webhook"  # every request signed the Standard Webhooks way
+    IAM = "iam"  # the deployment is private; Cloud Run IAM authenticated the caller
+
+
+class ReprocessSettings(RoitSettings):
+    """reprocess."""
+
+    reprocess_caller_auth: CallerAuth = CallerAuth.WEBHOOK
+    webhook_secrets_secret: str | None = None
+    webhook_secrets: SecretStr | None = None
+
+    @field_validator("webhook_secrets")
+    @classmethod
+    def _valid_secrets(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_webhook_secrets(value.get_secret_value())  # raises ValueError naming the problem
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_secret_source(self) -> ReprocessSettings:
+        if self.reprocess_caller_auth is CallerAuth.WEBHOOK and not (
+            self.webhook_secrets_secret or self.webhook_secrets
+        ):
+            raise ValueError(
+                "ROIT_REPROCESS_CALLER_AUTH=webhook needs ROIT_WEBHOOK_SECRETS_SECRET "
+                "or ROIT_WEBHOOK_SECRETS"
+            )
+        if self.webhook_secrets_secret:
+            require_project(
+                self.webhook_secrets_secret,
+                self.gcp_project,
+                "ROIT_WEBHOOK_SECRETS_SECRET",
+                "secret",
+            )
+        return self

@@ -1,0 +1,58 @@
+"""poll_pending's invocation: one run at a time per instance, the run, its log line and answer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import flask
+
+from shared.core.logs import current_correlation_id, get_logger
+from shared.core.pubsub import Publisher
+from shared.entry.http import json_response
+from shared.entry.runtime import Runtime
+from shared.poll.loop import Poller
+from shared.poll.settings import PollerSettings
+from shared.poll.summary import RunOutcome
+from shared.poll.targets import PollRequest
+
+__all__ = ["run_poll"]
+
+log = get_logger("poll_pending")
+_RUN = threading.Lock()  # one run at a time per instance (and Terraform allows one instance)
+_LEVEL = {RunOutcome.OK: logging.INFO, RunOutcome.DEADLINE: logging.WARNING}  # else: ERROR
+
+
+def run_poll(
+    runtime: Runtime[PollerSettings], publisher: Publisher, body: PollRequest
+) -> flask.Response:
+    """Poll the request's targets (else the configured ones); answers the run's JSON summary,
+    or 409 when another run is in progress on this instance."""
+    settings = runtime.settings
+    if not _RUN.acquire(blocking=False):
+        log.warning(
+            "poll run refused: another run is in progress",
+            extra={"fields": {"event": "poll_overlap"}},
+        )
+        message = "another poll run is in progress; this one was not started"
+        return json_response({"error": {"code": "poll_in_progress", "message": message}}, 409)
+    try:
+        poller = Poller(
+            client=runtime.client,
+            publisher=publisher,
+            topic=settings.pending_topic,
+            dead_letter_topic=settings.dead_letter_topic,
+            correlation_id=current_correlation_id(),
+            hand_back_workers=settings.poll_hand_back_workers,
+        )
+        summary = poller.drain(
+            body.targets or settings.poll_targets,
+            time_budget_s=settings.poll_time_budget_s,
+            max_pages=body.max_pages or settings.poll_max_pages,
+        )
+    finally:
+        _RUN.release()
+    outcome = summary.outcome
+    fields = {"event": "poll_run", "outcome": outcome.value, **summary.totals()}
+    log.log(_LEVEL.get(outcome, logging.ERROR), "poll run finished", extra={"fields": fields})
+    return json_response(summary.to_json(), summary.status)
