@@ -39,8 +39,9 @@ def _settings() -> dict[str, Any]:
 
     module = importlib.import_module(GEN.SETTINGS_MODULE)
     found: dict[str, Any] = {}
-    for name in GEN.SETTINGS:
-        for field_name, field in getattr(module, name).model_fields.items():
+    for name, where in GEN.SETTINGS.items():
+        cls = getattr(importlib.import_module(where), name)
+        for field_name, field in cls.model_fields.items():
             found.setdefault(f"{module.ENV_PREFIX}{field_name.upper()}", []).append(field)
     return found
 
