@@ -8,9 +8,11 @@ import sys
 import threading
 from pathlib import Path
 
-from devstack import tools, wiring
-from devstack.processes import REPO_ROOT
-from devstack.stack import CREDENTIALS_SECRET, WEBHOOK_SECRETS_SECRET, LocalStack
+from devstack import tools
+from devstack.processes.factories import REPO_ROOT
+from devstack.stack import wiring
+from devstack.stack.layout import CREDENTIALS_SECRET, WEBHOOK_SECRETS_SECRET
+from devstack.stack.local import LocalStack
 from devstack.tools import curl_command
 
 __all__ = ["banner", "hold"]

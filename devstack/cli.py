@@ -12,8 +12,9 @@ from types import FrameType
 import httpx
 
 from devstack import tools
-from devstack.processes import ProcessStartError, ToolMissingError
-from devstack.stack import LocalStack, StackOptions
+from devstack.processes.factories import ProcessStartError, ToolMissingError
+from devstack.stack.layout import StackOptions
+from devstack.stack.local import LocalStack
 
 __all__ = ["main"]
 
@@ -54,7 +55,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from devstack.demo import run_demo
+    from devstack.demo.run import run_demo
 
     return run_demo(documents=args.documents, keep_up=args.keep_up)
 
@@ -62,9 +63,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_soak(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from devstack.soak import run_soak
-    from devstack.soak_faults import FaultRates
-    from devstack.soak_plan import SoakOptions
+    from devstack.soak.faults import FaultRates
+    from devstack.soak.main import run_soak
+    from devstack.soak.plan import SoakOptions
 
     base = SoakOptions.short() if args.short else SoakOptions()
     sizes = {
@@ -121,7 +122,7 @@ def cmd_envelope(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from devstack.wiring import emulator_clients
+    from devstack.stack.wiring import emulator_clients
 
     state = tools.read_state()
     publisher, subscriber = emulator_clients(state["pubsubEmulatorHost"])
@@ -191,7 +192,7 @@ def _parser() -> argparse.ArgumentParser:
     soak.add_argument(
         "--sabotage",
         choices=("drop-published", "skip-hand-back", "lose-status"),
-        help="break the connector on purpose, to see the soak fail (devstack/sabotage)",
+        help="break the connector on purpose, to see the soak fail (devstack/soak/sabotage)",
     )
     soak.set_defaults(run=cmd_soak)
 

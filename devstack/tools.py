@@ -132,7 +132,7 @@ def publish(
     host: str, project: str, topic: str, data: str | bytes, attributes: Mapping[str, str]
 ) -> str:
     """Publish one message to `topic` on the emulator at `host`; returns its message id."""
-    from devstack.wiring import emulator_clients
+    from devstack.stack.wiring import emulator_clients
 
     publisher, subscriber = emulator_clients(host)
     try:

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from devstack.processes import (
+from devstack.processes.factories import (
     ManagedProcess,
     ProcessStartError,
     _cli_flags,
@@ -129,7 +129,7 @@ def test_pubsub_emulator_starts_and_stops_without_leftovers(tmp_path):
 
 
 def test_free_ports_stay_out_of_the_ephemeral_range() -> None:
-    from devstack.ports import _ephemeral_range
+    from devstack.processes.ports import _ephemeral_range
 
     low, high = _ephemeral_range()
     ports = {free_port() for _ in range(20)}
@@ -141,7 +141,7 @@ def test_a_process_is_not_ready_while_someone_else_holds_its_port(tmp_path) -> N
     import socket
     import sys
 
-    from devstack.managed import ManagedProcess, ProcessStartError
+    from devstack.processes.managed import ManagedProcess, ProcessStartError
 
     squatter = socket.socket()
     squatter.bind(("127.0.0.1", 0))

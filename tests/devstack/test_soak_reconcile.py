@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from devstack.report import Check, reconciled
-from devstack.soak_checks import reconcile
-from devstack.soak_drivers import Call, PollRun
-from devstack.soak_erp import DeadLetter, Receipt
-from devstack.soak_evidence import ErpView, Evidence, held_keys, outstanding
-from devstack.soak_observe import LogEvents, RssSample, scan_secrets
-from devstack.soak_workload import DeliveryPlan, bad_status_messages
+from devstack.soak.drivers import Call, PollRun
+from devstack.soak.erp import DeadLetter, Receipt
+from devstack.soak.observe import LogEvents, RssSample, scan_secrets
+from devstack.soak.reconcile.checks import reconcile
+from devstack.soak.reconcile.evidence import ErpView, Evidence, held_keys, outstanding
+from devstack.soak.workload import DeliveryPlan, bad_status_messages
 
 SEED, PULL, STATUS, REPROCESS = "seed", "pending", "status", "reprocess"
 

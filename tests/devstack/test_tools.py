@@ -12,7 +12,7 @@ import standardwebhooks
 
 from devstack import cli, tools
 from devstack.report import Check, reconciled, render
-from devstack.stack import new_webhook_secret
+from devstack.stack.layout import new_webhook_secret
 
 
 def test_signed_headers_verify_with_standard_webhooks():
@@ -92,7 +92,7 @@ def test_reconciliation_table():
 
 @pytest.mark.integration
 def test_pull_only_looks_unless_told_to_acknowledge(pubsub_emulator, tmp_path, monkeypatch, capsys):
-    from devstack.wiring import emulator_clients
+    from devstack.stack.wiring import emulator_clients
 
     monkeypatch.setenv("DEVSTACK_STATE_FILE", str(tmp_path / "state.json"))
     tools.write_state({"pid": 0, "project": pubsub_emulator.project,

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from devstack.processes import GCLOUD_INSTALL_HINT
+from devstack.processes.factories import GCLOUD_INSTALL_HINT
 from devstack.report import Progress, render
-from devstack.soak import soak
-from devstack.soak_faults import FaultRates
-from devstack.soak_plan import SoakOptions
+from devstack.soak.faults import FaultRates
+from devstack.soak.main import soak
+from devstack.soak.plan import SoakOptions
 from devstack.testing import require_tool
 
 pytestmark = pytest.mark.integration

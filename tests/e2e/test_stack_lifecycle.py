@@ -14,8 +14,9 @@ import httpx
 import pytest
 from e2e_helpers import group_exists, port_is_free, processes_in_groups
 
-from devstack.processes import GCLOUD_INSTALL_HINT, REPO_ROOT
-from devstack.stack import FUNCTIONS, LocalStack
+from devstack.processes.factories import GCLOUD_INSTALL_HINT, REPO_ROOT
+from devstack.stack.layout import FUNCTIONS
+from devstack.stack.local import LocalStack
 from devstack.testing import require_tool
 
 pytestmark = pytest.mark.integration
@@ -105,7 +106,7 @@ def test_a_signal_on_devstack_up_stops_everything(tmp_path, signals):
 
 
 def test_a_stopped_process_leaves_no_scratch_directory(tmp_path) -> None:
-    from devstack.processes import sandbox_process
+    from devstack.processes.factories import sandbox_process
 
     process = sandbox_process().start().wait_ready(30)
     assert process.log_path is not None and process.log_path.exists()

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from roitctl_helpers import SECRET_MARKER, Result, cli_process, pull, run_cli, write_env
 
-from devstack import wiring
+from devstack.stack import wiring
 
 pytestmark = pytest.mark.integration
 

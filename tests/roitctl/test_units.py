@@ -10,7 +10,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from devstack import wiring
+from devstack.stack import wiring
 from roitctl.cli import parse_duration
 from roitctl.deadletters import (
     error_of,

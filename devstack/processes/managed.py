@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-from devstack.ports import LOOPBACK, free_port, group_listens_on, port_is_open
+from devstack.processes.ports import LOOPBACK, free_port, group_listens_on, port_is_open
 
 __all__ = [
     "INHERITED_ENV_DROPPED",
@@ -35,7 +35,7 @@ __all__ = [
     "port_is_open",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # The caller's own settings must not leak into the stack's processes: each gets exactly the
 # ROIT_* / emulator settings the stack gives it.
 INHERITED_ENV_DROPPED = ("ROIT_", "PUBSUB_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS")

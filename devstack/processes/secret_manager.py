@@ -12,7 +12,8 @@ Supported: create / get / list / delete secrets; add / get / list / access / ena
 destroy versions (`latest` = the most recently created version, as in Google's API). Errors
 use Google's JSON error shape and HTTP codes, so the client raises what it raises against
 Google over REST: `NotFound` (404), `Conflict` (409), `BadRequest` (400). State lives in
-memory. No authentication: loopback only. Run: `python -m devstack.secret_manager --port P`.
+memory. No authentication: loopback only.
+Run: `python -m devstack.processes.secret_manager --port P`.
 
 Not part of Google's API: `GET /_standin/stats` answers `{"accessCount": {secret name: n}}`,
 the successful `access` calls per secret since start (the benchmarks count secret reads).
@@ -292,7 +293,7 @@ def make_server(host: str = "127.0.0.1", port: int = 0) -> _Server:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m devstack.secret_manager --port P`: serve until interrupted."""
+    """`python -m devstack.processes.secret_manager --port P`: serve until interrupted."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)

@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 
-from devstack import wiring
-from devstack.erp import SimulatedErp
+from devstack.demo.erp import SimulatedErp
 from devstack.report import Check, Progress, reconciled, render
-from devstack.stack import LocalStack
+from devstack.stack import wiring
+from devstack.stack.local import LocalStack
 from devstack.tools import signed_headers
 
 __all__ = ["DemoRun"]
@@ -289,7 +289,7 @@ class DemoRun:
 
 def run_demo(*, documents: int = 200, keep_up: bool = False) -> int:
     """Start the stack, run the cycle, print the table; 0 only if everything reconciles."""
-    from devstack.stack import StackOptions
+    from devstack.stack.layout import StackOptions
 
     say = Progress()
     master = max(2, documents // 20)

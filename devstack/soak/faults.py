@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack.soak_observe import established_connections
-from devstack.stack import LocalStack
+from devstack.soak.observe import established_connections
+from devstack.stack.local import LocalStack
 from sandbox.control import SandboxControl
 
 __all__ = ["FaultRates", "FaultRecord", "SoakFaults", "new_client_secret"]

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack import wiring
-from devstack.processes import free_port
+from devstack.processes.factories import free_port
+from devstack.stack import wiring
 
 __all__ = [
     "CREDENTIALS_SECRET",
@@ -97,7 +97,7 @@ class StackOptions:
     seed_documents: int = 0
     seed_master: int = 0
     seed_received: int = 0
-    retry_min_s: int | None = 10  # None: no retry policy (see devstack/wiring.py)
+    retry_min_s: int | None = 10  # None: no retry policy (see devstack/stack/wiring.py)
     retry_max_s: int = 600
     push_max_delivery_attempts: int = 5
     erp_max_delivery_attempts: int = 10

@@ -2,7 +2,7 @@
 
 Each function returns table rows (:class:`devstack.report.Check`); a row that is not `info`
 must hold for the soak to pass. Part 2 (deliveries, dead letters, callers, pollers, faults,
-processes) is :mod:`devstack.soak_checks`.
+processes) is :mod:`devstack.soak.reconcile.checks`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from devstack.report import Check
-from devstack.soak_evidence import TERMINAL, Evidence
+from devstack.soak.reconcile.evidence import TERMINAL, Evidence
 
 __all__ = ["document_checks", "pending_checks", "status_checks"]
 

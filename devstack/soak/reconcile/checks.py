@@ -9,8 +9,8 @@ from collections import Counter
 from typing import Any
 
 from devstack.report import Check
-from devstack.soak_evidence import Evidence
-from devstack.soak_reconcile import _section, document_checks, pending_checks, status_checks
+from devstack.soak.reconcile.evidence import Evidence
+from devstack.soak.reconcile.rows import _section, document_checks, pending_checks, status_checks
 
 __all__ = ["reconcile"]
 

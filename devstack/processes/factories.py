@@ -1,8 +1,8 @@
 """Factories for the local stack's processes: the ROIT sandbox, the real Pub/Sub emulator,
 the Secret Manager stand-in and the functions under functions-framework.
 
-Each returns a not-yet-started :class:`~devstack.managed.ManagedProcess` with its readiness
-checks set; use it as a context manager, or `start()` / `wait_ready()` / `stop()`.
+Each returns a not-yet-started :class:`~devstack.processes.managed.ManagedProcess` with its
+readiness checks set; use it as a context manager, or `start()` / `wait_ready()` / `stop()`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Mapping
 
-from devstack.managed import (
+from devstack.processes.managed import (
     LOOPBACK,
     REPO_ROOT,
     ManagedProcess,
@@ -80,9 +80,9 @@ def sandbox_process(port: int | None = None, **cli_options: object) -> ManagedPr
 
 
 def secret_manager_process(port: int | None = None) -> ManagedProcess:
-    """The local Secret Manager stand-in, `python -m devstack.secret_manager --port P`."""
+    """The local Secret Manager stand-in, `python -m devstack.processes.secret_manager --port P`."""
     port = port or free_port()
-    argv = [sys.executable, "-m", "devstack.secret_manager", "--port", str(port)]
+    argv = [sys.executable, "-m", "devstack.processes.secret_manager", "--port", str(port)]
     return ManagedProcess(
         "secret-manager", argv, port=port, ready_pattern=r"Secret Manager stand-in listening on"
     )
