@@ -113,8 +113,12 @@ class StackOptions:
 
 def port_layout(base_port: int | None, pollers: int = 1) -> dict[str, int]:
     """Process name -> port: `base_port` + SERVICES order then FUNCTIONS order (then the
-    extra pollers), or free ports."""
+    extra pollers), or free ports. Without `base_port`, the sandbox and the Secret Manager
+    stand-in get 0: they bind a free port themselves and say which (nothing needs their port
+    before they run); the emulator's and the functions' ports are chosen up front, as the
+    push subscriptions and a restart on the same port need them."""
     names = [*SERVICES, *(spec.label for spec in function_specs(pollers))]
     if base_port is None:
-        return {name: free_port() for name in names}
+        chosen_by_child = ("sandbox", "secret-manager")
+        return {name: 0 if name in chosen_by_child else free_port() for name in names}
     return {name: base_port + offset for offset, name in enumerate(names)}
