@@ -56,7 +56,7 @@ up: $(STAMP)
 
 # SOAK_ARGS: e.g. --documents 5000 --duration 300 --error-rate 0.3 --seed 7 (see --help)
 soak: $(STAMP)
-	$(PY) -m devstack soak $(SOAK_ARGS)
+	$(PY) -m devstack soak --write-results $(SOAK_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks --json build/bench.json --markdown build/bench.md

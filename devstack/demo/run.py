@@ -287,7 +287,7 @@ class DemoRun:
         self.check(section, "duplicate pending deliveries", 0, self.erp.duplicates, "ERP")
 
 
-def run_demo(*, documents: int = 200, keep_up: bool = False) -> int:
+def run_demo(*, documents: int = 200, keep_up: bool = False, name: str | None = None) -> int:
     """Start the stack, run the cycle, print the table; 0 only if everything reconciles."""
     from devstack.stack.layout import StackOptions
 
@@ -314,7 +314,8 @@ def run_demo(*, documents: int = 200, keep_up: bool = False) -> int:
             print(f"the processes' logs stay in {stack.log_dir}")
         if keep_up:
             from devstack.banner import hold
+            from devstack.stack.state import default_name
 
-            hold(stack)
+            hold(stack, name or default_name())
     say("stack stopped")
     return 0 if ok else 1

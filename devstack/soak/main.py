@@ -35,9 +35,20 @@ class SoakResult:
     elapsed_s: float
 
 
-def run_soak(options: SoakOptions, *, say: Progress | None = None) -> int:
-    """Start the stack, run the soak, print the table; 0 only if everything reconciles."""
-    return 0 if soak(options, say=say).ok else 1
+def run_soak(
+    options: SoakOptions, *, say: Progress | None = None, write_results: bool = False
+) -> int:
+    """Start the stack, run the soak, print the table (and, with `write_results`, write it
+    to `docs/testing-results/soak.md`); 0 only if everything reconciles."""
+    result = soak(options, say=say)
+    if write_results:
+        from devstack.soak.results import write_results as write
+
+        path = write(
+            result.checks, ok=result.ok, described=options.describe(), elapsed_s=result.elapsed_s
+        )
+        print(f"the table is written to {path}")
+    return 0 if result.ok else 1
 
 
 def soak(options: SoakOptions, *, say: Progress | None = None) -> SoakResult:

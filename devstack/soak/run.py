@@ -305,7 +305,7 @@ class Soak:
             runs=list(self.scheduler.runs),
             calls=list(self.caller.calls),
             faults=list(self.faults.records),
-            lost_pages_armed=sum(f.name.startswith("pending page") for f in self.faults.records),
+            lost_pages_armed=sum(f.kind == "lose_page" for f in self.faults.records),
             logs=final.pop("logs", None) or LogEvents(),
             rss_limit_mib=self.options.rss_limit_mib,
             fault_stats=self.fault_stats,

@@ -31,7 +31,7 @@ def test_a_whole_cycle_reconciles_with_the_sandbox_and_dead_letters():
             tokens = run.stats()["tokenExchanges"]
         finally:
             run.close()
-        banner_results = _run_banner_roitctl_commands(banner(stack))
+        banner_results = _run_banner_roitctl_commands(banner(stack, "e2e"))
 
     table = render(checks)
     assert reconciled(checks), "\n".join([*lines, table])

@@ -65,11 +65,11 @@ def test_stop_leaves_no_process_and_no_port():
     ids=["ctrl-c", "hangup-then-more-signals"],
 )
 def test_a_signal_on_devstack_up_stops_everything(tmp_path, signals):
-    state_file = tmp_path / "stack.json"
-    env = {**os.environ, "DEVSTACK_STATE_FILE": str(state_file), "PYTHONUNBUFFERED": "1"}
+    state_file = tmp_path / "lifecycle.json"
+    env = {**os.environ, "DEVSTACK_STATE_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     log = (tmp_path / "up.log").open("wb")
     up = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "up", "--documents", "5"],
+        [sys.executable, "-m", "devstack", "up", "--documents", "5", "--name", "lifecycle"],
         cwd=REPO_ROOT,
         env=env,
         stdout=log,

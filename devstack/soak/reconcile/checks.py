@@ -37,12 +37,26 @@ def delivery_checks(e: Evidence) -> list[Check]:
     add = _section("4. deliveries: ERP -> roit-deliveries -> register_delivery -> ROIT", rows)
     plan = e.plan
     published = [key for key in plan.items if e.erp.published.get(key)]
-    add("delivery messages the ERP published", len(plan.items), len(published), "ERP")
-    add(f"... with more items than one call takes (> {100})", 0, plan.over_batch, "plan", info=True)
+    add(
+        "deliveries.published",
+        "delivery messages the ERP published",
+        len(plan.items),
+        len(published),
+        "ERP",
+    )
+    add(
+        "deliveries.over_batch",
+        f"... with more items than one call takes (> {100})",
+        0,
+        plan.over_batch,
+        "plan",
+        info=True,
+    )
     codes = Counter(c for key in plan.items for c in plan.items[key])
     codes.update(c for bad in plan.bad for c in bad.delivered)
     at_roit = e.delivered_codes
     add(
+        "deliveries.items_reached_roit",
         "items that reached ROIT at least once",
         len(codes),
         sum(1 for c in codes if at_roit[c]),
@@ -50,6 +64,7 @@ def delivery_checks(e: Evidence) -> list[Check]:
     )
     again = sum(n - 1 for c, n in at_roit.items() if n > 1 and c in codes)
     add(
+        "deliveries.items_received_again",
         "... items ROIT received again (a redelivered message is sent again)",
         0,
         again,
@@ -57,7 +72,14 @@ def delivery_checks(e: Evidence) -> list[Check]:
         info=True,
     )
     calls = e.stats.get("calls", {}).get("delivery", {})
-    add("delivery calls ROIT accepted", 0, int(calls.get("200", 0)), "sandbox stats", info=True)
+    add(
+        "deliveries.calls_accepted",
+        "delivery calls ROIT accepted",
+        0,
+        int(calls.get("200", 0)),
+        "sandbox stats",
+        info=True,
+    )
     return rows
 
 
@@ -78,15 +100,24 @@ def dead_letter_checks(e: Evidence) -> list[Check]:
     letters = e.erp.dead_letters
     bad = {b.message.key: b for b in (*e.plan.bad, *e.bad_statuses)}
     sent_bad = {key for key in bad if e.erp.published.get(key)}
-    add("dead letters pulled", 0, len(letters), "dead-letter subs", info=True)
+    add(
+        "dead_letters.pulled", "dead letters pulled", 0, len(letters), "dead-letter subs", info=True
+    )
     complete = [x for x in letters if x.attributes.get("error") and x.attributes.get("reason")]
-    add("... carrying an error and a reason", len(letters), len(complete), "dead-letter subs")
+    add(
+        "dead_letters.with_error_and_reason",
+        "... carrying an error and a reason",
+        len(letters),
+        len(complete),
+        "dead-letter subs",
+    )
     explained = [
         x
         for x in letters
         if (b := bad.get(x.attributes.get("soakKey", ""))) and x.attributes.get("error") == b.error
     ]
     add(
+        "dead_letters.explained",
         "... explained by a bad message the workload sent on purpose",
         len(letters),
         len(explained),
@@ -94,6 +125,7 @@ def dead_letter_checks(e: Evidence) -> list[Check]:
     )
     found = {x.attributes["soakKey"] for x in explained}
     add(
+        "dead_letters.bad_messages_dead_lettered",
         "bad messages sent on purpose, each dead-lettered with its expected error",
         len(sent_bad),
         len(found & sent_bad),
@@ -102,6 +134,7 @@ def dead_letter_checks(e: Evidence) -> list[Check]:
     rest = {code for b in bad.values() for code in b.rest}
     carried = {c for x in explained for c in _letter_codes(x.data)} & rest
     add(
+        "dead_letters.undelivered_items_carried",
         "... the undelivered items carried by their dead letter",
         len(rest),
         len(carried),
@@ -109,6 +142,7 @@ def dead_letter_checks(e: Evidence) -> list[Check]:
     )
     twice = sum(n - 1 for n in Counter(x.attributes.get("soakKey") for x in explained).values())
     add(
+        "dead_letters.more_than_once",
         "... dead-lettered more than once (redelivered before the ack)",
         0,
         twice,
@@ -121,11 +155,18 @@ def dead_letter_checks(e: Evidence) -> list[Check]:
 def caller_checks(e: Evidence) -> list[Check]:
     rows: list[Check] = []
     add = _section("6. reprocess (signed webhook, team) and get_attachments", rows)
-    add("unsigned webhook refused (HTTP status)", 401, e.unsigned_webhook, "reprocess-webhook")
+    add(
+        "callers.unsigned_webhook_refused",
+        "unsigned webhook refused (HTTP status)",
+        401,
+        e.unsigned_webhook,
+        "reprocess-webhook",
+    )
     for kind, label in (("webhook", "signed webhook"), ("team", "team (plain HTTP)")):
         calls = e.calls_of(kind)
         done = [c for c in calls if c.outcome == "accepted" or _acted(e, c.request_id)]
         add(
+            f"callers.reprocess.{kind}",
             f"reprocess by {label}: accepted, or ROIT acted",
             len(calls),
             len(done),
@@ -133,6 +174,7 @@ def caller_checks(e: Evidence) -> list[Check]:
         )
     replays = sum(c.outcome == "replay_refused" for c in e.calls_of("webhook"))
     add(
+        "callers.webhook_replays_refused",
         "... webhook retries refused as replays after an ambiguous failure",
         0,
         replays,
@@ -141,6 +183,7 @@ def caller_checks(e: Evidence) -> list[Check]:
     )
     operator = e.calls_of("operator")
     add(
+        "callers.operator_reprocess",
         "operator reprocess of entities a poller named failed",
         0,
         len(operator),
@@ -149,12 +192,14 @@ def caller_checks(e: Evidence) -> list[Check]:
     )
     fetched = e.calls_of("attachments")
     add(
+        "callers.attachment_lists",
         "attachment lists fetched (HTTP 200, after retries)",
         len(fetched),
         sum(c.outcome == "accepted" for c in fetched),
         "get_attachments",
     )
     add(
+        "callers.attachment_files",
         "... files downloaded",
         sum(c.files for c in fetched),
         sum(c.downloaded for c in fetched),
@@ -172,6 +217,7 @@ def poll_checks(e: Evidence) -> list[Check]:
     add = _section("7. poll runs (two poll_pending deployments, Cloud Scheduler style)", rows)
     statuses = Counter(str(run.status) for run in e.runs)
     add(
+        "polls.runs_with_summary",
         "poll runs with a summary (" + _listing(statuses) + ")",
         0,
         len(e.summaries),
@@ -180,14 +226,22 @@ def poll_checks(e: Evidence) -> list[Check]:
     )
     errors = Counter(run.error for run in e.runs if run.status is None)
     add(
+        "polls.no_answer",
         "poll calls with no answer at all" + (f" ({_listing(errors)})" if errors else ""),
         0,
         statuses["None"],
         "poll_pending",
     )
     overlaps = _overlaps(e)
-    add("two pollers ran at the same time (at least once)", 1, min(1, overlaps), "poll runs")
     add(
+        "polls.overlap_seen",
+        "two pollers ran at the same time (at least once)",
+        1,
+        min(1, overlaps),
+        "poll runs",
+    )
+    add(
+        "polls.overlapping_pairs",
         "... pairs of runs of different pollers that overlapped",
         0,
         overlaps,
@@ -195,7 +249,14 @@ def poll_checks(e: Evidence) -> list[Check]:
         info=True,
     )
     stops = Counter(t.get("stopped") for s in e.summaries for t in s.get("targets", []))
-    add("target stops: " + _listing(stops), 0, sum(stops.values()), "poll summaries", info=True)
+    add(
+        "polls.target_stops",
+        "target stops: " + _listing(stops),
+        0,
+        sum(stops.values()),
+        "poll summaries",
+        info=True,
+    )
     return rows
 
 
@@ -225,9 +286,17 @@ def fault_checks(e: Evidence) -> list[Check]:
         return f"{100 * n / max(total, 1):.1f}% of {total} calls in the fault phase"
 
     fives = sum(n for c in roit for k, n in c.items() if k.isdigit() and k.startswith("5"))
-    add(f"ROIT answered 5xx ({share(fives)})", 0, fives, "sandbox stats", info=True)
+    add(
+        "faults.roit_5xx",
+        f"ROIT answered 5xx ({share(fives)})",
+        0,
+        fives,
+        "sandbox stats",
+        info=True,
+    )
     limited = sum(c.get("429", 0) for c in roit)
     add(
+        "faults.roit_429",
         f"ROIT answered 429 + Retry-After ({share(limited)})",
         0,
         limited,
@@ -235,8 +304,16 @@ def fault_checks(e: Evidence) -> list[Check]:
         info=True,
     )
     for kind, label in (("dropped", "connections dropped"), ("slow_body", "slow bodies")):
-        add(f"ROIT {label}", 0, sum(c.get(kind, 0) for c in roit), "sandbox stats", info=True)
+        add(
+            f"faults.roit_{kind}",
+            f"ROIT {label}",
+            0,
+            sum(c.get(kind, 0) for c in roit),
+            "sandbox stats",
+            info=True,
+        )
     add(
+        "faults.roit_latency_spikes",
         "ROIT latency spikes",
         0,
         sum(stats.get("latencySpikes", {}).values()),
@@ -244,16 +321,18 @@ def fault_checks(e: Evidence) -> list[Check]:
         info=True,
     )
     add(
+        "faults.token_exchanges",
         "token exchanges at ROIT",
         0,
         int(e.stats.get("tokenExchanges", 0)),
         "sandbox stats",
         info=True,
     )
-    names = Counter(f.name for f in e.faults)
-    for name, n in sorted(names.items()):
-        add(name, 0, n, "soak", info=True)
+    names = Counter((f.kind, f.name) for f in e.faults)
+    for (kind, name), n in sorted(names.items()):
+        add(f"faults.scheduled.{kind}", name, 0, n, "soak", info=True)
     add(
+        "faults.rotation_seen_both_ends",
         "credentials rotated: ROIT and Secret Manager hold the new secret",
         1,
         int(e.rotation_ok),
@@ -262,12 +341,14 @@ def fault_checks(e: Evidence) -> list[Check]:
     for f in e.faults:
         if "restored" in f.detail:
             add(
+                "faults.emulator_restart.drained",
                 "emulator restart: the ERP had every pending message before the stop",
                 1,
                 int(bool(f.detail.get("pendingDrained"))),
                 "ERP + poll summaries",
             )
             add(
+                "faults.emulator_restart.republished",
                 "... ERP messages it held, published again after it (it keeps nothing)",
                 0,
                 int(f.detail["restored"]),
@@ -275,6 +356,7 @@ def fault_checks(e: Evidence) -> list[Check]:
                 info=True,
             )
             add(
+                "faults.emulator_restart.runs_ended",
                 "... poll runs waiting on it ended before it was wired again",
                 1,
                 int(bool(f.detail.get("runsEnded"))),
@@ -282,6 +364,7 @@ def fault_checks(e: Evidence) -> list[Check]:
             )
         if "connectionsAtKill" in f.detail:
             add(
+                f"faults.{f.kind}.connections_at_kill",
                 f"{f.name}: connections open at the kill",
                 1,
                 min(1, int(f.detail["connectionsAtKill"])),
@@ -297,6 +380,7 @@ def process_checks(e: Evidence) -> list[Check]:
         samples = [s for s in e.rss if s.label == label and s.at >= e.rss_since[label]]
         if len(samples) < 2:  # restarted too close to the end to be measured
             add(
+                f"processes.rss_samples.{label}",
                 f"{label}: worker RSS samples since its warm-up",
                 0,
                 len(samples),
@@ -307,15 +391,31 @@ def process_checks(e: Evidence) -> list[Check]:
         start, end = samples[0].kib // MIB, samples[-1].kib // MIB
         peak = max(s.kib for s in samples) // MIB
         add(
+            f"processes.rss_growth.{label}",
             f"{label} worker RSS growth, MiB ({start} -> {end}, peak {peak})",
             e.rss_limit_mib,
             end - start,
             "/proc/<pid>/status",
             at_most=True,
         )
-    add("function processes running at the end", len(e.alive), sum(e.alive.values()), "soak")
-    add(f"log lines scanned ({e.scan.files} files)", 0, e.scan.lines, "logs", info=True)
-    add("log lines holding a secret or a token", 0, e.scan.total, "logs")
+    add(
+        "processes.alive",
+        "function processes running at the end",
+        len(e.alive),
+        sum(e.alive.values()),
+        "soak",
+    )
+    add(
+        "processes.log_lines_scanned",
+        f"log lines scanned ({e.scan.files} files)",
+        0,
+        e.scan.lines,
+        "logs",
+        info=True,
+    )
+    add(
+        "processes.secret_in_logs", "log lines holding a secret or a token", 0, e.scan.total, "logs"
+    )
     for (where, kind), n in sorted(e.scan.hits.items()):
-        add(f"... {where}: {kind}", 0, n, "logs")
+        add(f"processes.secret_in_logs.{where}.{kind}", f"... {where}: {kind}", 0, n, "logs")
     return rows

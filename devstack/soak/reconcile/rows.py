@@ -21,8 +21,10 @@ SUMMARY = "sandbox summary"
 
 
 def _section(name: str, rows: list[Check]) -> Callable[..., None]:
-    def add(label: str, expected: int, observed: int, source: str, **flags: Any) -> None:
-        rows.append(Check(name, label, expected, observed, source, **flags))
+    def add(
+        row_id: str, label: str, expected: int, observed: int, source: str, **flags: Any
+    ) -> None:
+        rows.append(Check(name, label, expected, observed, source, id=row_id, **flags))
 
     return add
 
@@ -41,8 +43,15 @@ def document_checks(e: Evidence) -> list[Check]:
     ready = e.seeded_ready
     terminal, pending = e.with_status(*TERMINAL), e.with_status("PENDING")
     by = Counter(e.by_id[rid]["status"] for rid in terminal)
-    add("entities seeded ready (documents, POs, suppliers)", e.seeded, len(ready), SANDBOX)
     add(
+        "documents.seeded_ready",
+        "entities seeded ready (documents, POs, suppliers)",
+        e.seeded,
+        len(ready),
+        SANDBOX,
+    )
+    add(
+        "documents.ended",
         f"ended DONE / ERROR / WARNING ({by['DONE']} / {by['ERROR']} / {by['WARNING']})",
         0,
         len(terminal),
@@ -50,24 +59,41 @@ def document_checks(e: Evidence) -> list[Check]:
         info=True,
     )
     add(
+        "documents.pending_again",
         "PENDING again (reprocessed or handed back, not polled since)",
         0,
         len(pending),
         SANDBOX,
         info=True,
     )
-    add("PROCESSING in a page ROIT dropped after commit", 0, len(e.lost), SUMMARY, info=True)
     add(
+        "documents.in_dropped_page",
+        "PROCESSING in a page ROIT dropped after commit",
+        0,
+        len(e.lost),
+        SUMMARY,
+        info=True,
+    )
+    add(
+        "documents.accounted",
         "accounted for: ended, PENDING again, or in a dropped page",
         len(ready),
         len(terminal) + len(pending) + len(e.lost),
         SANDBOX,
     )
     stuck = e.with_status("PROCESSING") - e.dropped_ids
-    add("still PROCESSING outside a dropped page", 0, len(stuck), SANDBOX, detail=some(stuck))
+    add(
+        "documents.stuck_processing",
+        "still PROCESSING outside a dropped page",
+        0,
+        len(stuck),
+        SANDBOX,
+        detail=some(stuck),
+    )
     untouched = {rid for rid in e.not_ready if e.by_id[rid]["status"] == "RECEIVED"}
     untouched = {rid for rid in untouched if e.returns(rid) == 0}
     add(
+        "documents.not_ready_untouched",
         "not-ready documents untouched (RECEIVED, never handed out)",
         e.received,
         len(untouched),
@@ -76,6 +102,7 @@ def document_checks(e: Evidence) -> list[Check]:
     sent = e.erp.statuses
     agree = {rid for rid in terminal if e.by_id[rid]["status"] in sent.get(rid, [])}
     add(
+        "documents.final_status_sent_by_erp",
         "final status is one the ERP sent for it",
         len(terminal),
         len(agree),
@@ -84,6 +111,7 @@ def document_checks(e: Evidence) -> list[Check]:
     )
     older = {rid for rid in agree if e.by_id[rid]["status"] != sent[rid][-1]}
     add(
+        "documents.older_status_reapplied",
         "... an older one applied again after the newer (Pub/Sub: unordered, at least once)",
         0,
         len(older),
@@ -91,6 +119,7 @@ def document_checks(e: Evidence) -> list[Check]:
         info=True,
     )
     add(
+        "documents.late_status_while_pending",
         "a late status applied while ROIT had it PENDING again (not re-offered since)",
         0,
         len(e.stale_statuses & ready),
@@ -105,6 +134,7 @@ def pending_checks(e: Evidence) -> list[Check]:
     rows: list[Check] = []
     add = _section("2. pending: poll_pending -> roit-pending -> ERP", rows)
     add(
+        "pending.received_distinct",
         "distinct pending messages the ERP received",
         e.published_by_pollers,
         len(e.erp.receipts),
@@ -112,6 +142,7 @@ def pending_checks(e: Evidence) -> list[Check]:
     )
     never = {rid for rid in e.seeded_ready - e.lost if not e.publishes[rid]}
     add(
+        "pending.never_received",
         "seeded entities the ERP never received (outside a dropped page)",
         0,
         len(never),
@@ -120,6 +151,7 @@ def pending_checks(e: Evidence) -> list[Check]:
     )
     over = {rid: n - e.returns(rid) for rid, n in e.publishes.items() if n > e.returns(rid)}
     add(
+        "pending.published_beyond_handed_out",
         "publishes beyond the times ROIT handed the entity out",
         0,
         sum(over.values()),
@@ -129,8 +161,16 @@ def pending_checks(e: Evidence) -> list[Check]:
     twice = {rid for rid, n in e.publishes.items() if n > 1}
     by_caller = {rid for rid in twice if e.reprocess_attempts[rid]}
     handed = e.summary_ids("requeuedRequestIds") + e.summary_ids("failedRequestIds")
-    add("entities published more than once", 0, len(twice), "ERP", info=True)
     add(
+        "pending.published_more_than_once",
+        "entities published more than once",
+        0,
+        len(twice),
+        "ERP",
+        info=True,
+    )
+    add(
+        "pending.reoffered_after_reprocess",
         "... ROIT re-offered them after a reprocess call (partner, team, operator)",
         0,
         len(by_caller),
@@ -138,6 +178,7 @@ def pending_checks(e: Evidence) -> list[Check]:
         info=True,
     )
     add(
+        "pending.reoffered_after_hand_back",
         "... ROIT re-offered them after a poller's hand-back",
         0,
         len({rid for rid in twice - by_caller if handed[rid]}),
@@ -147,6 +188,7 @@ def pending_checks(e: Evidence) -> list[Check]:
     moves = {rid: e.reprocess_moves(rid) for rid in e.seeded_ready}
     why = {rid: min(n, e.reprocess_attempts[rid] + handed[rid]) for rid, n in moves.items()}
     add(
+        "pending.reprocess_explained",
         "reprocess moves at ROIT explained by a caller or a poller's hand-back",
         sum(moves.values()),
         sum(why.values()),
@@ -154,8 +196,16 @@ def pending_checks(e: Evidence) -> list[Check]:
         detail=some(rid for rid, n in moves.items() if why[rid] < n),
     )
     again = sum(n - 1 for n in e.erp.deliveries.values() if n > 1)
-    add("pending messages Pub/Sub delivered again (same message id)", 0, again, "ERP", info=True)
     add(
+        "pending.redelivered_same_id",
+        "pending messages Pub/Sub delivered again (same message id)",
+        0,
+        again,
+        "ERP",
+        info=True,
+    )
+    add(
+        "pending.handed_back",
         "entities handed back to ROIT by a poller (requeued)",
         0,
         sum(e.summary_ids("requeuedRequestIds").values()),
@@ -164,6 +214,7 @@ def pending_checks(e: Evidence) -> list[Check]:
     )
     failed = e.summary_ids("failedRequestIds")
     add(
+        "pending.poller_failed",
         "entities a poller could not place or hand back (named failed)",
         0,
         len(failed),
@@ -183,6 +234,7 @@ def pending_checks(e: Evidence) -> list[Check]:
     # page_may_be_lost) -- still PROCESSING, or closed by a late status meanwhile.
     back = set(handed_at) - e.dropped_ids - e.stale_statuses
     add(
+        "pending.handed_back_received_after",
         "entities a poller handed back, received by the ERP after that",
         len(back),
         len(back & received_after),
@@ -190,6 +242,7 @@ def pending_checks(e: Evidence) -> list[Check]:
         detail=some(back - received_after),
     )
     add(
+        "pending.pages_lost_injected",
         "pending pages lost after commit (injected)",
         e.lost_pages_armed,
         len(e.dropped_pages),
@@ -197,12 +250,14 @@ def pending_checks(e: Evidence) -> list[Check]:
     )
     reported, matched = _lost_page_reports(e)
     add(
+        "pending.pages_lost_reported",
         "... each reported page_may_be_lost by a poller for its target",
         len(e.dropped_pages),
         matched,
         "poll summaries + logs",
     )
     add(
+        "pending.may_be_lost_reports",
         "page_may_be_lost reports (a dropped connection may not have lost anything)",
         0,
         reported,
@@ -244,6 +299,7 @@ def status_checks(e: Evidence) -> list[Check]:
     total = sum(len(s) for s in sent.values())
     first = Counter(s[0] for s in sent.values() if s)
     add(
+        "status.sent",
         f"status messages the ERP sent (first verdicts DONE {first['DONE']} / ERROR "
         f"{first['ERROR']} / WARNING {first['WARNING']})",
         0,
@@ -254,6 +310,7 @@ def status_checks(e: Evidence) -> list[Check]:
     found = {rid: (Counter(s) & Counter(e.roit_statuses(rid))).total() for rid, s in sent.items()}
     applied = sum(found.values())
     add(
+        "status.applied",
         "... each applied at ROIT at least once",
         total,
         applied,
@@ -262,6 +319,7 @@ def status_checks(e: Evidence) -> list[Check]:
     )
     extra = sum(len(e.roit_statuses(rid)) for rid in sent) - applied
     add(
+        "status.applied_again",
         "... applied again (redelivered: a lost ack, a killed function)",
         0,
         extra,
