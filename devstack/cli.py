@@ -87,7 +87,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from devstack.demo.run import run_demo
+    from devstack.demo.main import run_demo
 
     name = _claim(args.name) if args.keep_up else None
     return run_demo(documents=args.documents, keep_up=args.keep_up, name=name)
