@@ -14,7 +14,8 @@ help:
 	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
 	@echo "make up     - start the local stack and keep it up until Ctrl-C"
 	@echo "make test   - lint, type-check and run every test tier that can run here"
-	@echo "make soak   - the local stack under mixed faults for a few minutes, every document reconciled"
+	@echo "make soak   - the local stack under mixed faults for a few minutes, every document reconciled;"
+	@echo "             its table is written to docs/testing-results/soak.md"
 	@echo "make fuzz   - property-based fuzzing of every function input, 20x the budget of make test"
 	@echo "make bench  - speed / memory benchmarks"
 
@@ -51,8 +52,9 @@ fuzz: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m devstack demo
 
+# UP_ARGS: e.g. --name blue --base-port 18000 (see python -m devstack up --help)
 up: $(STAMP)
-	$(PY) -m devstack up
+	$(PY) -m devstack up $(UP_ARGS)
 
 # SOAK_ARGS: e.g. --documents 5000 --duration 300 --error-rate 0.3 --seed 7 (see --help)
 soak: $(STAMP)

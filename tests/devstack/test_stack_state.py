@@ -112,3 +112,25 @@ def run(argv: list[str]) -> int | str | None:
         return cli.main(argv)
     except SystemExit as exit_:
         return exit_.code
+
+
+def test_a_base_port_in_use_and_an_unreachable_url_are_one_line_too(capsys):
+    import socket
+
+    from devstack.processes.ports import free_port
+    from devstack.stack.layout import new_webhook_secret
+
+    port = free_port()  # below the ephemeral range: a valid base port
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        assert run(["up", "--base-port", str(port), "--name", "squat"]) == 2
+    error = capsys.readouterr().err
+    assert error == f"error: port {port} (sandbox) is in use: choose another --base-port\n"
+
+    nobody = free_port()
+    argv = ["sign", "{}", "--send", "--url", f"http://127.0.0.1:{nobody}/"]
+    assert run([*argv, "--secret", new_webhook_secret()]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: cannot call http://127.0.0.1:{nobody}/")
+    assert len(error.splitlines()) == 1 and "Traceback" not in error
