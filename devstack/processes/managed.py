@@ -7,7 +7,8 @@ once with SIGKILL (`kill()`), or frozen and thawed (`freeze()` / `thaw()`: SIGST
 
 Readiness: a process proves it is ready, and which port it holds, by saying so: it binds its
 port, then prints a line (`port_report`, a regex with a `port` group) that can only come from
-its own output since this start. Port 0 lets the child choose; the port it reports is adopted.
+its own output since this start. Port 0 lets the child choose; the port it reports is adopted
+(at each start: a process started again may get another port).
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class ManagedProcess:
         self.name = name
         self.argv = list(argv)
         self.port = port
+        self._child_chooses_port = port == 0  # again at each start: the port may change
         self.host = host
         self.env = dict(env or {})
         self.cwd = Path(cwd) if cwd else REPO_ROOT
@@ -114,6 +116,8 @@ class ManagedProcess:
         """Start the process in a new process group. Returns self."""
         if self._proc is not None:
             raise ProcessStartError(f"{self.name} already started")
+        if self._child_chooses_port:
+            self.port = 0
         inherited = {
             k: v for k, v in os.environ.items() if not k.startswith(self.drop_env_prefixes)
         }

@@ -196,6 +196,10 @@ def test_port_zero_the_child_binds_a_free_port_and_its_report_is_adopted(tmp_pat
         with urllib.request.urlopen(process.url + "/health", timeout=5) as response:
             assert response.status == 200
     assert not port_is_open("127.0.0.1", process.port)
+    with process:  # started again, it chooses (and reports) a port again
+        assert f"ready on {process.port}" in process.log_tail()
+        with urllib.request.urlopen(process.url + "/health", timeout=5) as response:
+            assert response.status == 200
 
 
 def _toy(tmp_path) -> ManagedProcess:
