@@ -89,6 +89,8 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from devstack.demo.main import run_demo
 
+    if args.name and not args.keep_up:
+        raise UsageError("--name names the stack --keep-up keeps: add --keep-up, or drop --name")
     name = _claim(args.name) if args.keep_up else None
     return run_demo(documents=args.documents, keep_up=args.keep_up, name=name)
 

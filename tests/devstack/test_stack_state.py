@@ -88,6 +88,7 @@ def test_the_stack_named_by_flag_then_env_else_the_only_one(monkeypatch):
         (["up", "--name", "a"], "a stack named 'a' is already running"),
         (["up", "--name", "bad/name"], "cannot name a stack"),
         (["demo", "--documents", "many"], "'many' is not a number"),
+        (["demo", "--name", "x"], "--name names the stack --keep-up keeps"),
         (["soak", "--error-rate", "1.5"], "1.5 is not between 0 and 1"),
         (["soak", "--sabotage", "everything"], "invalid choice"),
         (["nonsense"], "invalid choice"),
