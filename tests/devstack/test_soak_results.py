@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
 from devstack.processes.managed import REPO_ROOT
 from devstack.report import Check, render
 from devstack.soak.results import machine, write_results
+
+# it runs git (a subprocess): not the unit tier
+pytestmark = pytest.mark.integration
 
 
 def test_the_table_is_written_with_its_commit_and_machine(tmp_path) -> None:

@@ -1,4 +1,5 @@
-"""Each stack's own state, and how a command finds the stack it means (no process started)."""
+"""Each stack's own state, how a command finds the stack it means, and every command's
+one-line mistakes (no stack is started)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import pytest
 
 from devstack import cli
 from devstack.stack import state
+
+# a child process (an ended pid) and sockets: not the unit tier
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
