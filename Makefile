@@ -14,7 +14,8 @@ help:
 	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
 	@echo "make up     - start the local stack and keep it up until Ctrl-C"
 	@echo "make test   - lint, type-check and run every test tier that can run here"
-	@echo "make soak   - the local stack under mixed faults for a few minutes, every document reconciled"
+	@echo "make soak   - the local stack under mixed faults for a few minutes, every document reconciled;"
+	@echo "             its table is written to docs/testing-results/soak.md"
 	@echo "make fuzz   - property-based fuzzing of every function input, 20x the budget of make test"
 	@echo "make bench  - speed / memory benchmarks"
 	@echo "make docs   - build the documentation site (strict) into build/site"
@@ -60,12 +61,13 @@ fuzz: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m devstack demo
 
+# UP_ARGS: e.g. --name blue --base-port 18000 (see python -m devstack up --help)
 up: $(STAMP)
-	$(PY) -m devstack up
+	$(PY) -m devstack up $(UP_ARGS)
 
 # SOAK_ARGS: e.g. --documents 5000 --duration 300 --error-rate 0.3 --seed 7 (see --help)
 soak: $(STAMP)
-	$(PY) -m devstack soak $(SOAK_ARGS)
+	$(PY) -m devstack soak --write-results $(SOAK_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks --json build/bench.json --markdown build/bench.md

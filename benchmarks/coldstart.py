@@ -35,7 +35,7 @@ from benchmarks.stack import (
     hello_instance,
 )
 from benchmarks.workload import HELLO_CALL, POLL_TARGET, Call, Workload
-from devstack.managed import INHERITED_ENV_DROPPED, REPO_ROOT
+from devstack.processes.managed import INHERITED_ENV_DROPPED, REPO_ROOT
 
 __all__ = ["run"]
 

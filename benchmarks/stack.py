@@ -1,7 +1,7 @@
 """The processes every figure runs against, started once per benchmark run.
 
 * the ROIT sandbox, the real Pub/Sub emulator and the Secret Manager stand-in
-  (``devstack.processes``), started in parallel;
+  (``devstack.processes.factories``), started in parallel;
 * the credentials secret in the stand-in, written with the real client;
 * the topics the functions publish to, on the emulator (no subscription: nothing is kept, so
   the emulator's memory does not grow over the run; every publish is still acknowledged);
@@ -26,15 +26,15 @@ from pathlib import Path
 import httpx
 
 from benchmarks.measure import gunicorn_worker, reset_peak, rss_kib, tree_cpu_s
-from devstack.managed import REPO_ROOT, ManagedProcess
-from devstack.processes import (
+from devstack.processes.factories import (
     free_port,
     function_process,
     pubsub_emulator_process,
     sandbox_process,
     secret_manager_process,
 )
-from devstack.secret_client import local_client, put_secret
+from devstack.processes.managed import REPO_ROOT, ManagedProcess
+from devstack.processes.secret_client import local_client, put_secret
 from sandbox.control import SandboxControl
 
 __all__ = [
@@ -237,7 +237,7 @@ class BenchStack:
         return env
 
     def function(self, name: str, env: Mapping[str, str] | None = None) -> Instance:
-        """A connector function, not started (``devstack.processes.function_process``)."""
+        """A connector function, not started (``devstack.processes.factories.function_process``)."""
         process = function_process(name, env=env if env is not None else self.function_env(name))
         return Instance(name, process)
 

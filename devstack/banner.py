@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 import threading
 from pathlib import Path
 
-from devstack import tools, wiring
-from devstack.processes import REPO_ROOT
-from devstack.stack import CREDENTIALS_SECRET, WEBHOOK_SECRETS_SECRET, LocalStack
+from devstack.processes.factories import REPO_ROOT
+from devstack.stack import state, wiring
+from devstack.stack.layout import CREDENTIALS_SECRET, WEBHOOK_SECRETS_SECRET
+from devstack.stack.local import LocalStack
 from devstack.tools import curl_command
 
 __all__ = ["banner", "hold"]
@@ -38,8 +40,8 @@ SAMPLE_DELIVERY = {
 }
 
 
-def banner(stack: LocalStack) -> str:
-    """The text shown once the stack is up."""
+def banner(stack: LocalStack, name: str) -> str:
+    """The text shown once the stack is up (as stack `name`)."""
     sandbox = stack.sandbox_url
     url = stack.function_url
     project = stack.options.project
@@ -50,7 +52,7 @@ def banner(stack: LocalStack) -> str:
         "# once polled: a requestId and its reference"
     )
     lines = [
-        "ROIT connector local stack is up.",
+        f"ROIT connector local stack {name!r} is up (pid {os.getpid()}).",
         "",
         f"  ROIT sandbox            {sandbox}   (inspection: {sandbox}/_sandbox/stats)",
         f"  Pub/Sub emulator        {stack.pubsub_host}   (project {project})",
@@ -98,19 +100,25 @@ def banner(stack: LocalStack) -> str:
         f"  {ROITCTL} dead-letters replay {deliveries_dl} --env-file {poll_env} --dry-run",
         f"  # raw messages: {PY} pull {deliveries_dl}",
         "",
+        f"With several stacks running, name this one: --stack {name} or {state.STACK_ENV}={name}.",
         "Press Ctrl-C to stop everything.",
     ]
     return "\n".join(lines)
 
 
-def hold(stack: LocalStack) -> None:
+def hold(stack: LocalStack, name: str) -> None:
     """Print the banner and keep the stack up until Ctrl-C (or SIGTERM), sharing its state
-    with `python -m devstack sign / publish / pull` in other terminals meanwhile."""
-    tools.write_state({**stack.describe(), "webhookSecret": stack.webhook_secret})
+    (as stack `name`) with `python -m devstack sign / publish / pull` meanwhile.
+
+    Raises:
+        StackNotFoundError: another running stack has that name.
+    """
+    pid = os.getpid()
+    state.write_state(name, {**stack.describe(), "webhookSecret": stack.webhook_secret})
     try:
-        print(banner(stack), flush=True)
+        print(banner(stack, name), flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:
-        tools.remove_state(owner_pid=stack.describe()["pid"])
+        state.remove_state(name, owner_pid=pid)

@@ -8,12 +8,17 @@ import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 import httpx
 
 from devstack import tools
-from devstack.processes import ProcessStartError, ToolMissingError
-from devstack.stack import LocalStack, StackOptions
+from devstack.arguments import UsageError, parser
+from devstack.processes.factories import ProcessStartError, ToolMissingError
+from devstack.processes.ports import LOOPBACK, port_is_open
+from devstack.stack import pubsub, state
+from devstack.stack.layout import StackOptions, port_layout
+from devstack.stack.local import LocalStack
 
 __all__ = ["main"]
 
@@ -37,9 +42,36 @@ def _stop_on_signals() -> None:
         signal.signal(number, handler)
 
 
+def _stack(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """The state of the stack a command means, and how to name it: `stack NAME (pid N)`."""
+    found = state.find_stack(args.stack)
+    return found, f"stack {found['name']} (pid {found['pid']})"
+
+
+def _claim(name: str | None) -> str:
+    """The name `up` will run under; fails before anything starts when it is taken."""
+    chosen = state.check_name(name) if name else state.default_name()
+    if (other := state.running_stacks().get(chosen)) is not None:
+        raise state.StackNotFoundError(
+            f"a stack named {chosen!r} is already running (pid {other['pid']}); "
+            "choose another --name"
+        )
+    return chosen
+
+
+def _ports_free(options: StackOptions) -> None:
+    """With `--base-port`, every port of the layout must be free before anything starts."""
+    if options.base_port is None:
+        return
+    for label, port in port_layout(options.base_port, options.pollers).items():
+        if port_is_open(LOOPBACK, port):
+            raise UsageError(f"port {port} ({label}) is in use: choose another --base-port")
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from devstack.banner import hold
 
+    name = _claim(args.name)
     options = StackOptions(
         seed_documents=args.documents,
         seed_master=args.master,
@@ -47,24 +79,28 @@ def cmd_up(args: argparse.Namespace) -> int:
         base_port=args.base_port,
         keep_logs=True,
     )
+    _ports_free(options)
     with LocalStack(options) as stack:
-        hold(stack)
+        hold(stack, name)
     print(f"stopped: every process ended, every port released (logs: {stack.log_dir}).")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from devstack.demo import run_demo
+    from devstack.demo.main import run_demo
 
-    return run_demo(documents=args.documents, keep_up=args.keep_up)
+    if args.name and not args.keep_up:
+        raise UsageError("--name names the stack --keep-up keeps: add --keep-up, or drop --name")
+    name = _claim(args.name) if args.keep_up else None
+    return run_demo(documents=args.documents, keep_up=args.keep_up, name=name)
 
 
 def cmd_soak(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from devstack.soak import run_soak
-    from devstack.soak_faults import FaultRates
-    from devstack.soak_plan import SoakOptions
+    from devstack.soak.faults import FaultRates
+    from devstack.soak.main import run_soak
+    from devstack.soak.plan import SoakOptions
 
     base = SoakOptions.short() if args.short else SoakOptions()
     sizes = {
@@ -84,32 +120,36 @@ def cmd_soak(args: argparse.Namespace) -> int:
         keep_logs=args.keep_logs,
         sabotage=args.sabotage,
     )
-    return run_soak(options)
+    return run_soak(options, write_results=args.write_results)
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
-    state = {} if (args.url and args.secret) else tools.read_state()
-    url = args.url or state["functions"]["reprocess-webhook"]
-    secret = args.secret or state["webhookSecret"]
+    found, which = ({}, "") if (args.url and args.secret) else _stack(args)
+    if which:
+        print(f"# {which}", file=sys.stderr)
+    url = args.url or found["functions"]["reprocess-webhook"]
+    secret = args.secret or found["webhookSecret"]
     body = args.body
     headers = tools.signed_headers(secret, body)
     if not args.send:
         print(tools.curl_command(url, body, headers))
         return 0
-    response = httpx.post(
-        url, content=body, headers={"Content-Type": "application/json", **headers}, timeout=60
-    )
+    try:
+        response = httpx.post(
+            url, content=body, headers={"Content-Type": "application/json", **headers}, timeout=60
+        )
+    except httpx.HTTPError as error:
+        raise UsageError(f"cannot call {url}: {error}") from None
     print(f"HTTP {response.status_code}\n{response.text}")
     return 0 if response.is_success else 1
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    state = tools.read_state()
-    attributes = dict(a.split("=", 1) for a in args.attr)
-    message_id = tools.publish(
-        state["pubsubEmulatorHost"], state["project"], args.topic, args.data, attributes
-    )
-    print(f"published message {message_id} to {args.topic}")
+    found, which = _stack(args)
+    host, project = found["pubsubEmulatorHost"], found["project"]
+    attributes = dict(args.attr)
+    message_id = pubsub.publish(host, project, args.topic, args.data, attributes, where=which)
+    print(f"published message {message_id} to {args.topic} on {which}")
     return 0
 
 
@@ -121,113 +161,39 @@ def cmd_envelope(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from devstack.wiring import emulator_clients
-
-    state = tools.read_state()
-    publisher, subscriber = emulator_clients(state["pubsubEmulatorHost"])
-    path = f"projects/{state['project']}/subscriptions/{args.subscription}"
-    try:
-        response = subscriber.pull(request={"subscription": path, "max_messages": 50}, timeout=10)
-        for received in response.received_messages:
-            message = received.message
-            print(json.dumps({"messageId": message.message_id,
-                              "attributes": dict(message.attributes),
-                              "data": message.data.decode(errors="replace")}))  # fmt: skip
-        ack_ids = [m.ack_id for m in response.received_messages]
-        if ack_ids and args.ack:
-            subscriber.acknowledge(request={"subscription": path, "ack_ids": ack_ids})
-        elif ack_ids:  # only looked at: back on the subscription at once, not in 60 s
-            subscriber.modify_ack_deadline(
-                request={"subscription": path, "ack_ids": ack_ids, "ack_deadline_seconds": 0}
-            )
-        sys.stdout.flush()
-        print(f"{len(response.received_messages)} message(s)", file=sys.stderr)
-    finally:
-        subscriber.close()
-        publisher.stop()
+    found, which = _stack(args)
+    host, project = found["pubsubEmulatorHost"], found["project"]
+    shown = pubsub.pull(host, project, args.subscription, ack=args.ack, where=which)
+    for message in shown:
+        print(json.dumps({"messageId": message.message_id, "attributes": message.attributes,
+                          "data": message.data}))  # fmt: skip
+    sys.stdout.flush()
+    print(f"{len(shown)} message(s) from {args.subscription} on {which}", file=sys.stderr)
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    up = commands.add_parser("up", help="start the local stack until Ctrl-C")
-    up.add_argument("--documents", type=int, default=50, help="PENDING documents to seed")
-    up.add_argument("--master", type=int, default=10, help="PENDING POs and suppliers each")
-    up.add_argument("--received", type=int, default=3, help="not-ready documents")
-    up.add_argument(
-        "--base-port",
-        type=int,
-        metavar="N",
-        help="fixed ports: sandbox N, emulator N+1, Secret Manager N+2, functions N+3..N+8 "
-        "(default: free ports, printed at start)",
-    )
-    up.set_defaults(run=cmd_up)
-
-    demo = commands.add_parser("demo", help="run one whole reconciled cycle")
-    demo.add_argument("--documents", type=int, default=200, help="PENDING documents to seed")
-    demo.add_argument("--keep-up", action="store_true", help="keep the stack up afterwards")
-    demo.set_defaults(run=cmd_demo)
-
-    soak = commands.add_parser(
-        "soak", help="the stack under mixed faults for a sustained run, every document reconciled"
-    )
-    soak.add_argument("--short", action="store_true", help="the small variant `make test` runs")
-    soak.add_argument("--documents", type=int, help="documents to seed (default 1900)")
-    soak.add_argument("--master", type=int, help="POs and as many suppliers (default 50)")
-    soak.add_argument("--received", type=int, help="not-ready documents (default 10)")
-    soak.add_argument("--deliveries", type=int, help="delivery messages (default 500)")
-    soak.add_argument(
-        "--duration", dest="duration_s", type=float, help="seconds of faults (default 120)"
-    )
-    soak.add_argument("--seed", type=int, help="workload and fault draws (default 1)")
-    soak.add_argument("--error-rate", type=float, help="ROIT 5xx share per call (default 0.2)")
-    soak.add_argument("--error-status", type=int, help="the 5xx ROIT answers (default 503)")
-    soak.add_argument("--rate-limit-rate", type=float, help="ROIT 429 share (default 0.05)")
-    soak.add_argument("--drop-rate", type=float, help="dropped connections share (default 0.02)")
-    soak.add_argument("--spike-rate", type=float, help="latency spikes share (default 0.05)")
-    soak.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
-    soak.add_argument(
-        "--sabotage",
-        choices=("drop-published", "skip-hand-back", "lose-status"),
-        help="break the connector on purpose, to see the soak fail (devstack/sabotage)",
-    )
-    soak.set_defaults(run=cmd_soak)
-
-    sign = commands.add_parser("sign", help="sign a reprocess webhook call (prints a curl)")
-    sign.add_argument("body", help='the JSON body, e.g. \'{"requestId": "..."}\'')
-    sign.add_argument("--url", help="default: the running stack's reprocess-webhook")
-    sign.add_argument("--secret", help="whsec_...; default: the running stack's")
-    sign.add_argument("--send", action="store_true", help="send it and print the answer")
-    sign.set_defaults(run=cmd_sign)
-
-    publish = commands.add_parser("publish", help="publish a message to a topic (as the ERP)")
-    publish.add_argument("topic")
-    publish.add_argument("data")
-    publish.add_argument("--attr", action="append", default=[], metavar="KEY=VALUE")
-    publish.set_defaults(run=cmd_publish)
-
-    envelope = commands.add_parser("envelope", help="print a Pub/Sub push envelope for DATA")
-    envelope.add_argument("data")
-    envelope.add_argument("--subscription", default="roit-status-push")
-    envelope.add_argument("--project", default="roit-local")
-    envelope.set_defaults(run=cmd_envelope)
-
-    pull = commands.add_parser("pull", help="show messages of a subscription")
-    pull.add_argument("subscription")
-    pull.add_argument("--ack", action="store_true", help="acknowledge what was shown")
-    pull.set_defaults(run=cmd_pull)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; exit code 0 on success."""
-    args = _parser().parse_args(argv)
+    """Run one command; exit code 0 on success, 2 for a user's mistake (one line)."""
+    commands = {
+        "up": cmd_up,
+        "demo": cmd_demo,
+        "soak": cmd_soak,
+        "sign": cmd_sign,
+        "publish": cmd_publish,
+        "envelope": cmd_envelope,
+        "pull": cmd_pull,
+    }
+    args = parser(commands, __doc__).parse_args(argv)
     _stop_on_signals()
     try:
         return int(args.run(args))
-    except (ToolMissingError, ProcessStartError, tools.StackNotRunningError) as exc:
+    except (
+        ToolMissingError,
+        ProcessStartError,
+        state.StackNotFoundError,
+        pubsub.PubSubCallError,
+        UsageError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

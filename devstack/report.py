@@ -17,7 +17,9 @@ class Check:
 
     `at_most`: the check holds when `observed` <= `expected` (a bound, e.g. memory growth);
     `info`: a number shown for the record, checked against nothing (`expected` is not shown);
-    `detail`: what to look at when the check fails (e.g. a few request ids), shown under it.
+    `detail`: what to look at when the check fails (e.g. a few request ids), shown under it;
+    `id`: a stable name for the row (`pending.never_received`), for tests and tools: the
+    label is English for the reader and may be reworded.
     """
 
     section: str
@@ -28,6 +30,7 @@ class Check:
     at_most: bool = False
     info: bool = False
     detail: str = ""
+    id: str = ""
 
     @property
     def ok(self) -> bool:

@@ -1,82 +1,17 @@
-"""Helpers for talking to a running stack by hand: its state file, signed webhook calls,
-Pub/Sub push envelopes and publishing to a topic.
-
-`python -m devstack up` writes the state file (URLs, project, the generated local webhook
-secret; mode 0600) and removes it on exit, so `python -m devstack sign ...` and
-`python -m devstack publish ...` work from another terminal without copying anything.
-"""
+"""Helpers for calling the functions by hand: signed webhook calls, ready-to-paste `curl`
+commands and Pub/Sub push envelopes (a running stack's state: :mod:`devstack.stack.state`;
+publishing and pulling: :mod:`devstack.stack.pubsub`)."""
 
 from __future__ import annotations
 
 import base64
-import json
-import os
 import shlex
-import tempfile
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "StackNotRunningError",
-    "curl_command",
-    "publish",
-    "push_envelope",
-    "read_state",
-    "remove_state",
-    "signed_headers",
-    "state_path",
-    "write_state",
-]
-
-
-class StackNotRunningError(RuntimeError):
-    """No state file: `python -m devstack up` is not running."""
-
-
-def state_path() -> Path:
-    """Where `up` records the running stack: `$DEVSTACK_STATE_FILE`, else one file per user."""
-    if override := os.environ.get("DEVSTACK_STATE_FILE"):
-        return Path(override)
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return Path(base) / f"roit-devstack-{os.getuid()}.json"
-
-
-def write_state(state: Mapping[str, Any], path: Path | None = None) -> Path:
-    """Write the state file, readable by the current user only."""
-    target = path or state_path()
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(state, handle, indent=2)
-    return target
-
-
-def read_state(path: Path | None = None) -> dict[str, Any]:
-    """The running stack's state.
-
-    Raises:
-        StackNotRunningError: no stack is recorded.
-    """
-    target = path or state_path()
-    try:
-        return dict(json.loads(target.read_text()))
-    except FileNotFoundError:
-        raise StackNotRunningError(
-            f"no running stack recorded in {target}: start one with `python -m devstack up`"
-        ) from None
-
-
-def remove_state(path: Path | None = None, *, owner_pid: int | None = None) -> None:
-    """Delete the state file (only if `owner_pid` wrote it, when given)."""
-    target = path or state_path()
-    try:
-        if owner_pid is not None and read_state(target).get("pid") != owner_pid:
-            return
-        target.unlink()
-    except (FileNotFoundError, StackNotRunningError):
-        pass
+__all__ = ["curl_command", "push_envelope", "signed_headers"]
 
 
 def signed_headers(
@@ -126,19 +61,3 @@ def push_envelope(
         },
         "subscription": subscription,
     }
-
-
-def publish(
-    host: str, project: str, topic: str, data: str | bytes, attributes: Mapping[str, str]
-) -> str:
-    """Publish one message to `topic` on the emulator at `host`; returns its message id."""
-    from devstack.wiring import emulator_clients
-
-    publisher, subscriber = emulator_clients(host)
-    try:
-        raw = data.encode() if isinstance(data, str) else data
-        future = publisher.publish(f"projects/{project}/topics/{topic}", raw, **attributes)
-        return str(future.result(timeout=30))
-    finally:
-        subscriber.close()
-        publisher.stop()

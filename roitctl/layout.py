@@ -1,4 +1,4 @@
-"""The deployment's Pub/Sub names, as ``terraform/pubsub.tf`` (and ``devstack/wiring.py``)
+"""The deployment's Pub/Sub names, as ``terraform/pubsub.tf`` (and ``devstack/stack/wiring.py``)
 create them: three topics, each with a ``-dead-letter`` topic and its ``-dead-letter-sub``."""
 
 from __future__ import annotations

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from devstack.processes import (
+from devstack.processes.factories import (
     GCLOUD_INSTALL_HINT,
     ManagedProcess,
     pubsub_emulator_process,
     sandbox_process,
     secret_manager_process,
 )
-from devstack.secret_client import local_client, put_secret
+from devstack.processes.secret_client import local_client, put_secret
 from devstack.testing import require_tool, tool_missing
 from sandbox.control import SandboxControl
 

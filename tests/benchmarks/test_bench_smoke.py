@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes import GCLOUD_INSTALL_HINT
+from devstack.processes.factories import GCLOUD_INSTALL_HINT
 from devstack.testing import require_tool
 
 pytestmark = pytest.mark.integration

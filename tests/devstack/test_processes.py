@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from devstack.processes import (
+from devstack.processes.factories import (
     ManagedProcess,
     ProcessStartError,
     _cli_flags,
@@ -69,7 +69,7 @@ def test_ready_by_line_port_and_health_then_stop_kills_the_whole_group(tmp_path)
         [sys.executable, "-c", SERVER, str(port)],
         port=port,
         health_path="/health",
-        ready_pattern=r"ready on \d+",
+        port_report=r"ready on (?P<port>\d+)",
         log_dir=tmp_path,
     )
     with process:
@@ -131,7 +131,7 @@ def test_pubsub_emulator_starts_and_stops_without_leftovers(tmp_path):
 
 
 def test_free_ports_stay_out_of_the_ephemeral_range() -> None:
-    from devstack.ports import _ephemeral_range
+    from devstack.processes.ports import _ephemeral_range
 
     low, high = _ephemeral_range()
     ports = {free_port() for _ in range(20)}
@@ -143,7 +143,7 @@ def test_a_process_is_not_ready_while_someone_else_holds_its_port(tmp_path) -> N
     import socket
     import sys
 
-    from devstack.managed import ManagedProcess, ProcessStartError
+    from devstack.processes.managed import ManagedProcess, ProcessStartError
 
     squatter = socket.socket()
     squatter.bind(("127.0.0.1", 0))
@@ -151,13 +151,57 @@ def test_a_process_is_not_ready_while_someone_else_holds_its_port(tmp_path) -> N
     port = squatter.getsockname()[1]
     try:
         process = ManagedProcess(
-            "sleeper", [sys.executable, "-c", "import time; time.sleep(30)"], port=port
+            "sleeper",
+            [sys.executable, "-c", "import time; time.sleep(30)"],
+            port=port,
+            port_report=r"ready on (?P<port>\d+)",
         )
         with pytest.raises(ProcessStartError, match="not ready"):
             process.start().wait_ready(2)
     finally:
         process.stop()
         squatter.close()
+
+
+def test_a_process_reporting_another_port_fails_at_once_with_its_log(tmp_path) -> None:
+    """A child that bound another port than the one asked for is not taken for ready."""
+    expected, other = free_port(), free_port()
+    process = ManagedProcess(
+        "toy",
+        [sys.executable, "-c", SERVER, str(other)],
+        port=expected,
+        port_report=r"ready on (?P<port>\d+)",
+        log_dir=tmp_path,
+    )
+    started = time.monotonic()
+    with pytest.raises(ProcessStartError, match=f"reports port {other}, expected {expected}"):
+        process.start().wait_ready(120)
+    assert time.monotonic() - started < 60  # at once, not after the timeout
+    assert not process.running()
+
+
+def test_port_zero_the_child_binds_a_free_port_and_its_report_is_adopted(tmp_path) -> None:
+    bind = 'server = http.server.HTTPServer(("127.0.0.1", port), H)'
+    chooser = SERVER.replace(bind, bind.replace("port)", "0)") + "; port = server.server_port")
+    assert chooser != SERVER
+    process = ManagedProcess(
+        "toy",
+        [sys.executable, "-c", chooser, "0"],
+        port=0,
+        health_path="/health",
+        port_report=r"ready on (?P<port>\d+)",
+        log_dir=tmp_path,
+    )
+    with process:
+        assert process.port > 0
+        assert f"ready on {process.port}" in process.log_tail()
+        with urllib.request.urlopen(process.url + "/health", timeout=5) as response:
+            assert response.status == 200
+    assert not port_is_open("127.0.0.1", process.port)
+    with process:  # started again, it chooses (and reports) a port again
+        assert f"ready on {process.port}" in process.log_tail()
+        with urllib.request.urlopen(process.url + "/health", timeout=5) as response:
+            assert response.status == 200
 
 
 def _toy(tmp_path) -> ManagedProcess:
@@ -167,7 +211,7 @@ def _toy(tmp_path) -> ManagedProcess:
         [sys.executable, "-c", SERVER, str(port)],
         port=port,
         health_path="/health",
-        ready_pattern=r"ready on \d+",
+        port_report=r"ready on (?P<port>\d+)",
         log_dir=tmp_path,
     )
 

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from devstack.report import Check, reconciled
-from devstack.soak_checks import reconcile
-from devstack.soak_drivers import Call, PollRun
-from devstack.soak_erp import DeadLetter, Receipt
-from devstack.soak_evidence import ErpView, Evidence, held_keys, outstanding
-from devstack.soak_observe import LogEvents, RssSample, scan_secrets
-from devstack.soak_workload import DeliveryPlan, bad_status_messages
+from devstack.soak.drivers import Call, PollRun
+from devstack.soak.erp import DeadLetter, Receipt
+from devstack.soak.observe import LogEvents, RssSample, scan_secrets
+from devstack.soak.reconcile.checks import reconcile
+from devstack.soak.reconcile.evidence import ErpView, Evidence, held_keys, outstanding
+from devstack.soak.workload import DeliveryPlan, bad_status_messages
 
 pytestmark = pytest.mark.unit
 
@@ -146,12 +146,14 @@ def _evidence() -> Evidence:
 
 
 def _mismatches(evidence: Evidence) -> list[str]:
-    return [c.label for c in reconcile(evidence) if not c.ok]
+    return [c.id for c in reconcile(evidence) if not c.ok]
 
 
 def test_consistent_evidence_reconciles() -> None:
     checks = reconcile(_evidence())
     assert reconciled(checks), [c for c in checks if not c.ok]
+    ids = [c.id for c in checks]
+    assert all(ids) and len(set(ids)) == len(ids), ids  # every row has its own stable id
     assert not sum(outstanding(_evidence()).values())
     assert held_keys(_evidence()) == []
 
@@ -169,10 +171,10 @@ def test_a_message_the_poller_says_it_published_but_never_did() -> None:
         e.requests[0] = _request("d1", ("PENDING", SEED), ("PROCESSING", PULL))
 
     assert _break(drop) == [
-        "accounted for: ended, PENDING again, or in a dropped page",
-        "still PROCESSING outside a dropped page",
-        "distinct pending messages the ERP received",
-        "seeded entities the ERP never received (outside a dropped page)",
+        "documents.accounted",
+        "documents.stuck_processing",
+        "pending.received_distinct",
+        "pending.never_received",
     ]
 
 
@@ -182,7 +184,7 @@ def test_a_hand_back_that_never_happened() -> None:
         e.summary["timesReturned"]["d4"] = 1
         e.erp.statuses["d4"] = []
 
-    assert "still PROCESSING outside a dropped page" in _break(skip)
+    assert "documents.stuck_processing" in _break(skip)
 
 
 def test_an_entity_published_twice_for_one_hand_out() -> None:
@@ -190,16 +192,14 @@ def test_an_entity_published_twice_for_one_hand_out() -> None:
         e.erp.receipts.append(Receipt("d1", "0:9", "DOCUMENT", "NFE", 9.0))
         e.runs[1].summary["totals"]["published"] = 3  # type: ignore[index]
 
-    assert _break(twice) == ["publishes beyond the times ROIT handed the entity out"]
+    assert _break(twice) == ["pending.published_beyond_handed_out"]
 
 
 def test_a_reprocess_nobody_asked_for() -> None:
     def unexplained(e: Evidence) -> None:
         e.calls = [c for c in e.calls if c.kind != "webhook"]
 
-    assert "reprocess moves at ROIT explained by a caller or a poller's hand-back" in _break(
-        unexplained
-    )
+    assert "pending.reprocess_explained" in _break(unexplained)
 
 
 def test_a_status_acknowledged_but_never_applied() -> None:
@@ -212,15 +212,15 @@ def test_a_status_acknowledged_but_never_applied() -> None:
         e.requests[1]["status"] = "PROCESSING"
 
     broken = _break(lost)
-    assert "... each applied at ROIT at least once" in broken
-    assert "still PROCESSING outside a dropped page" in broken
+    assert "status.applied" in broken
+    assert "documents.stuck_processing" in broken
 
 
 def test_a_delivery_item_that_never_reached_roit() -> None:
     def missing(e: Evidence) -> None:
         e.deliveries = [{"data": [{"code": "a"}]}]
 
-    assert _break(missing) == ["items that reached ROIT at least once"]
+    assert _break(missing) == ["deliveries.items_reached_roit"]
 
 
 def test_a_valid_message_dead_lettered_and_a_dead_letter_without_reason() -> None:
@@ -230,8 +230,8 @@ def test_a_valid_message_dead_lettered_and_a_dead_letter_without_reason() -> Non
         )
 
     assert _break(valid) == [
-        "... carrying an error and a reason",
-        "... explained by a bad message the workload sent on purpose",
+        "dead_letters.with_error_and_reason",
+        "dead_letters.explained",
     ]
 
 
@@ -242,8 +242,8 @@ def test_a_bad_message_dead_lettered_with_the_wrong_error() -> None:
         e.erp.dead_letters[0] = DeadLetter(letter.subscription, "0", letter.data, attributes)
 
     assert _break(wrong) == [
-        "... explained by a bad message the workload sent on purpose",
-        "bad messages sent on purpose, each dead-lettered with its expected error",
+        "dead_letters.explained",
+        "dead_letters.bad_messages_dead_lettered",
     ]
 
 
@@ -251,7 +251,7 @@ def test_a_lost_page_nobody_reported() -> None:
     def silent(e: Evidence) -> None:
         e.runs[0].summary["targets"][0]["stopped"] = "drained"  # type: ignore[index]
 
-    assert _break(silent) == ["... each reported page_may_be_lost by a poller for its target"]
+    assert _break(silent) == ["pending.pages_lost_reported"]
 
 
 def test_memory_growth_over_the_limit_and_a_dead_function() -> None:
@@ -260,8 +260,8 @@ def test_memory_growth_over_the_limit_and_a_dead_function() -> None:
         e.alive["update_status"] = False
 
     assert _break(leak) == [
-        "update_status worker RSS growth, MiB (70 -> 200, peak 200)",
-        "function processes running at the end",
+        "processes.rss_growth.update_status",
+        "processes.alive",
     ]
 
 
@@ -287,8 +287,8 @@ def test_a_secret_in_a_log_line_is_found_without_showing_it(tmp_path: Path) -> N
     evidence = _evidence()
     evidence.scan = scan
     broken = _mismatches(evidence)
-    assert "log lines holding a secret or a token" in broken
-    assert all(secret not in label for label in broken)
+    assert "processes.secret_in_logs" in broken
+    assert all(secret not in c.label + c.id for c in reconcile(evidence))
 
 
 @pytest.mark.parametrize("at_most", [False, True])
@@ -316,10 +316,9 @@ def test_a_late_status_after_a_hand_back_is_counted_not_blamed() -> None:
     evidence.runs[0] = PollRun("poll_pending", 7.0, 8.0, 200, evidence.runs[0].summary)
     evidence.runs[1] = PollRun("poll_pending-2", 7.5, 8.5, 200, evidence.runs[1].summary)
     evidence.calls.append(Call("team", "d4", 6.5, [200], "accepted"))
-    rows = {c.label: c for c in reconcile(evidence)}
+    rows = {c.id: c for c in reconcile(evidence)}
     assert reconciled(rows.values()), [c for c in rows.values() if not c.ok]
-    late = "a late status applied while ROIT had it PENDING again (not re-offered since)"
-    assert rows[late].observed == 1
+    assert rows["documents.late_status_while_pending"].observed == 1
 
 
 def _received_only_before_the_hand_back(e: Evidence) -> None:
@@ -347,13 +346,11 @@ def test_a_hand_back_then_a_dropped_page_then_a_late_status_is_explained() -> No
         _received_only_before_the_hand_back(e)
         e.lost_pages_armed = 2
 
-    assert "entities a poller handed back, received by the ERP after that" not in _break(
-        dropped_then_closed
-    )
+    assert "pending.handed_back_received_after" not in _break(dropped_then_closed)
 
 
 def test_a_handed_back_entity_the_erp_never_gets_again_is_a_mismatch() -> None:
     def never_again(e: Evidence) -> None:
         _received_only_before_the_hand_back(e)
 
-    assert "entities a poller handed back, received by the ERP after that" in _break(never_again)
+    assert "pending.handed_back_received_after" in _break(never_again)

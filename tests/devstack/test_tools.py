@@ -4,6 +4,7 @@ and the reconciliation table."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from datetime import UTC, datetime
 
@@ -12,7 +13,8 @@ import standardwebhooks
 
 from devstack import cli, tools
 from devstack.report import Check, reconciled, render
-from devstack.stack import new_webhook_secret
+from devstack.stack import state
+from devstack.stack.layout import new_webhook_secret
 
 pytestmark = pytest.mark.integration
 
@@ -50,20 +52,6 @@ def test_push_envelope_is_what_the_functions_parse():
     assert message.publish_time <= datetime.now(UTC)
 
 
-def test_state_file_is_private_and_removed_only_by_its_owner(tmp_path, monkeypatch):
-    path = tmp_path / "state.json"
-    monkeypatch.setenv("DEVSTACK_STATE_FILE", str(path))
-    with pytest.raises(tools.StackNotRunningError, match="devstack up"):
-        tools.read_state()
-    tools.write_state({"pid": 42, "project": "p"})
-    assert path.stat().st_mode & 0o777 == 0o600
-    assert tools.read_state()["project"] == "p"
-    tools.remove_state(owner_pid=7)
-    assert path.exists()
-    tools.remove_state(owner_pid=42)
-    assert not path.exists()
-
-
 def test_sign_command_prints_a_signed_curl(capsys):
     secret = new_webhook_secret()
     code = cli.main(["sign", '{"requestId": "r"}', "--url", "http://h/", "--secret", secret])
@@ -72,12 +60,6 @@ def test_sign_command_prints_a_signed_curl(capsys):
     headers = dict(a.split(": ", 1) for a in argv if a.startswith("webhook-"))
     body = argv[argv.index("--data-raw") + 1]
     assert standardwebhooks.Webhook(secret).verify(body, headers) == {"requestId": "r"}
-
-
-def test_commands_needing_a_stack_say_how_to_start_one(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DEVSTACK_STATE_FILE", str(tmp_path / "none.json"))
-    assert cli.main(["publish", "roit-status", "{}"]) == 2
-    assert "python -m devstack up" in capsys.readouterr().err
 
 
 def test_reconciliation_table():
@@ -94,11 +76,11 @@ def test_reconciliation_table():
 
 @pytest.mark.integration
 def test_pull_only_looks_unless_told_to_acknowledge(pubsub_emulator, tmp_path, monkeypatch, capsys):
-    from devstack.wiring import emulator_clients
+    from devstack.stack.wiring import emulator_clients
 
-    monkeypatch.setenv("DEVSTACK_STATE_FILE", str(tmp_path / "state.json"))
-    tools.write_state({"pid": 0, "project": pubsub_emulator.project,
-                       "pubsubEmulatorHost": pubsub_emulator.host})  # fmt: skip
+    monkeypatch.setenv("DEVSTACK_STATE_DIR", str(tmp_path))
+    state.write_state("pull-test", {"pid": os.getpid(), "project": pubsub_emulator.project,
+                                    "pubsubEmulatorHost": pubsub_emulator.host})  # fmt: skip
     publisher, subscriber = emulator_clients(pubsub_emulator.host)
     topic = f"projects/{pubsub_emulator.project}/topics/pull-look"
     sub = f"projects/{pubsub_emulator.project}/subscriptions/pull-look-sub"
@@ -115,6 +97,20 @@ def test_pull_only_looks_unless_told_to_acknowledge(pubsub_emulator, tmp_path, m
         assert [m["data"] for m in pulled()] == ['{"n": 1}']  # given back, not hidden for 60 s
         assert len(pulled("--ack")) == 1
         assert pulled() == []  # acknowledged: gone
+
+        # a wrong name: one line naming the valid ones, exit 2, never a gRPC traceback
+        assert cli.main(["pull", "pull-look-typo"]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith("error: no subscription 'pull-look-typo' on stack pull-test")
+        assert "subscriptions: pull-look-sub" in error
+        assert cli.main(["publish", "pull-lok", "{}"]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith("error: no topic 'pull-lok' on stack pull-test")
+        assert "topics: pull-look" in error
+        assert cli.main(["publish", "pull-look", '{"n": 2}', "--attr", "k=v"]) == 0
+        assert "to pull-look on stack pull-test" in capsys.readouterr().out
+        for output in (error,):
+            assert len(output.strip().splitlines()) == 1 and "Traceback" not in output
     finally:
         subscriber.delete_subscription(request={"subscription": sub})
         publisher.delete_topic(request={"topic": topic})

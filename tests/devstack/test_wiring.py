@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from devstack import wiring
-from devstack.processes import free_port
+from devstack.processes.factories import free_port
+from devstack.stack import wiring
 
 pytestmark = pytest.mark.integration
 

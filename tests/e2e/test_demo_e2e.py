@@ -9,10 +9,11 @@ import subprocess
 import pytest
 
 from devstack.banner import banner
-from devstack.demo import DemoRun
-from devstack.processes import GCLOUD_INSTALL_HINT, REPO_ROOT
+from devstack.demo.run import DemoRun
+from devstack.processes.factories import GCLOUD_INSTALL_HINT, REPO_ROOT
 from devstack.report import Progress, reconciled, render
-from devstack.stack import LocalStack, StackOptions
+from devstack.stack.layout import StackOptions
+from devstack.stack.local import LocalStack
 from devstack.testing import require_tool
 
 pytestmark = pytest.mark.integration
@@ -30,7 +31,7 @@ def test_a_whole_cycle_reconciles_with_the_sandbox_and_dead_letters():
             tokens = run.stats()["tokenExchanges"]
         finally:
             run.close()
-        banner_results = _run_banner_roitctl_commands(banner(stack))
+        banner_results = _run_banner_roitctl_commands(banner(stack, "e2e"))
 
     table = render(checks)
     assert reconciled(checks), "\n".join([*lines, table])

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from devstack.processes import GCLOUD_INSTALL_HINT
+from devstack.processes.factories import GCLOUD_INSTALL_HINT
 from devstack.report import Progress, render
-from devstack.soak import soak
-from devstack.soak_faults import FaultRates
-from devstack.soak_plan import SoakOptions
+from devstack.soak.faults import FaultRates
+from devstack.soak.main import soak
+from devstack.soak.plan import SoakOptions
 from devstack.testing import require_tool
 
 pytestmark = pytest.mark.integration
@@ -27,14 +27,17 @@ def test_the_short_soak_reconciles_under_every_fault() -> None:
     result = soak(SoakOptions.short(), say=Progress(lines.append))
     table = render(result.checks)
     assert result.ok, "\n".join([*lines, table])
-    rows = {c.label: c for c in result.checks}
-    assert rows["pending pages lost after commit (injected)"].observed == 2
-    assert rows["two pollers ran at the same time (at least once)"].observed == 1
-    assert rows["credentials rotated: ROIT and Secret Manager hold the new secret"].observed == 1
-    assert rows["bad messages sent on purpose, each dead-lettered with its expected error"].ok
-    assert rows["log lines holding a secret or a token"].observed == 0
-    assert sum("killed mid-request: connections open" in label for label in rows) == 2
-    assert rows["... poll runs waiting on it ended before it was wired again"].observed == 1
+    rows = {c.id: c for c in result.checks}
+    assert rows["pending.pages_lost_injected"].observed == 2
+    assert rows["polls.overlap_seen"].observed == 1
+    assert rows["faults.rotation_seen_both_ends"].observed == 1
+    assert rows["dead_letters.bad_messages_dead_lettered"].ok
+    assert rows["processes.secret_in_logs"].observed == 0
+    killed = {
+        f"faults.kill:{name}.connections_at_kill" for name in ("update_status", "register_delivery")
+    }
+    assert {rows[i].observed for i in killed} == {1}
+    assert rows["faults.emulator_restart.runs_ended"].observed == 1
 
 
 def test_the_soak_fails_when_the_poller_drops_a_published_message() -> None:
@@ -54,10 +57,10 @@ def test_the_soak_fails_when_the_poller_drops_a_published_message() -> None:
     )
     lines: list[str] = []
     result = soak(options, say=Progress(lines.append))
-    failed = {c.label for c in result.checks if not c.ok}
+    failed = {c.id for c in result.checks if not c.ok}
     assert not result.ok
     assert {
-        "distinct pending messages the ERP received",
-        "seeded entities the ERP never received (outside a dropped page)",
-        "still PROCESSING outside a dropped page",
+        "pending.received_distinct",
+        "pending.never_received",
+        "documents.stuck_processing",
     } <= failed, "\n".join([*lines, render(result.checks)])

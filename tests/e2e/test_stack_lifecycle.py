@@ -14,8 +14,9 @@ import httpx
 import pytest
 from e2e_helpers import group_exists, port_is_free, processes_in_groups
 
-from devstack.processes import GCLOUD_INSTALL_HINT, REPO_ROOT
-from devstack.stack import FUNCTIONS, LocalStack
+from devstack.processes.factories import GCLOUD_INSTALL_HINT, REPO_ROOT
+from devstack.stack.layout import FUNCTIONS
+from devstack.stack.local import LocalStack
 from devstack.testing import require_tool
 
 pytestmark = pytest.mark.integration
@@ -64,11 +65,11 @@ def test_stop_leaves_no_process_and_no_port():
     ids=["ctrl-c", "hangup-then-more-signals"],
 )
 def test_a_signal_on_devstack_up_stops_everything(tmp_path, signals):
-    state_file = tmp_path / "stack.json"
-    env = {**os.environ, "DEVSTACK_STATE_FILE": str(state_file), "PYTHONUNBUFFERED": "1"}
+    state_file = tmp_path / "lifecycle.json"
+    env = {**os.environ, "DEVSTACK_STATE_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     log = (tmp_path / "up.log").open("wb")
     up = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "up", "--documents", "5"],
+        [sys.executable, "-m", "devstack", "up", "--documents", "5", "--name", "lifecycle"],
         cwd=REPO_ROOT,
         env=env,
         stdout=log,
@@ -105,7 +106,7 @@ def test_a_signal_on_devstack_up_stops_everything(tmp_path, signals):
 
 
 def test_a_stopped_process_leaves_no_scratch_directory(tmp_path) -> None:
-    from devstack.processes import sandbox_process
+    from devstack.processes.factories import sandbox_process
 
     process = sandbox_process().start().wait_ready(30)
     assert process.log_path is not None and process.log_path.exists()

@@ -92,7 +92,7 @@ def test_a_second_run_is_refused_while_one_is_in_progress(sandbox, poller) -> No
     runner = threading.Thread(target=lambda: first.append(fn.post("/", json={})))
     runner.start()
     try:
-        from devstack.soak_observe import wait_until
+        from devstack.soak.observe import wait_until
 
         # the first run holds the poll once ROIT answered its first page (two more to come)
         assert wait_until(lambda: "pending" in sandbox.control.stats()["calls"], 30, 0.02)

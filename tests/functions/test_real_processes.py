@@ -10,7 +10,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from devstack.processes import function_process
+from devstack.processes.factories import function_process
 
 pytestmark = pytest.mark.integration
 

@@ -35,9 +35,9 @@ from google.api_core.exceptions import DeadlineExceeded
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from devstack.managed import ManagedProcess
-from devstack.processes import function_process
-from devstack.wiring import emulator_clients
+from devstack.processes.factories import function_process
+from devstack.processes.managed import ManagedProcess
+from devstack.stack.wiring import emulator_clients
 from sandbox.control import SandboxControl
 
 REPO = Path(__file__).resolve().parents[2]

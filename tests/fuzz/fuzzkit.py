@@ -27,7 +27,7 @@ from typing import Any
 from hypothesis import event, settings
 from hypothesis.control import currently_in_test_context
 
-from devstack.managed import ManagedProcess
+from devstack.processes.managed import ManagedProcess
 
 PROFILE = os.environ.get("FUZZ_PROFILE", "fuzz-ci")
 SCALE = int(os.environ.get("FUZZ_SCALE", "20")) if PROFILE == "fuzz-deep" else 1

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devstack.managed import free_port
+from devstack.processes.managed import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENVS = REPO_ROOT / "build" / "packaging-venvs"

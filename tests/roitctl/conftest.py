@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from roitctl_helpers import Deployment
 
-from devstack import wiring
-from devstack.processes import free_port, function_process
-from devstack.stack import INTEGRATION_ID, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from devstack.processes.factories import free_port, function_process
+from devstack.stack import wiring
+from devstack.stack.layout import INTEGRATION_ID, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devstack.processes import REPO_ROOT, ManagedProcess
+from devstack.processes.factories import REPO_ROOT, ManagedProcess
 
 SECRET_MARKER = "s3cr3t-MARKER-91"  # a client secret that must never be printed
 

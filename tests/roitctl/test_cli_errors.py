@@ -17,7 +17,7 @@ import grpc
 import pytest
 from roitctl_helpers import cli_process
 
-from devstack.processes import REPO_ROOT
+from devstack.processes.factories import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

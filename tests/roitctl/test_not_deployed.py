@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes import REPO_ROOT
+from devstack.processes.factories import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack import wiring
+from devstack.stack import wiring
 from roitctl.doctor.run import Kind, infer_kind
 from roitctl.environment import EnvFileError, command_environment, deployment_of, read_env_file
 from roitctl.layout import Layout, source_topic_of

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from roitctl_helpers import cli_process, pull, run_cli
 
-from devstack import wiring
+from devstack.stack import wiring
 
 pytestmark = pytest.mark.integration
 

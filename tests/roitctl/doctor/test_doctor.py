@@ -9,7 +9,7 @@ import uuid
 import pytest
 from roitctl_helpers import SECRET_MARKER, Result, cli_process, pull, run_cli, write_env
 
-from devstack import wiring
+from devstack.stack import wiring
 
 pytestmark = pytest.mark.integration
 
@@ -179,7 +179,7 @@ REACH = {
 def test_a_name_that_does_not_resolve_is_told_from_a_refused_connection_and_a_wrong_url(
     tmp_path, env, setting, url, said
 ) -> None:
-    from devstack.processes import free_port
+    from devstack.processes.ports import free_port
 
     wrong = url.format(port=free_port())  # a port nothing listens on
     result = doctor(tmp_path, {**env, setting: wrong}, "--no-pubsub")

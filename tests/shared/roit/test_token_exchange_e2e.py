@@ -15,7 +15,7 @@ import httpx
 import pytest
 from functions_framework import create_app
 
-from devstack.processes import REPO_ROOT, function_process
+from devstack.processes.factories import REPO_ROOT, function_process
 from sandbox.control import SandboxControl
 from shared.core.settings import RoitSettings
 from shared.roit.client import RoitClient

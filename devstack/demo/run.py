@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 
-from devstack import wiring
-from devstack.erp import SimulatedErp
-from devstack.report import Check, Progress, reconciled, render
-from devstack.stack import LocalStack
+from devstack.demo.erp import SimulatedErp
+from devstack.report import Check, Progress
+from devstack.stack import wiring
+from devstack.stack.local import LocalStack
 from devstack.tools import signed_headers
 
 __all__ = ["DemoRun"]
@@ -288,36 +288,3 @@ class DemoRun:
             dead = self.erp.pull(wiring.dead_letter_subscription(topic), expected=1, timeout_s=1)
             self.check(section, f"dead letters of {topic}", want, len(dead), "dead-letter sub")
         self.check(section, "duplicate pending deliveries", 0, self.erp.duplicates, "ERP")
-
-
-def run_demo(*, documents: int = 200, keep_up: bool = False) -> int:
-    """Start the stack, run the cycle, print the table; 0 only if everything reconciles."""
-    from devstack.stack import StackOptions
-
-    say = Progress()
-    master = max(2, documents // 20)
-    options = StackOptions(seed_documents=documents, seed_master=master, seed_received=3)
-    say(f"starting the local stack ({documents} documents, {master} POs and suppliers)")
-    with LocalStack(options) as stack:
-        say(f"stack up: sandbox {stack.sandbox_url}, emulator {stack.pubsub_host}")
-        run = DemoRun(stack, progress=say)
-        try:
-            checks = run.run()
-            tokens = run.stats()["tokenExchanges"]
-        finally:
-            run.close()
-        print()
-        print(render(checks))
-        print()
-        print(f"token exchanges at the sandbox: {tokens} (one per function process)")
-        ok = reconciled(checks)
-        print("reconciled" if ok else "NOT reconciled: see MISMATCH rows above")
-        if not ok:
-            stack.keep_logs = True
-            print(f"the processes' logs stay in {stack.log_dir}")
-        if keep_up:
-            from devstack.banner import hold
-
-            hold(stack)
-    say("stack stopped")
-    return 0 if ok else 1

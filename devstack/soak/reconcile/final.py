@@ -1,74 +1,28 @@
-"""The soak's last step: collect the final evidence (sandbox, ERP, poll runs, logs, memory, a
+"""The soak's last step: gather the final evidence (sandbox, ERP, poll runs, logs, memory, a
 secret scan of every log line), reconcile it and print the table."""
 
 from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from devstack.report import Check, reconciled, render
-from devstack.soak_checks import reconcile
-from devstack.soak_evidence import ErpView, Evidence
-from devstack.soak_observe import LogEvents, read_events, scan_secrets
-from devstack.stack import CREDENTIALS_SECRET, SANDBOX_CLIENT_ID
+from devstack.soak.observe import read_events, scan_secrets
+from devstack.soak.reconcile.checks import reconcile
+from devstack.stack.layout import CREDENTIALS_SECRET, SANDBOX_CLIENT_ID
 
 if TYPE_CHECKING:
-    from devstack.soak_run import Soak
+    from devstack.soak.run import Soak
 
-__all__ = ["collect", "difference", "finish"]
+__all__ = ["finish"]
 
 WARM_S = 10.0  # a restarted function's memory baseline: its first sample this long after
 
 
-def collect(soak: Soak, **final: Any) -> Evidence:
-    """The evidence as it stands: the sandbox's state, the ERP's ledger, the callers' records
-    (`final`: what only the last step gathers — logs, memory, the secret scan)."""
-    ledger = soak.erp.snapshot()
-    control = soak.control
-    return Evidence(
-        requests=[dict(r) for r in control.requests()],
-        summary=dict(control.requests_summary()),
-        deliveries=control.deliveries(),
-        stats=dict(control.stats()),
-        erp=ErpView(
-            ledger.receipts,
-            ledger.deliveries,
-            ledger.statuses,
-            ledger.status_keys,
-            ledger.published,
-            ledger.dead_letters,
-            ledger.errors,
-        ),
-        plan=soak.plan,
-        bad_statuses=soak.bad_statuses,
-        seeded=soak.seeded,
-        received=soak.not_ready,
-        runs=list(soak.scheduler.runs),
-        calls=list(soak.caller.calls),
-        faults=list(soak.faults.records),
-        lost_pages_armed=sum(f.name.startswith("pending page") for f in soak.faults.records),
-        logs=final.pop("logs", None) or LogEvents(),
-        rss_limit_mib=soak.options.rss_limit_mib,
-        fault_stats=soak.fault_stats,
-        unsigned_webhook=soak.unsigned,
-        **final,
-    )
-
-
-def difference(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
-    """Sandbox stats `after` minus `before`: calls and latency spikes of the fault phase."""
-    calls = {
-        name: {k: n - before["calls"].get(name, {}).get(k, 0) for k, n in codes.items()}
-        for name, codes in after["calls"].items()
-    }
-    spikes = {k: n - before["latencySpikes"].get(k, 0) for k, n in after["latencySpikes"].items()}
-    return {"calls": calls, "latencySpikes": spikes}
-
-
 def _rotation_ok(soak: Soak) -> bool:
     """ROIT and Secret Manager both hold the last client secret the soak rotated to."""
-    from devstack.secret_client import local_client
+    from devstack.processes.secret_client import local_client
 
     latest = soak.faults.client_secrets[-1]
     if soak.control.credentials().client_secret != latest:

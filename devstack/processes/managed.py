@@ -4,6 +4,11 @@ Output goes to a log file, so a failed start can show why it failed; `stop()` si
 group, so children (gcloud's Java child of the Pub/Sub emulator, gunicorn's workers) end too.
 A process can be started again after it stopped (same port, its log appended to), killed at
 once with SIGKILL (`kill()`), or frozen and thawed (`freeze()` / `thaw()`: SIGSTOP / SIGCONT).
+
+Readiness: a process proves it is ready, and which port it holds, by saying so: it binds its
+port, then prints a line (`port_report`, a regex with a `port` group) that can only come from
+its own output since this start. Port 0 lets the child choose; the port it reports is adopted
+(at each start: a process started again may get another port).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-from devstack.ports import LOOPBACK, free_port, group_listens_on, port_is_open
+from devstack.processes.ports import LOOPBACK, free_port, port_is_open
 
 __all__ = [
     "INHERITED_ENV_DROPPED",
@@ -35,7 +40,7 @@ __all__ = [
     "port_is_open",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # The caller's own settings must not leak into the stack's processes: each gets exactly the
 # ROIT_* / emulator settings the stack gives it.
 INHERITED_ENV_DROPPED = ("ROIT_", "PUBSUB_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS")
@@ -48,10 +53,13 @@ class ProcessStartError(RuntimeError):
 class ManagedProcess:
     """One child process in its own process group, logging to a file.
 
-    Readiness is every configured check passing: a TCP connect to `port`, a status in
-    `health_statuses` (default 2xx) from `GET health_path`, and `ready_pattern` (a regex)
-    appearing in the output. Inherited variables starting with `drop_env_prefixes` are not
-    passed on; `env` is added on top.
+    Readiness is every configured check passing: the process reporting the port it bound
+    (`port_report`: a regex with a `port` group, searched in this start's output; the port
+    must be `port`, or is adopted when `port` is 0), then a status in `health_statuses`
+    (default 2xx) from `GET health_path`. A process that cannot report (`port_report` None)
+    is ready once something accepts a connection on `port` and the health check passes.
+    Inherited variables starting with `drop_env_prefixes` are not passed on; `env` is added
+    on top.
     """
 
     def __init__(
@@ -65,7 +73,7 @@ class ManagedProcess:
         host: str = LOOPBACK,
         health_path: str | None = None,
         health_statuses: range = range(200, 300),
-        ready_pattern: str | None = None,
+        port_report: str | None = None,
         log_dir: Path | None = None,
         drop_env_prefixes: tuple[str, ...] = INHERITED_ENV_DROPPED,
         scratch_dirs: Sequence[Path | str] = (),
@@ -73,13 +81,14 @@ class ManagedProcess:
         self.name = name
         self.argv = list(argv)
         self.port = port
+        self._child_chooses_port = port == 0  # again at each start: the port may change
         self.host = host
         self.env = dict(env or {})
         self.cwd = Path(cwd) if cwd else REPO_ROOT
         self.health_path = health_path
         self.health_statuses = health_statuses
         self.drop_env_prefixes = drop_env_prefixes
-        self.ready_pattern = re.compile(ready_pattern) if ready_pattern else None
+        self.port_report = re.compile(port_report) if port_report else None
         # None: a temporary directory is made at start().
         self.log_path: Path | None = log_dir / f"{name}.log" if log_dir else None
         self.last_pid: int | None = None
@@ -107,6 +116,8 @@ class ManagedProcess:
         """Start the process in a new process group. Returns self."""
         if self._proc is not None:
             raise ProcessStartError(f"{self.name} already started")
+        if self._child_chooses_port:
+            self.port = 0
         inherited = {
             k: v for k, v in os.environ.items() if not k.startswith(self.drop_env_prefixes)
         }
@@ -142,13 +153,27 @@ class ManagedProcess:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
+    def reported_port(self) -> int | None:
+        """The port the process said it bound since this start (None: not said yet)."""
+        if self.port_report is None:
+            return None
+        match = self.port_report.search(self.log_tail(400))
+        return int(match.group("port")) if match else None
+
     def _checks_pass(self) -> bool:
-        if self.ready_pattern and not self.ready_pattern.search(self.log_tail(400)):
+        """Raises: ProcessStartError when the process reports another port than `port`."""
+        if self.port_report is not None:
+            reported = self.reported_port()
+            if reported is None:
+                return False
+            if self.port and reported != self.port:
+                raise ProcessStartError(
+                    f"{self.name} reports port {reported}, expected {self.port}; "
+                    f"log {self.log_path}:\n{self.log_tail()}"
+                )
+            self.port = reported
+        elif not port_is_open(self.host, self.port):
             return False
-        if not port_is_open(self.host, self.port):
-            return False
-        if self._proc is not None and group_listens_on(self._proc.pid, self.port) is False:
-            return False  # something else answers on our port: not us (yet)
         if self.health_path is None:
             return True
         try:
@@ -176,8 +201,12 @@ class ManagedProcess:
                     f"{self.name} exited with code {self._proc.returncode} before it was ready "
                     f"({' '.join(self.argv)}); log {self.log_path}:\n{self.log_tail()}"
                 )
-            if self._checks_pass():
-                return self
+            try:
+                if self._checks_pass():
+                    return self
+            except ProcessStartError:
+                self.stop()
+                raise
             if time.monotonic() > deadline:
                 self.stop()
                 raise ProcessStartError(

@@ -1,15 +1,13 @@
 """Ports on loopback: a free one that nobody else gets in the meantime, whether one answers,
-and whether a given process group holds the socket listening on it (Linux /proc)."""
+and the sockets on a local port (Linux /proc; the soak counts open connections with it)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import random
 import socket
 from pathlib import Path
 
-__all__ = ["LOOPBACK", "free_port", "group_listens_on", "port_is_open"]
+__all__ = ["ESTABLISHED", "LOOPBACK", "free_port", "local_sockets", "port_is_open"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -46,7 +44,7 @@ def free_port(host: str = LOOPBACK) -> int:
         return int(sock.getsockname()[1])
 
 
-_LISTEN, ESTABLISHED = "0A", "01"  # socket states in /proc/net/tcp
+ESTABLISHED = "01"  # a socket state in /proc/net/tcp
 
 
 def local_sockets(port: int, state: str) -> list[list[str]]:
@@ -67,38 +65,6 @@ def local_sockets(port: int, state: str) -> list[list[str]]:
             ):
                 rows.append(fields)
     return rows
-
-
-def _listening_inodes(port: int) -> set[str]:
-    """Inodes of the sockets listening on `port` (Linux), from /proc/net/tcp{,6}."""
-    return {fields[9] for fields in local_sockets(port, _LISTEN)}
-
-
-def group_listens_on(pgid: int, port: int) -> bool | None:
-    """Whether a process of group `pgid` holds the socket listening on `port`.
-
-    ``None`` where /proc cannot tell (not Linux): the caller then trusts the port.
-    """
-    if not Path("/proc/net/tcp").exists():
-        return None
-    inodes = _listening_inodes(port)
-    if not inodes:
-        return None  # the port answers but /proc does not show its listener (another netns)
-    targets = {f"socket:[{inode}]" for inode in inodes}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if os.getpgid(int(proc.name)) != pgid:
-                continue
-            fds = list((proc / "fd").iterdir())
-        except (OSError, ValueError):
-            continue
-        for fd in fds:
-            with contextlib.suppress(OSError):
-                if os.readlink(fd) in targets:
-                    return True
-    return False
 
 
 def port_is_open(host: str, port: int, timeout: float = 0.2) -> bool:

@@ -13,8 +13,8 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
-from devstack import wiring
-from devstack.soak_erp import Outgoing
+from devstack.soak.erp import Outgoing
+from devstack.stack import wiring
 
 __all__ = [
     "DELIVERY_BATCH",

@@ -15,13 +15,13 @@ from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
-from devstack.soak_drivers import AMBIGUOUS, Call, PollRun
-from devstack.soak_erp import DeadLetter, Receipt
-from devstack.soak_faults import FaultRecord
-from devstack.soak_observe import LogEvents, RssSample, SecretScan
-from devstack.soak_workload import BadMessage, DeliveryPlan
+from devstack.soak.drivers import AMBIGUOUS, Call, PollRun
+from devstack.soak.erp import DeadLetter, Receipt
+from devstack.soak.faults import FaultRecord
+from devstack.soak.observe import LogEvents, RssSample, SecretScan
+from devstack.soak.workload import BadMessage, DeliveryPlan
 
-__all__ = ["TERMINAL", "ErpView", "Evidence", "held_keys", "outstanding"]
+__all__ = ["TERMINAL", "ErpView", "Evidence", "difference", "held_keys", "outstanding"]
 
 TERMINAL = frozenset({"DONE", "ERROR", "WARNING"})
 _MAY_HAVE_REACHED_ROIT = AMBIGUOUS | {0, 200}  # 0: no answer from the function
@@ -42,7 +42,7 @@ class ErpView:
 
 @dataclass
 class Evidence:
-    """What the soak saw; :mod:`devstack.soak_reconcile` turns it into checks."""
+    """What the soak saw; :mod:`devstack.soak.reconcile.rows` turns it into checks."""
 
     requests: list[dict[str, Any]]
     summary: dict[str, Any]
@@ -212,3 +212,13 @@ def held_keys(e: Evidence) -> list[str]:
         if e.erp.published.get(b.message.key) and b.message.key not in lettered
     ]
     return held
+
+
+def difference(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """Sandbox stats `after` minus `before`: calls and latency spikes of the fault phase."""
+    calls = {
+        name: {k: n - before["calls"].get(name, {}).get(k, 0) for k, n in codes.items()}
+        for name, codes in after["calls"].items()
+    }
+    spikes = {k: n - before["latencySpikes"].get(k, 0) for k, n in after["latencySpikes"].items()}
+    return {"calls": calls, "latencySpikes": spikes}

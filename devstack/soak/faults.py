@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack.soak_observe import established_connections
-from devstack.stack import LocalStack
+from devstack.soak.observe import established_connections
+from devstack.stack.local import LocalStack
 from sandbox.control import SandboxControl
 
 __all__ = ["FaultRates", "FaultRecord", "SoakFaults", "new_client_secret"]
@@ -66,6 +66,7 @@ class FaultRates:
 class FaultRecord:
     """One scheduled fault: what, when (seconds into the soak), and what it found."""
 
+    kind: str  # stable: the event of `devstack.soak.plan.EVENTS` (`kill:update_status`)
     name: str
     started: float
     ended: float = 0.0
@@ -105,8 +106,8 @@ class SoakFaults:
         self.client_secrets = [stack.options.client_secret]
         self.restarted: dict[str, float] = {}  # process label -> when it was started again
 
-    def _record(self, name: str, **detail: Any) -> FaultRecord:
-        record = FaultRecord(name, self.clock(), detail=dict(detail))
+    def _record(self, kind: str, name: str, **detail: Any) -> FaultRecord:
+        record = FaultRecord(kind, name, self.clock(), detail=dict(detail))
         self.records.append(record)
         return record
 
@@ -129,18 +130,18 @@ class SoakFaults:
         armed = int(self.control.faults().get("pending", {}).get("drop_after_commit_next", 0))
         spec = {**self.rates.spec("pending"), "drop_after_commit_next": armed + 1}
         self.control.set_fault("pending", **spec)
-        self._done(self._record("pending page lost after commit"))
+        self._done(self._record("lose_page", "pending page lost after commit"))
         self.say("fault: the next pending page will be lost after ROIT commits it")
 
     def revoke_tokens(self) -> None:
         self.control.revoke_tokens()
-        self._done(self._record("tokens revoked"))
+        self._done(self._record("revoke_tokens", "tokens revoked"))
         self.say("fault: every token ROIT issued is revoked")
 
     def rotate_credentials(self, gap_s: float) -> None:
         """ROIT takes a new client secret (and revokes the tokens); `gap_s` later the new
         secret is in Secret Manager. In between every token exchange is refused."""
-        record = self._record("credentials rotated", gapS=gap_s)
+        record = self._record("rotate_credentials", "credentials rotated", gapS=gap_s)
         new = new_client_secret()
         self.client_secrets.append(new)
         self.control.configure(client_secret=new)
@@ -152,7 +153,7 @@ class SoakFaults:
 
     def freeze_emulator(self, seconds: float) -> None:
         """SIGSTOP the emulator with messages in flight; SIGCONT after `seconds`."""
-        record = self._record("Pub/Sub emulator frozen", seconds=seconds)
+        record = self._record("freeze_emulator", "Pub/Sub emulator frozen", seconds=seconds)
         self.say(f"fault: the Pub/Sub emulator is frozen for {seconds:g} s")
         emulator = self.stack.processes["pubsub-emulator"]
         emulator.freeze()
@@ -177,7 +178,9 @@ class SoakFaults:
         their pages are handed back to ROIT), the wiring is created, the noted messages are
         published again (as if the emulator had kept them), and everything resumes.
         """
-        record = self._record("Pub/Sub emulator stopped and restarted", outageS=outage_s)
+        record = self._record(
+            "restart_emulator", "Pub/Sub emulator stopped and restarted", outageS=outage_s
+        )
         sources.pause()
         record.detail["pendingDrained"] = sources.drain()
         held = sources.held()
@@ -211,7 +214,9 @@ class SoakFaults:
         while (in_flight := established_connections(port)) < 1 and time.monotonic() < deadline:
             time.sleep(0.1)
         self.stack.processes[label].kill()
-        record = self._record(f"{label} killed mid-request", connectionsAtKill=in_flight)
+        record = self._record(
+            f"kill:{label}", f"{label} killed mid-request", connectionsAtKill=in_flight
+        )
         self.say(f"fault: {label} killed (SIGKILL) with {in_flight} connection(s) open")
         if busy:
             self.control.set_fault(busy, **self.rates.spec(busy))

@@ -1,7 +1,7 @@
 """One soak run against a started stack: its phases, its workload, its waiting.
 
-See :mod:`devstack.soak` for the whole story; the evidence it gathers is reconciled by
-:mod:`devstack.soak_checks`.
+See :mod:`devstack.soak.main` for the whole story; the evidence it gathers is reconciled by
+:mod:`devstack.soak.reconcile.checks`.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ from functools import partial
 from typing import Any
 
 from devstack.report import Progress
-from devstack.soak_drivers import Caller, PollScheduler
-from devstack.soak_erp import SoakErp
-from devstack.soak_evidence import Evidence, held_keys, outstanding
-from devstack.soak_faults import SoakFaults, Sources
-from devstack.soak_observe import RssSampler, wait_until
-from devstack.soak_plan import EVENTS, TOGETHER, SoakOptions
-from devstack.soak_report import collect, difference
-from devstack.soak_workload import bad_status_messages, delivery_plan, seed_waves
-from devstack.stack import LocalStack
+from devstack.soak.drivers import Caller, PollScheduler
+from devstack.soak.erp import SoakErp
+from devstack.soak.faults import SoakFaults, Sources
+from devstack.soak.observe import LogEvents, RssSampler, wait_until
+from devstack.soak.plan import EVENTS, TOGETHER, SoakOptions
+from devstack.soak.reconcile.evidence import ErpView, Evidence, difference, held_keys, outstanding
+from devstack.soak.workload import bad_status_messages, delivery_plan, seed_waves
+from devstack.stack.local import LocalStack
 
 __all__ = ["Soak"]
 
@@ -289,5 +288,27 @@ class Soak:
 
     # -- evidence --------------------------------------------------------------------------
     def evidence(self, **final: Any) -> Evidence:
-        """What the sandbox, the ERP and the callers say now (`final`: the last step's extras)."""
-        return collect(self, **final)
+        """What the sandbox, the ERP and the callers say now (`final`: what only the last step
+        gathers: logs, memory, the secret scan)."""
+        ledger = self.erp.snapshot()
+        control = self.control
+        return Evidence(
+            requests=[dict(r) for r in control.requests()],
+            summary=dict(control.requests_summary()),
+            deliveries=control.deliveries(),
+            stats=dict(control.stats()),
+            erp=ErpView(**vars(ledger)),
+            plan=self.plan,
+            bad_statuses=self.bad_statuses,
+            seeded=self.seeded,
+            received=self.not_ready,
+            runs=list(self.scheduler.runs),
+            calls=list(self.caller.calls),
+            faults=list(self.faults.records),
+            lost_pages_armed=sum(f.kind == "lose_page" for f in self.faults.records),
+            logs=final.pop("logs", None) or LogEvents(),
+            rss_limit_mib=self.options.rss_limit_mib,
+            fault_stats=self.fault_stats,
+            unsigned_webhook=self.unsigned,
+            **final,
+        )

@@ -14,7 +14,7 @@ from typing import Any
 
 from google.api_core.exceptions import DeadlineExceeded
 
-from devstack import wiring
+from devstack.stack import wiring
 
 __all__ = ["PendingMessage", "SimulatedErp"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from devstack.soak_faults import FaultRates
+from devstack.soak.faults import FaultRates
 
 __all__ = ["EVENTS", "POLL_TARGETS", "TOGETHER", "SoakOptions"]
 
@@ -52,7 +52,7 @@ class SoakOptions:
     rss_limit_mib: int = 32
     keep_logs: bool = False
     scheduled_faults: bool = True  # False: only the sustained rates (EVENTS are skipped)
-    sabotage: str | None = None  # break the connector on purpose (devstack/sabotage)
+    sabotage: str | None = None  # break the connector on purpose (devstack/soak/sabotage)
 
     @classmethod
     def short(cls) -> SoakOptions:

@@ -1,8 +1,15 @@
 """Factories for the local stack's processes: the ROIT sandbox, the real Pub/Sub emulator,
 the Secret Manager stand-in and the functions under functions-framework.
 
-Each returns a not-yet-started :class:`~devstack.managed.ManagedProcess` with its readiness
-checks set; use it as a context manager, or `start()` / `wait_ready()` / `stop()`.
+Each returns a not-yet-started :class:`~devstack.processes.managed.ManagedProcess` with its
+readiness checks set; use it as a context manager, or `start()` / `wait_ready()` / `stop()`.
+
+Every one of them says which port it bound, once it has bound it: the sandbox and the Secret
+Manager stand-in print their URL (they may be given port 0 and choose one), the emulator prints
+"Server started, listening on PORT", gunicorn (under functions-framework, its log level raised
+to `info`) prints "Listening at: URL". Two third-party checks stay, because those lines come
+before the process serves: the emulator must answer `GET /`, and a function's gunicorn worker
+(forked after the line) must answer `/robots.txt`.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import sys
 import tempfile
 from collections.abc import Mapping
 
-from devstack.managed import (
+from devstack.processes.managed import (
     LOOPBACK,
     REPO_ROOT,
     ManagedProcess,
@@ -67,24 +74,29 @@ def _cli_flags(options: Mapping[str, object]) -> list[str]:
 
 
 def sandbox_process(port: int | None = None, **cli_options: object) -> ManagedProcess:
-    """The ROIT sandbox, `python -m sandbox --port P ...` (options become `--flags`)."""
-    port = port or free_port()
+    """The ROIT sandbox, `python -m sandbox --port P ...` (options become `--flags`); port
+    None or 0: it binds a free port and says which."""
+    port = port or 0
     argv = [sys.executable, "-m", "sandbox", "--port", str(port), *_cli_flags(cli_options)]
     return ManagedProcess(
         "sandbox",
         argv,
         port=port,
         health_path="/_sandbox/health",
-        ready_pattern=r"ROIT sandbox listening on http://",
+        port_report=r"ROIT sandbox listening on http://[^\s]+:(?P<port>\d+)",
     )
 
 
 def secret_manager_process(port: int | None = None) -> ManagedProcess:
-    """The local Secret Manager stand-in, `python -m devstack.secret_manager --port P`."""
-    port = port or free_port()
-    argv = [sys.executable, "-m", "devstack.secret_manager", "--port", str(port)]
+    """The local Secret Manager stand-in, `python -m devstack.processes.secret_manager --port P`
+    (port None or 0: it binds a free port and says which)."""
+    port = port or 0
+    argv = [sys.executable, "-m", "devstack.processes.secret_manager", "--port", str(port)]
     return ManagedProcess(
-        "secret-manager", argv, port=port, ready_pattern=r"Secret Manager stand-in listening on"
+        "secret-manager",
+        argv,
+        port=port,
+        port_report=r"Secret Manager stand-in listening on http://[^\s]+:(?P<port>\d+)",
     )
 
 
@@ -127,6 +139,7 @@ def pubsub_emulator_process(port: int | None = None, project: str = "roit-local"
         argv,
         port=port,
         env={"CLOUDSDK_CORE_DISABLE_PROMPTS": "1"},
+        port_report=r"Server started, listening on (?P<port>\d+)",
         health_path="/",
         scratch_dirs=[data_dir],
     )
@@ -157,13 +170,16 @@ def function_process(
         "--host",
         LOOPBACK,
     ]
-    # functions-framework answers /robots.txt with 404 without calling the function: once it
-    # does, the worker has imported main.py (settings validated) and serves requests.
+    # gunicorn says "Listening at: http://127.0.0.1:PORT (pid)" once it holds the port (at log
+    # level info). functions-framework answers /robots.txt with 404 without calling the
+    # function: once it does, a worker serves requests (main.py was imported, settings
+    # validated, before gunicorn bound the port).
     return ManagedProcess(
         label or name,
         argv,
         port=port,
-        env=env,
+        env={"GUNICORN_LOG_LEVEL": "info", **(env or {})},
+        port_report=r"Listening at: http://[^\s]+:(?P<port>\d+) ",
         health_path="/robots.txt",
         health_statuses=range(200, 500),
     )

@@ -1,5 +1,5 @@
 """What the local stack is made of: the function deployments, their ports and the options
-the stack can vary (names from docs/DESIGN.md; Pub/Sub settings from terraform/pubsub.tf)."""
+the stack can vary (names from docs/configuration.md; Pub/Sub settings from terraform/pubsub.tf)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack import wiring
-from devstack.processes import free_port
+from devstack.processes.factories import free_port
+from devstack.stack import wiring
 
 __all__ = [
     "CREDENTIALS_SECRET",
@@ -97,7 +97,7 @@ class StackOptions:
     seed_documents: int = 0
     seed_master: int = 0
     seed_received: int = 0
-    retry_min_s: int | None = 10  # None: no retry policy (see devstack/wiring.py)
+    retry_min_s: int | None = 10  # None: no retry policy (see devstack/stack/wiring.py)
     retry_max_s: int = 600
     push_max_delivery_attempts: int = 5
     erp_max_delivery_attempts: int = 10
@@ -113,8 +113,12 @@ class StackOptions:
 
 def port_layout(base_port: int | None, pollers: int = 1) -> dict[str, int]:
     """Process name -> port: `base_port` + SERVICES order then FUNCTIONS order (then the
-    extra pollers), or free ports."""
+    extra pollers), or free ports. Without `base_port`, the sandbox and the Secret Manager
+    stand-in get 0: they bind a free port themselves and say which (nothing needs their port
+    before they run); the emulator's and the functions' ports are chosen up front, as the
+    push subscriptions and a restart on the same port need them."""
     names = [*SERVICES, *(spec.label for spec in function_specs(pollers))]
     if base_port is None:
-        return {name: free_port() for name in names}
+        chosen_by_child = ("sandbox", "secret-manager")
+        return {name: 0 if name in chosen_by_child else free_port() for name in names}
     return {name: base_port + offset for offset, name in enumerate(names)}

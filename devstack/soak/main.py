@@ -7,8 +7,8 @@ retry policy — the emulator strands messages under one — and 100 delivery at
 outage the soak injects outlasts the retry window) -> warm up (every function serves once;
 memory baseline) -> the fault phase (waves of documents, the ERP integrating, deliveries,
 reprocess calls, attachment fetches, poll runs; ROIT failing at sustained rates and the
-scheduled faults of :data:`devstack.soak_plan.EVENTS`) -> settle (faults off; poll until
-nothing moves) -> reconcile (:mod:`devstack.soak_checks`) -> stop everything.
+scheduled faults of :data:`devstack.soak.plan.EVENTS`) -> settle (faults off; poll until
+nothing moves) -> reconcile (:mod:`devstack.soak.reconcile.checks`) -> stop everything.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import time
 from dataclasses import dataclass
 
 from devstack.report import Check, Progress
-from devstack.soak_faults import new_client_secret
-from devstack.soak_plan import POLL_TARGETS, SoakOptions
-from devstack.soak_run import Soak
-from devstack.stack import LocalStack, StackOptions
+from devstack.soak.faults import new_client_secret
+from devstack.soak.plan import POLL_TARGETS, SoakOptions
+from devstack.soak.run import Soak
+from devstack.stack.layout import StackOptions
+from devstack.stack.local import LocalStack
 
 __all__ = ["SoakResult", "run_soak", "soak"]
 
@@ -34,14 +35,25 @@ class SoakResult:
     elapsed_s: float
 
 
-def run_soak(options: SoakOptions, *, say: Progress | None = None) -> int:
-    """Start the stack, run the soak, print the table; 0 only if everything reconciles."""
-    return 0 if soak(options, say=say).ok else 1
+def run_soak(
+    options: SoakOptions, *, say: Progress | None = None, write_results: bool = False
+) -> int:
+    """Start the stack, run the soak, print the table (and, with `write_results`, write it
+    to `docs/testing-results/soak.md`); 0 only if everything reconciles."""
+    result = soak(options, say=say)
+    if write_results:
+        from devstack.soak.results import write_results as write
+
+        path = write(
+            result.checks, ok=result.ok, described=options.describe(), elapsed_s=result.elapsed_s
+        )
+        print(f"the table is written to {path}")
+    return 0 if result.ok else 1
 
 
 def soak(options: SoakOptions, *, say: Progress | None = None) -> SoakResult:
     """Start the stack, run the soak, print the table, stop everything."""
-    from devstack.soak_report import finish
+    from devstack.soak.reconcile.final import finish
 
     lines: list[str] = []
 
@@ -85,9 +97,12 @@ def soak(options: SoakOptions, *, say: Progress | None = None) -> SoakResult:
 
 
 def _sabotage(kind: str | None) -> dict[str, str]:
-    """What a function process needs to be broken on purpose (devstack/sabotage)."""
+    """What a function process needs to be broken on purpose (devstack/soak/sabotage)."""
     if kind is None:
         return {}
-    from devstack.managed import REPO_ROOT
+    from devstack.processes.managed import REPO_ROOT
 
-    return {"PYTHONPATH": str(REPO_ROOT / "devstack" / "sabotage"), "DEVSTACK_SABOTAGE": kind}
+    return {
+        "PYTHONPATH": str(REPO_ROOT / "devstack" / "soak" / "sabotage"),
+        "DEVSTACK_SABOTAGE": kind,
+    }

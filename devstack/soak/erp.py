@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from devstack import wiring
+from devstack.stack import wiring
 
 __all__ = ["DeadLetter", "Outgoing", "Receipt", "SoakErp", "first_status"]
 

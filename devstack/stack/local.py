@@ -27,14 +27,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from devstack import wiring
-from devstack.layout import (
+from devstack.processes.factories import (
+    ManagedProcess,
+    function_process,
+    pubsub_emulator_process,
+    sandbox_process,
+    secret_manager_process,
+)
+from devstack.processes.secret_client import local_client, put_secret
+from devstack.stack import wiring
+from devstack.stack.layout import (
     CREDENTIALS_SECRET,
     FUNCTIONS,
     INTEGRATION_ID,
     SANDBOX_CLIENT_ID,
-    SANDBOX_CLIENT_SECRET,
-    SERVICES,
     WEBHOOK_SECRETS_SECRET,
     FunctionSpec,
     StackOptions,
@@ -42,30 +48,8 @@ from devstack.layout import (
     new_webhook_secret,
     port_layout,
 )
-from devstack.processes import (
-    ManagedProcess,
-    function_process,
-    pubsub_emulator_process,
-    sandbox_process,
-    secret_manager_process,
-)
-from devstack.secret_client import local_client, put_secret
 
-__all__ = [  # the layout's names are re-exported: callers import them from here
-    "CREDENTIALS_SECRET",
-    "FUNCTIONS",
-    "INTEGRATION_ID",
-    "SANDBOX_CLIENT_ID",
-    "SANDBOX_CLIENT_SECRET",
-    "SERVICES",
-    "WEBHOOK_SECRETS_SECRET",
-    "FunctionSpec",
-    "LocalStack",
-    "StackOptions",
-    "function_specs",
-    "new_webhook_secret",
-    "port_layout",
-]
+__all__ = ["LocalStack"]
 
 
 class LocalStack:
@@ -170,7 +154,7 @@ class LocalStack:
         return put_secret(client, self.options.project, CREDENTIALS_SECRET, value)
 
     def function_env(self, spec: FunctionSpec) -> dict[str, str]:
-        """The environment of one function process (names from docs/DESIGN.md)."""
+        """The environment of one function process, as Terraform sets it (docs/configuration.md)."""
         env = {
             "ROIT_BASE_URL": self.sandbox_url,
             "ROIT_INTEGRATION_ID": INTEGRATION_ID,

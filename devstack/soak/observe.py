@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devstack.ports import ESTABLISHED, local_sockets
+from devstack.processes.ports import ESTABLISHED, local_sockets
 
 __all__ = [
     "LogEvents",
