@@ -129,3 +129,22 @@ def test_every_devstack_command_and_option_named_exists() -> None:
             helps[name] = set(_OPTION.findall(_devstack_help(name)))
         unknown = set(options) - helps[name]
         assert not unknown, f"{page}: python -m devstack {name} has no {sorted(unknown)}"
+
+
+def test_every_setting_named_exists() -> None:
+    """A `ROIT_*` variable named anywhere in the guides is a row of the generated reference
+    (`ROIT_TOKEN_*` stands for several; the system tier's variable is the tests' own)."""
+    reference = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    settings = set(re.findall(r"^\| `(ROIT_[A-Z0-9_]+)` \|", reference, re.MULTILINE))
+    assert len(settings) >= 30
+    named = {
+        (page.name, name)
+        for page in PAGES
+        for name in re.findall(r"\bROIT_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_*.])", page.read_text())
+    }
+    unknown = sorted(
+        (page, name)
+        for page, name in named
+        if name not in settings and name != "ROIT_SYSTEM_FUNCTION_URIS"
+    )
+    assert not unknown, f"settings the guides name but the code does not read: {unknown}"
