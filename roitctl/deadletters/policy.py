@@ -6,7 +6,7 @@ a whole unreadable pending page, a stub standing for an entity too large to publ
 for the pending topic without ``to_pending`` (the ERP may not read it either), and, unless
 its code is named with ``--error``, one that can never succeed as it is: the message itself
 was invalid (``invalid_message``), too old when it arrived (``too_old``), or ROIT gave its
-verdict on it (``roit_rejected_<4xx>``) — see the README's failure table.
+verdict on it (``roit_rejected_<4xx>``) — see the failure table in docs/concepts.md.
 """
 
 from __future__ import annotations

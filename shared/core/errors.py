@@ -2,7 +2,7 @@
 
 Three facts live on the root, :class:`RoitError`, with their defaults; they are set where an
 error is made and read where a decision is taken (``shared.roit.retry``, ``shared.entry.failures``,
-``shared.poll.loop``): :attr:`~RoitError.failure` (*what* failed: one row of the README's failure
+``shared.poll.loop``): :attr:`~RoitError.failure` (*what* failed: one row of docs/concepts.md's failure
 table), :attr:`~RoitError.ambiguous` (ROIT may have acted on the request) and
 :attr:`~RoitError.setting` (for a configuration failure, what an operator should check).
 ``transient`` follows from ``failure``. Messages never carry tokens, secrets or request bodies;

@@ -1,4 +1,4 @@
-"""The failure table (README, "Failure semantics"): what each kind of failure becomes.
+"""The failure table (docs/concepts.md, "The failure table"): what each kind of failure becomes.
 
 One function per edge reads the facts on the error (:mod:`shared.core.errors`) and decides:
 

@@ -1,4 +1,4 @@
-"""The failure table (README, "Failure semantics"), row by row: the push decision and the HTTP
+"""The failure table (docs/concepts.md, "The failure table"), row by row: the push decision and the HTTP
 answer for every kind of failure (shared/failures.py)."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.unit
 
 RETRY, DEAD = Decision.RETRY, Decision.DEAD_LETTER
 
-# (id, error, push decision, push code, HTTP status, HTTP code) — one line per README row cell
+# (id, error, push decision, push code, HTTP status, HTTP code) — one line per cell of the table
 ROWS = [
     # the input itself
     (
