@@ -2,8 +2,8 @@
 
 Three facts live on the root, :class:`RoitError`, with their defaults; they are set where an
 error is made and read where a decision is taken (``shared.roit.retry``, ``shared.entry.failures``,
-``shared.poll.loop``): :attr:`~RoitError.failure` (*what* failed: one row of docs/concepts.md's failure
-table), :attr:`~RoitError.ambiguous` (ROIT may have acted on the request) and
+``shared.poll.loop``): :attr:`~RoitError.failure` (*what* failed: one row of the failure table
+in docs/concepts.md), :attr:`~RoitError.ambiguous` (ROIT may have acted on the request) and
 :attr:`~RoitError.setting` (for a configuration failure, what an operator should check).
 ``transient`` follows from ``failure``. Messages never carry tokens, secrets or request bodies;
 ROIT's own text is sanitised where it enters (``shared.roit._transport.Answer.detail``).

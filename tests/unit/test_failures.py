@@ -1,5 +1,5 @@
-"""The failure table (docs/concepts.md, "The failure table"), row by row: the push decision and the HTTP
-answer for every kind of failure (shared/failures.py)."""
+"""The failure table (docs/concepts.md), row by row: the push decision and the HTTP answer for
+every kind of failure (shared/entry/failures.py)."""
 
 from __future__ import annotations
 
