@@ -19,6 +19,7 @@ help:
 	@echo "make bench  - speed / memory benchmarks"
 
 $(STAMP): pyproject.toml $(PINS)
+	@echo "Installing the project and its development tools into $(VENV) (pip install -e '.[dev]', pinned by functions/*/requirements.txt): this takes a few minutes the first time."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]' $(addprefix -c ,$(PINS))
