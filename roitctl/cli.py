@@ -27,6 +27,7 @@ from roitctl.environment import (
     deployed_environment,
     read_env_file,
 )
+from roitctl.golive.commands import register as register_golive
 from roitctl.layout import PENDING_TOPIC, Layout, short_name
 from roitctl.probe import DEFAULT_PROBE_REQUEST_ID
 
@@ -41,6 +42,7 @@ app = typer.Typer(
 )
 dead_letters = typer.Typer(help="Inspect and replay dead letters.", no_args_is_help=True)
 app.add_typer(dead_letters, name="dead-letters")
+register_golive(app)  # setup, token-settings, webhook-secret, handover, smoke
 
 EnvFile = Annotated[
     Path | None,
