@@ -73,7 +73,6 @@ def smoke(
         typer.Option(
             "--outputs",
             help="`terraform output -json > FILE` after the apply",
-            exists=True,
             dir_okay=False,
         ),
     ],
@@ -85,7 +84,6 @@ def smoke(
             help="the local stack: read each function's settings from DIR/<name>.env, call "
             "poll-pending with no identity token, report Cloud Monitoring as not applicable",
             file_okay=False,
-            exists=True,
         ),
     ] = None,
     as_json: Json = False,
@@ -97,6 +95,8 @@ def smoke(
     from roitctl.golive.smoke import CloudMonitoring, NotApplicable, SmokeParts, run_smoke
 
     deployed = load_deployed(outputs, tfvars)
+    if local_env_dir and not local_env_dir.is_dir():
+        raise Problem(f"--local-env-dir {local_env_dir} is not a directory")
     if local_env_dir:
         parts = SmokeParts(
             reach.env_dir_source(local_env_dir), reach.plain_post, NotApplicable(), _dead

@@ -27,7 +27,9 @@ class DeployedError(ValueError):
 def _outputs(path: Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except OSError as exc:
+        raise DeployedError(f"{path} cannot be read ({type(exc).__name__})") from None
+    except ValueError:
         raise DeployedError(f"{path} is not `terraform output -json` output") from None
     if not isinstance(doc, dict):
         raise DeployedError(f"{path} is not `terraform output -json` output")

@@ -212,7 +212,7 @@ def retire(project: Project = None, tfvars: TfvarsIn = None, endpoint: Endpoint 
 
 @one_line_errors
 def token_settings(
-    tfvars: Annotated[Path, typer.Option("--tfvars", dir_okay=False, exists=True)],
+    tfvars: Annotated[Path, typer.Option("--tfvars", dir_okay=False)],
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="ask this ROIT instead (a local sandbox)")
     ] = None,
@@ -224,6 +224,8 @@ def token_settings(
     from roitctl.environment import command_environment
 
     current = read_tfvars(tfvars)
+    if not current.get("roit_base_url"):
+        raise Problem(f"{tfvars} has no roit_base_url: run roitctl setup --tfvars {tfvars} first")
     token = current.get("roit_token") or {}
     env = {
         "ROIT_BASE_URL": base_url or str(current.get("roit_base_url") or ""),

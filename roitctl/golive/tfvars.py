@@ -97,6 +97,8 @@ class SetupValues:
             found.append("no --erp-principal: without one the ERP gets 403 on every pull")
         if not self.alert_emails and not self.notification_channels:
             found.append("no --alert-email or --notification-channel: alerts would reach nobody")
+        examples = rules.problems_in(set_values("", self.assignments()), "answers")
+        found += [f"{e.split(': ', 1)[1]}: give the deployment's own value" for e in examples]
         return found
 
     def assignments(self) -> dict[str, Any]:

@@ -1,0 +1,205 @@
+"""The go-live commands as the operator runs them, against the Secret Manager stand-in (the real
+google-cloud-secret-manager client, REST, anonymous credentials): re-runs add nothing, the
+rotation keeps two secrets then one, every mistake is one line with exit 2, and no secret
+value is printed, logged or written (but for the one explicit print, to a terminal only)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import os
+import pty
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from roitctl_helpers import Result, run_cli
+
+from devstack.processes import REPO_ROOT
+from devstack.secret_client import create_secret
+from roitctl.golive.secrets import CREDENTIALS_SECRET, WEBHOOK_SECRET, SecretValues
+
+pytestmark = pytest.mark.integration
+
+CLIENT_SECRET = "golive-Cl13nt-s3cret-" + uuid.uuid4().hex[:8]
+CREDENTIALS = json.dumps({"client_id": "acme-client", "client_secret": CLIENT_SECRET})
+ERP = "serviceAccount:erp@erp-project.iam.gserviceaccount.com"
+
+
+@pytest.fixture
+def project(secret_manager) -> str:
+    """A fresh project in the stand-in with the two secrets Terraform creates (no value)."""
+    name = f"golive-{uuid.uuid4().hex[:8]}"
+    for secret in (CREDENTIALS_SECRET, WEBHOOK_SECRET):
+        create_secret(secret_manager.client(), name, secret)
+    return name
+
+
+def setup_args(tfvars: Path, project: str, endpoint: str, *extra: str) -> list[str]:
+    return [
+        "setup", "--tfvars", str(tfvars), "--project", project, "--environment", "dev",
+        "--roit-env", "hom", "--integration-id", "acme-1234", "--team-group", "team@acme.test",
+        "--erp-principal", ERP, "--alert-email", "oncall@acme.test",
+        "--secret-manager-endpoint", endpoint, "--json", *extra,
+    ]  # fmt: skip
+
+
+def run_with_stdin(monkeypatch, text: str, *args: str) -> Result:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+    return run_cli(*args)
+
+
+def forms(secret: str) -> list[str]:
+    raw = secret.encode()
+    return [secret, base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()]
+
+
+def test_setup_twice_then_rotate_and_retire(tmp_path, secret_manager, project, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)  # every logger, every level: grepped below
+    tfvars = tmp_path / "dev.tfvars"
+    args = setup_args(tfvars, project, secret_manager.endpoint, "--credentials-file", "-")
+    first = run_with_stdin(monkeypatch, CREDENTIALS, *args)
+    assert first.code == 0, first.err
+    assert first.json()["credentials"] == first.json()["webhookSecret"] == "added version 1"
+    again = run_with_stdin(monkeypatch, CREDENTIALS, *args)
+    assert again.code == 0, again.err
+    assert again.json()["credentials"] == "unchanged"
+    assert again.json()["webhookSecret"] == "kept (one exists)"
+    assert again.json()["tfvars"]["changed"] is False
+    # with no credentials given and one stored: kept, nothing asked
+    kept = run_with_stdin(monkeypatch, "", *setup_args(tfvars, project, secret_manager.endpoint))
+    assert kept.code == 0 and kept.json()["credentials"] == "unchanged", kept.err
+
+    values = SecretValues(project, secret_manager.endpoint)
+    assert json.loads(values.latest(CREDENTIALS_SECRET) or "")["client_secret"] == CLIENT_SECRET
+    (original,) = values.webhook_secrets()
+    tfvars_flag = ["--tfvars", str(tfvars), "--secret-manager-endpoint", secret_manager.endpoint]
+    rotated = run_cli("webhook-secret", "rotate", *tfvars_flag)
+    assert rotated.code == 0, rotated.err
+    old, new = values.webhook_secrets()
+    assert old == original != new
+    twice = run_cli("webhook-secret", "rotate", *tfvars_flag)
+    assert twice.code == 2 and "already under way" in twice.err
+    assert run_cli("webhook-secret", "retire", *tfvars_flag).code == 0
+    assert values.webhook_secrets() == [new]
+    regenerated = run_with_stdin(monkeypatch, "", *setup_args(
+        tfvars, project, secret_manager.endpoint, "--regenerate-webhook-secret"))  # fmt: skip
+    assert regenerated.code == 0 and values.webhook_secrets() != [new]
+
+    secrets = [CLIENT_SECRET, original, new, *values.webhook_secrets()]
+    printed = "".join(r.out + r.err for r in (first, again, kept, rotated, twice, regenerated))
+    logged = "\n".join(f"{r.getMessage()} {r.args} {r.exc_text}" for r in caplog.records)
+    written = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
+    for secret in secrets:
+        for form in forms(secret):
+            assert form not in printed and form not in logged and form not in written
+
+
+@pytest.mark.parametrize(
+    ("change", "stdin", "words"),
+    [
+        (["--project", "Not_A_Project"], "", "--project"),
+        (["--erp-principal", "allUsers"], "", "--erp-principal"),
+        (["--environment", "qa"], "", "--environment"),
+        (["--roit-env", "staging"], "", "--roit-env"),
+        (["--team-group", "team@example.com"], "", "example.com"),
+        (["--credentials-file", "-"], "client_secret=hunter2", "must be JSON"),
+        (["--credentials-file", "/nonexistent/creds.json"], "", "cannot read"),
+        ([], "", "no ROIT credentials yet"),
+    ],
+)
+def test_each_setup_mistake_is_one_line_and_exit_2(
+    tmp_path, secret_manager, project, monkeypatch, change, stdin, words
+):
+    args = setup_args(tmp_path / "dev.tfvars", project, secret_manager.endpoint)
+    for flag, value in zip(change[::2], change[1::2], strict=True):
+        at = args.index(flag) if flag in args else None
+        if at is None:
+            args += [flag, value]
+        else:
+            args[at + 1] = value
+    result = run_with_stdin(monkeypatch, stdin, *args)
+    assert result.code == 2, (result.out, result.err)
+    assert result.err.count("\n") == 1 and result.err.startswith("error: "), result.err
+    assert words in result.err and "Traceback" not in result.err
+    assert "hunter2" not in result.err
+
+
+def test_secrets_terraform_has_not_created_yet_are_named(tmp_path, secret_manager, monkeypatch):
+    args = setup_args(tmp_path / "dev.tfvars", "golive-none-here", secret_manager.endpoint)
+    result = run_with_stdin(monkeypatch, CREDENTIALS, *args, "--credentials-file", "-")
+    assert result.code == 2 and "apply terraform/ first" in result.err
+    assert result.err.count("\n") == 1
+
+
+def test_missing_answers_without_a_terminal(tmp_path, monkeypatch):
+    result = run_with_stdin(monkeypatch, "", "setup", "--tfvars", str(tmp_path / "x.tfvars"))
+    assert result.code == 2 and result.err == "error: missing --environment (or run in a " \
+        "terminal to be asked)\n"  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["handover", "erp"],
+        ["handover", "erp", "--tfvars", "/nonexistent.tfvars"],
+        ["handover", "partner", "--outputs", "/nonexistent.json"],
+        ["smoke", "--outputs", "/nonexistent.json"],
+        ["token-settings", "--tfvars", "/nonexistent.tfvars"],
+        ["webhook-secret", "rotate"],
+    ],
+)
+def test_hand_over_and_smoke_mistakes_are_one_line(args):
+    result = run_cli(*args)
+    assert result.code == 2 and result.err.startswith("error: "), result.err
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err
+
+
+def _outputs(tmp_path: Path, project: str) -> Path:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({
+        "topics": {"value": {"roit-pending": f"projects/{project}/topics/roit-pending"}},
+        "function_uris": {"value": {"reprocess-webhook": "https://hook.example.test/"}},
+    }))  # fmt: skip
+    return path
+
+
+def test_the_secret_is_shown_once_on_a_terminal_and_never_elsewhere(
+    tmp_path, secret_manager, project, monkeypatch
+):
+    values = SecretValues(project, secret_manager.endpoint)
+    values.ensure_webhook_secret()
+    (secret,) = values.webhook_secrets()
+    args = ["handover", "partner", "--outputs", str(_outputs(tmp_path, project)),
+            "--secret-manager-endpoint", secret_manager.endpoint]  # fmt: skip
+    piped = run_cli(*args, "--show-secret")
+    assert piped.code == 2 and "to a terminal only" in piped.err
+    assert secret not in piped.out + piped.err
+    plain = run_cli(*args)
+    assert plain.code == 0 and "https://hook.example.test/" in plain.out
+    assert secret not in plain.out and not re.search(r"whsec_[A-Za-z0-9+/]{16}", plain.out)
+
+    primary, replica = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROIT_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "roitctl", *args, "--show-secret"],
+        stdout=replica, stderr=subprocess.PIPE, cwd=REPO_ROOT, env=env,
+    )  # fmt: skip
+    os.close(replica)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    assert process.wait(timeout=60) == 0, process.stderr.read() if process.stderr else ""
+    assert shown.decode().count(secret) == 1
