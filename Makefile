@@ -8,13 +8,14 @@ STAMP  := $(VENV)/.installed
 # not whatever newer release the registry has today.
 PINS   := $(wildcard functions/*/requirements.txt)
 
-.PHONY: help install test lint typecheck unit integration fuzz bench demo up soak fmt clean terraform-tools terraform-schema
+.PHONY: help install test lint typecheck unit integration fuzz bench demo up soak rehearse fmt clean terraform-tools terraform-schema
 
 help:
 	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
 	@echo "make up     - start the local stack and keep it up until Ctrl-C"
 	@echo "make test   - lint, type-check and run every test tier that can run here"
 	@echo "make soak   - the local stack under mixed faults for a few minutes, every document reconciled"
+	@echo "make rehearse - a go-live on the local stack: roitctl setup, token-settings, handover, smoke"
 	@echo "make fuzz   - property-based fuzzing of every function input, 20x the budget of make test"
 	@echo "make bench  - speed / memory benchmarks"
 
@@ -58,6 +59,11 @@ up: $(STAMP)
 # SOAK_ARGS: e.g. --documents 5000 --duration 300 --error-rate 0.3 --seed 7 (see --help)
 soak: $(STAMP)
 	$(PY) -m devstack soak $(SOAK_ARGS)
+
+# roitctl's go-live path against the local stack (devstack/rehearse.py); `make test` runs it too
+# (tests/roitctl/test_golive_rehearsal.py). Its files and transcript: build/rehearsal/.
+rehearse: $(STAMP)
+	$(PY) -m devstack.rehearse
 
 bench: $(STAMP)
 	$(PY) -m benchmarks --json build/bench.json --markdown build/bench.md

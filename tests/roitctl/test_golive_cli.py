@@ -22,7 +22,9 @@ from roitctl_helpers import Result, run_cli
 
 from devstack.processes import REPO_ROOT
 from devstack.secret_client import create_secret
+from roitctl.golive.hcl import read_tfvars
 from roitctl.golive.secrets import CREDENTIALS_SECRET, WEBHOOK_SECRET, SecretValues
+from roitctl.golive.tfvars import write_tfvars
 
 pytestmark = pytest.mark.integration
 
@@ -203,3 +205,39 @@ def test_the_secret_is_shown_once_on_a_terminal_and_never_elsewhere(
     os.close(primary)
     assert process.wait(timeout=60) == 0, process.stderr.read() if process.stderr else ""
     assert shown.decode().count(secret) == 1
+
+
+def test_token_settings_writes_what_the_token_endpoint_needs(
+    tmp_path, secret_manager, project, shaped, sandbox
+):
+    shaped(token_shape="oauth2-form")
+    credentials = {"client_id": sandbox.client_id, "client_secret": sandbox.client_secret}
+    SecretValues(project, secret_manager.endpoint).put(CREDENTIALS_SECRET, json.dumps(credentials))
+    tfvars = tmp_path / "dev.tfvars"
+    write_tfvars(tfvars, {"project_id": project, "roit_base_url": "https://hom.roit.ai",
+                          "roit_integration_id": sandbox.integration_id})  # fmt: skip
+    args = ["token-settings", "--tfvars", str(tfvars), "--base-url", sandbox.url,
+            "--secret-manager-endpoint", secret_manager.endpoint]  # fmt: skip
+    first = run_cli(*args)
+    assert first.code == 0, first.err
+    token = read_tfvars(tfvars)["roit_token"]
+    assert token["request_format"] == "form" and token["response_field"] == "access_token"
+    assert read_tfvars(tfvars)["project_id"] == project  # the rest kept
+    second = run_cli(*args)
+    assert second.code == 0 and "nothing to change" in second.out, second.err
+    assert sandbox.client_secret not in first.out + first.err + tfvars.read_text()
+
+
+def test_token_settings_with_credentials_roit_refuses_say_so(
+    tmp_path, secret_manager, project, sandbox
+):
+    wrong = {"client_id": sandbox.client_id, "client_secret": "not-the-one-" + uuid.uuid4().hex}
+    SecretValues(project, secret_manager.endpoint).put(CREDENTIALS_SECRET, json.dumps(wrong))
+    tfvars = tmp_path / "dev.tfvars"
+    write_tfvars(tfvars, {"project_id": project, "roit_base_url": "https://hom.roit.ai",
+                          "roit_integration_id": sandbox.integration_id})  # fmt: skip
+    before = tfvars.read_text()
+    result = run_cli("token-settings", "--tfvars", str(tfvars), "--base-url", sandbox.url,
+                     "--secret-manager-endpoint", secret_manager.endpoint)  # fmt: skip
+    assert result.code == 1 and result.err.startswith("token exchange: "), result.err
+    assert tfvars.read_text() == before and wrong["client_secret"] not in result.err
