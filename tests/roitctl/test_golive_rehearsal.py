@@ -56,8 +56,9 @@ def test_a_go_live_rehearsed_on_the_local_stack_ends_green_and_leaks_nothing(tmp
 
     files = [p for p in result.workdir.rglob("*") if p.is_file()]
     names = {p.name for p in files}
-    assert {"rehearsal.tfvars", "outputs.json", "transcript.txt", "handover-erp.md",
-            "handover-partner.md", "poll_pending.log", "poll_pending.env"} <= names, names  # fmt: skip
+    wanted = {"rehearsal.tfvars", "outputs.json", "transcript.txt", "handover-erp.md",
+              "handover-partner.md", "poll_pending.log", "poll_pending.env"}  # fmt: skip
+    assert wanted <= names, names
     texts = {str(p): p.read_text(encoding="utf-8", errors="replace") for p in files}
     texts["the rehearsal's own lines"] = report
     secrets = [result.client_secret, *set(result.webhook_secrets)]

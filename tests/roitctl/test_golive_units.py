@@ -126,7 +126,7 @@ def test_a_secret_is_never_written(tmp_path: Path, form: str) -> None:
 
 
 def test_an_example_value_is_never_written(tmp_path: Path) -> None:
-    with pytest.raises(TfvarsRefused, match="example.com"):
+    with pytest.raises(TfvarsRefused, match=r"example\.com"):
         write_tfvars(tmp_path / "x.tfvars", values(team_group="t@example.com").assignments())
 
 
