@@ -17,7 +17,38 @@ from typing import Any
 from roitctl.golive.hcl import TfvarsError, read_tfvars
 from roitctl.layout import SOURCE_SUBSCRIPTIONS, TOPICS, Layout, dead_letter_subscription
 
-__all__ = ["Deployed", "DeployedError", "load_deployed"]
+__all__ = ["DEPLOYED_SETTINGS", "Deployed", "DeployedError", "load_deployed", "terraform_defaults"]
+
+VARIABLES_TF = Path(__file__).resolve().parents[2] / "terraform" / "variables.tf"
+DEPLOYED_SETTINGS = (
+    "poll_interval_minutes",
+    "poll_time_budget_s",
+    "retry_budget_s",
+    "erp_ack_deadline_s",
+    "erp_max_delivery_attempts",
+    "message_retention_s",
+    "max_message_age_s",
+    "delivery_max_batch",
+)
+"""The timings and budgets a deployment runs with that the hand-over states (the local stack
+runs shorter ones of its own)."""
+
+
+def terraform_defaults(path: Path = VARIABLES_TF) -> dict[str, Any]:
+    """The variables' defaults in terraform/variables.tf (``{}`` outside a checkout)."""
+    if not path.exists():
+        return {}
+    import hcl2
+
+    from roitctl.golive.hcl import plain
+
+    blocks = hcl2.loads(path.read_text(encoding="utf-8")).get("variable", [])
+    return {
+        str(plain(name)): plain(body["default"])
+        for block in blocks
+        for name, body in block.items()
+        if "default" in body
+    }
 
 
 class DeployedError(ValueError):
@@ -61,6 +92,19 @@ class Deployed:
     def topic(self, name: str) -> str:
         """A topic's full id."""
         return self.topics.get(name) or Layout(self.project).topic(name)
+
+    def settings(self) -> dict[str, dict[str, Any]]:
+        """Each of :data:`DEPLOYED_SETTINGS`: its value and where it comes from."""
+        defaults = terraform_defaults()
+        found: dict[str, dict[str, Any]] = {}
+        for name in DEPLOYED_SETTINGS:
+            if name in self.tfvars:
+                found[name] = {"value": self.tfvars[name], "from": "the tfvars"}
+            elif name in defaults:
+                found[name] = {"value": defaults[name], "from": "Terraform's default"}
+        for name, sizing in (self.tfvars.get("function_settings") or {}).items():
+            found[f"function_settings.{name}"] = {"value": sizing, "from": "the tfvars"}
+        return found
 
     def webhook_url(self) -> str | None:
         """The partner webhook's URL (``reprocess-webhook``), when the outputs say it."""

@@ -86,7 +86,7 @@ def erp_sheet(deployed: Deployed) -> dict[str, Any]:
             "no ERP principal: set erp_subscriber_members and erp_publisher_members in the "
             "tfvars (roitctl setup --erp-principal) and give it with --tfvars"
         )
-    values = deployed.tfvars
+    settings = {name: item["value"] for name, item in deployed.settings().items()}
     status, deliveries = deployed.topic("roit-status"), deployed.topic("roit-deliveries")
     return {
         "project": deployed.project,
@@ -95,8 +95,8 @@ def erp_sheet(deployed: Deployed) -> dict[str, Any]:
             "topic": deployed.topic("roit-pending"),
             "role": "roles/pubsub.subscriber",
             "grantedTo": deployed.erp_subscribers,
-            "ackDeadlineS": values.get("erp_ack_deadline_s", 60),
-            "maxDeliveryAttempts": values.get("erp_max_delivery_attempts", 10),
+            "ackDeadlineS": settings.get("erp_ack_deadline_s"),
+            "maxDeliveryAttempts": settings.get("erp_max_delivery_attempts"),
             "deadLetterTopic": dead_letter_topic("roit-pending"),
             "attributes": PENDING_ATTRIBUTES,
         },
@@ -105,6 +105,7 @@ def erp_sheet(deployed: Deployed) -> dict[str, Any]:
             "role": "roles/pubsub.publisher",
             "grantedTo": deployed.erp_publishers,
         },
+        "deployed": deployed.settings(),
         "contract": _contract(),
         "example": {
             "python": _EXAMPLE.format(subscription=deployed.erp_subscription, status=status),
@@ -137,6 +138,13 @@ def erp_markdown(sheet: dict[str, Any]) -> str:
         f"- deliveries (master data): `{publish['topics']['deliveries']}`",
         f"- granted `{publish['role']}` on both to: "
         + ", ".join(f"`{m}`" for m in publish["grantedTo"]),
+        "",
+        "## Deployed timings and budgets",
+        "These are the deployment's (the local stack, `make demo`, runs shorter ones):",
+        *[
+            f"- `{name}` = `{json.dumps(item['value'])}` ({item['from']})"
+            for name, item in sheet["deployed"].items()
+        ],
         "",
         f"## Message contract (JSON Schemas, from {contract['source']})",
     ]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TfvarsError", "literal", "read_tfvars", "set_values"]
+__all__ = ["TfvarsError", "literal", "plain", "read_tfvars", "set_values"]
 
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*=")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -46,7 +46,7 @@ def literal(value: Any, indent: str = "") -> str:
     raise TypeError(f"no HCL literal for {type(value).__name__}")
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """python-hcl2's output with strings unquoted (it keeps ``"..."`` around them)."""
     if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
         text = value.replace("$${", "${").replace("%%{", "%{")
@@ -55,9 +55,9 @@ def _plain(value: Any) -> Any:
         except ValueError:
             return text[1:-1]
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {_plain(k): _plain(v) for k, v in value.items() if k != "__comments__"}
+        return {plain(k): plain(v) for k, v in value.items() if k != "__comments__"}
     return value
 
 
@@ -75,7 +75,7 @@ def read_tfvars(path: Path) -> dict[str, Any]:
         parsed = hcl2.loads(path.read_text(encoding="utf-8"))
     except Exception:  # noqa: BLE001 - the parser's own errors quote the text
         raise TfvarsError(f"{path} is not a tfvars file Terraform can read") from None
-    result: dict[str, Any] = _plain(parsed)
+    result: dict[str, Any] = plain(parsed)
     return result
 
 

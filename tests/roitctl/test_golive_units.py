@@ -310,3 +310,16 @@ def test_locally_the_alerting_checks_say_not_applicable_never_ok() -> None:
     checks = alert_checks(deployed(), NotApplicable())
     assert [c.status for c in checks] == [Status.SKIPPED, Status.SKIPPED]
     assert all(re.search("not applicable locally", c.detail) for c in checks)
+
+
+def test_the_erp_sheet_says_which_timings_are_deployed() -> None:
+    sheet = erp_sheet(deployed(tfvars={"poll_interval_minutes": 15, "erp_ack_deadline_s": 90}))
+    found = sheet["deployed"]
+    assert found["poll_interval_minutes"] == {"value": 15, "from": "the tfvars"}
+    budget = re.search(r'variable "retry_budget_s" \{[^}]*?default\s*=\s*(\d+)', VARIABLES)
+    assert budget and found["retry_budget_s"] == {
+        "value": int(budget.group(1)),
+        "from": "Terraform's default",
+    }
+    assert sheet["pull"]["ackDeadlineS"] == 90
+    assert "`poll_interval_minutes` = `15` (the tfvars)" in erp_markdown(sheet)
