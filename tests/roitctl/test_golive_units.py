@@ -1,7 +1,5 @@
-"""The go-live pieces with no process: the tfvars rules and writer, the sheets, smoke's checks.
-
-Every smoke check is shown failing here: a check that cannot fail is a defect.
-"""
+"""The go-live pieces with no process: the tfvars rules and writer, the secrets' shapes, the
+hand-over sheets (smoke's checks: test_golive_smoke.py)."""
 
 from __future__ import annotations
 
@@ -9,19 +7,16 @@ import base64
 import json
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import hcl2
 import pytest
 
 from devstack.processes import REPO_ROOT
-from roitctl.checks import Status
 from roitctl.golive import rules
 from roitctl.golive.deployed import Deployed, DeployedError, load_deployed
 from roitctl.golive.handover import HandoverError, erp_markdown, erp_sheet, partner_sheet
 from roitctl.golive.hcl import read_tfvars, set_values
 from roitctl.golive.secrets import SecretsError, credentials_json, new_webhook_secret
-from roitctl.golive.smoke import NotApplicable, alert_checks, dead_letter_checks, poll_check
 from roitctl.golive.tfvars import SetupValues, TfvarsRefused, token_values, write_tfvars
 from shared.webhook_secrets import parse_webhook_secrets
 
@@ -231,85 +226,6 @@ def test_terraform_outputs_and_tfvars_give_the_names(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("[1]")
     with pytest.raises(DeployedError, match="terraform output -json"):
         load_deployed(tmp_path / "bad.json", None)
-
-
-# --- smoke's checks, each shown failing ----------------------------------------------------
-
-
-def test_the_poll_check_fails_on_anything_but_an_ok_run() -> None:
-    names = deployed(function_uris={"poll-pending": "https://poll"})
-    ok = poll_check(names, lambda url, body: (200, {"outcome": "ok", "totals": {"fetched": 1}}))
-    assert ok.status is Status.OK and "fetched 1" in ok.detail
-    asked: list[object] = []
-    poll_check(names, lambda url, body: asked.append(body) or (200, {"outcome": "ok"}))
-    assert asked == [{"maxPages": 1}]
-    for status, answer in [(200, {"outcome": "roit_failed"}), (503, {"error": {"code": "x"}}),
-                           (500, None)]:  # fmt: skip
-        assert poll_check(names, lambda u, b, s=status, a=answer: (s, a)).status is Status.FAILED
-
-    def unreachable(url: str, body: object) -> tuple[int, object]:
-        raise ConnectionError
-
-    assert poll_check(names, unreachable).status is Status.FAILED
-    assert poll_check(deployed(function_uris={}), unreachable).status is Status.FAILED
-
-
-def test_the_dead_letter_check_fails_on_a_backlog_or_an_unreadable_subscription() -> None:
-    summaries = [
-        SimpleNamespace(subscription="a", problem=None, count=0),
-        SimpleNamespace(subscription="b", problem=None, count=2),
-        SimpleNamespace(subscription="c", problem="permission denied", count=0),
-    ]
-    assert [c.status for c in dead_letter_checks(summaries)] == [
-        Status.OK, Status.FAILED, Status.FAILED,
-    ]  # fmt: skip
-
-
-class FakeMonitoring:
-    def __init__(self, policies: list[dict[str, object]], channels: list[dict[str, object]]):
-        self.policies, self.channels = policies, channels
-
-    def alert_policies(self, project: str) -> list[dict[str, object]]:
-        return self.policies
-
-    def notification_channels(self, project: str) -> list[dict[str, object]]:
-        return self.channels
-
-
-CHANNEL = "projects/acme-roit-dev/notificationChannels/1"
-POLICY = {"displayName": "ROIT connector: function failures", "enabled": True,
-          "channels": [CHANNEL]}  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("policies", "channels", "expected"),
-    [
-        ([POLICY], [{"name": CHANNEL, "enabled": True}], [Status.OK, Status.OK]),
-        ([], [{"name": CHANNEL, "enabled": True}], [Status.FAILED, Status.FAILED]),
-        ([{**POLICY, "enabled": False}], [{"name": CHANNEL, "enabled": True}],
-         [Status.FAILED, Status.OK]),
-        ([{**POLICY, "channels": []}], [], [Status.FAILED, Status.FAILED]),
-        ([POLICY], [{"name": CHANNEL, "enabled": False}], [Status.OK, Status.FAILED]),
-        ([POLICY], [], [Status.OK, Status.FAILED]),
-    ],
-)  # fmt: skip
-def test_the_alerting_checks_fail_when_alerts_would_reach_nobody(
-    policies: list[dict[str, object]], channels: list[dict[str, object]], expected: list[Status]
-) -> None:
-    checks = alert_checks(deployed(), FakeMonitoring(policies, channels))
-    assert [c.status for c in checks] == expected, checks
-
-
-def test_the_outputs_channels_must_all_exist() -> None:
-    names = deployed(notification_channels=[CHANNEL, "projects/x/notificationChannels/2"])
-    monitoring = FakeMonitoring([POLICY], [{"name": CHANNEL, "enabled": True}])
-    assert alert_checks(names, monitoring)[1].status is Status.FAILED
-
-
-def test_locally_the_alerting_checks_say_not_applicable_never_ok() -> None:
-    checks = alert_checks(deployed(), NotApplicable())
-    assert [c.status for c in checks] == [Status.SKIPPED, Status.SKIPPED]
-    assert all(re.search("not applicable locally", c.detail) for c in checks)
 
 
 def test_the_erp_sheet_says_which_timings_are_deployed() -> None:

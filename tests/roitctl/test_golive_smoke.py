@@ -1,0 +1,88 @@
+"""smoke's checks with no process, each shown failing: a check that cannot fail is a defect."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+from test_golive_units import deployed
+
+from roitctl.checks import Status
+from roitctl.golive.smoke import NotApplicable, alert_checks, dead_letter_checks, poll_check
+
+
+def test_the_poll_check_fails_on_anything_but_an_ok_run() -> None:
+    names = deployed(function_uris={"poll-pending": "https://poll"})
+    ok = poll_check(names, lambda url, body: (200, {"outcome": "ok", "totals": {"fetched": 1}}))
+    assert ok.status is Status.OK and "fetched 1" in ok.detail
+    asked: list[object] = []
+    poll_check(names, lambda url, body: asked.append(body) or (200, {"outcome": "ok"}))
+    assert asked == [{"maxPages": 1}]
+    for status, answer in [(200, {"outcome": "roit_failed"}), (503, {"error": {"code": "x"}}),
+                           (500, None)]:  # fmt: skip
+        assert poll_check(names, lambda u, b, s=status, a=answer: (s, a)).status is Status.FAILED
+
+    def unreachable(url: str, body: object) -> tuple[int, object]:
+        raise ConnectionError
+
+    assert poll_check(names, unreachable).status is Status.FAILED
+    assert poll_check(deployed(function_uris={}), unreachable).status is Status.FAILED
+
+
+def test_the_dead_letter_check_fails_on_a_backlog_or_an_unreadable_subscription() -> None:
+    summaries = [
+        SimpleNamespace(subscription="a", problem=None, count=0),
+        SimpleNamespace(subscription="b", problem=None, count=2),
+        SimpleNamespace(subscription="c", problem="permission denied", count=0),
+    ]
+    assert [c.status for c in dead_letter_checks(summaries)] == [
+        Status.OK, Status.FAILED, Status.FAILED,
+    ]  # fmt: skip
+
+
+class FakeMonitoring:
+    def __init__(self, policies: list[dict[str, object]], channels: list[dict[str, object]]):
+        self.policies, self.channels = policies, channels
+
+    def alert_policies(self, project: str) -> list[dict[str, object]]:
+        return self.policies
+
+    def notification_channels(self, project: str) -> list[dict[str, object]]:
+        return self.channels
+
+
+CHANNEL = "projects/acme-roit-dev/notificationChannels/1"
+POLICY = {"displayName": "ROIT connector: function failures", "enabled": True,
+          "channels": [CHANNEL]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("policies", "channels", "expected"),
+    [
+        ([POLICY], [{"name": CHANNEL, "enabled": True}], [Status.OK, Status.OK]),
+        ([], [{"name": CHANNEL, "enabled": True}], [Status.FAILED, Status.FAILED]),
+        ([{**POLICY, "enabled": False}], [{"name": CHANNEL, "enabled": True}],
+         [Status.FAILED, Status.OK]),
+        ([{**POLICY, "channels": []}], [], [Status.FAILED, Status.FAILED]),
+        ([POLICY], [{"name": CHANNEL, "enabled": False}], [Status.OK, Status.FAILED]),
+        ([POLICY], [], [Status.OK, Status.FAILED]),
+    ],
+)  # fmt: skip
+def test_the_alerting_checks_fail_when_alerts_would_reach_nobody(
+    policies: list[dict[str, object]], channels: list[dict[str, object]], expected: list[Status]
+) -> None:
+    checks = alert_checks(deployed(), FakeMonitoring(policies, channels))
+    assert [c.status for c in checks] == expected, checks
+
+
+def test_the_outputs_channels_must_all_exist() -> None:
+    names = deployed(notification_channels=[CHANNEL, "projects/x/notificationChannels/2"])
+    monitoring = FakeMonitoring([POLICY], [{"name": CHANNEL, "enabled": True}])
+    assert alert_checks(names, monitoring)[1].status is Status.FAILED
+
+
+def test_locally_the_alerting_checks_say_not_applicable_never_ok() -> None:
+    checks = alert_checks(deployed(), NotApplicable())
+    assert [c.status for c in checks] == [Status.SKIPPED, Status.SKIPPED]
+    assert all(re.search("not applicable locally", c.detail) for c in checks)
