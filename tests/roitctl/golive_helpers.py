@@ -6,6 +6,7 @@ import json
 import uuid
 
 from devstack.secret_client import create_secret
+from roitctl.golive.deployed import Deployed
 from roitctl.golive.secrets import CREDENTIALS_SECRET, WEBHOOK_SECRET
 
 CLIENT_SECRET = "golive-Cl13nt-s3cret-" + uuid.uuid4().hex[:8]
@@ -19,3 +20,14 @@ def new_project(secret_manager) -> str:
     for secret in (CREDENTIALS_SECRET, WEBHOOK_SECRET):
         create_secret(secret_manager.client(), name, secret)
     return name
+
+
+def deployed(**changes: object) -> Deployed:
+    base: dict[str, object] = {
+        "project": "acme-roit-dev",
+        "erp_subscription": "projects/acme-roit-dev/subscriptions/roit-pending-erp",
+        "erp_subscribers": [ERP],
+        "erp_publishers": [ERP, "group:erp-team@acme.test"],
+        "function_uris": {"reprocess-webhook": "https://reprocess-webhook.run.app"},
+    }
+    return Deployed(**{**base, **changes})  # type: ignore[arg-type]

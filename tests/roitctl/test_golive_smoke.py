@@ -6,7 +6,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from test_golive_units import deployed
+from golive_helpers import deployed
 
 from roitctl.checks import Status
 from roitctl.golive.smoke import NotApplicable, alert_checks, dead_letter_checks, poll_check

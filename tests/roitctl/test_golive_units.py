@@ -10,10 +10,11 @@ from pathlib import Path
 
 import hcl2
 import pytest
+from golive_helpers import ERP, deployed
 
 from devstack.processes import REPO_ROOT
 from roitctl.golive import rules
-from roitctl.golive.deployed import Deployed, DeployedError, load_deployed
+from roitctl.golive.deployed import DeployedError, load_deployed
 from roitctl.golive.handover import HandoverError, erp_markdown, erp_sheet, partner_sheet
 from roitctl.golive.hcl import read_tfvars, set_values
 from roitctl.golive.secrets import SecretsError, credentials_json, new_webhook_secret
@@ -21,7 +22,6 @@ from roitctl.golive.tfvars import SetupValues, TfvarsRefused, token_values, writ
 from shared.webhook_secrets import parse_webhook_secrets
 
 VARIABLES = (REPO_ROOT / "terraform" / "variables.tf").read_text()
-ERP = "serviceAccount:erp@erp-project.iam.gserviceaccount.com"
 
 
 def values(**changes: object) -> SetupValues:
@@ -169,17 +169,6 @@ def test_credentials_are_canonical_json_and_never_quoted_back() -> None:
 
 
 # --- the sheets ----------------------------------------------------------------------------
-
-
-def deployed(**changes: object) -> Deployed:
-    base: dict[str, object] = {
-        "project": "acme-roit-dev",
-        "erp_subscription": "projects/acme-roit-dev/subscriptions/roit-pending-erp",
-        "erp_subscribers": [ERP],
-        "erp_publishers": [ERP, "group:erp-team@acme.test"],
-        "function_uris": {"reprocess-webhook": "https://reprocess-webhook.run.app"},
-    }
-    return Deployed(**{**base, **changes})  # type: ignore[arg-type]
 
 
 def test_the_erp_sheet_names_every_principal_and_topic() -> None:
