@@ -99,17 +99,27 @@ def _spans(lines: list[str]) -> dict[str, tuple[int, int]]:
     return spans
 
 
+def _value_of(snippet: str, name: str) -> Any:
+    """The value one assignment holds (``None`` when it cannot be read)."""
+    import hcl2
+
+    try:
+        return plain(hcl2.loads(snippet + "\n")).get(name)
+    except Exception:  # noqa: BLE001 - unreadable: it is rewritten
+        return None
+
+
 def set_values(text: str, values: Mapping[str, Any]) -> str:
-    """``text`` with each of ``values`` assigned: replaced where it was, appended if new."""
+    """``text`` with each of ``values`` assigned: replaced where it was (kept as written when
+    it already holds that value), appended if new."""
     lines = text.splitlines()
     spans = _spans(lines)
     width = max((len(k) for k in values), default=0)
     for name in sorted(values, key=lambda n: spans.get(n, (-1, -1))[0], reverse=True):
         if name in spans:
             start, end = spans[name]
-            rendered = f"{name} = {literal(values[name])}"
-            if re.sub(r"^(\S+)\s*=\s*", r"\1 = ", "\n".join(lines[start:end])) != rendered:
-                lines[start:end] = rendered.splitlines()  # as it was when nothing changed
+            if _value_of("\n".join(lines[start:end]), name) != values[name]:
+                lines[start:end] = f"{name} = {literal(values[name])}".splitlines()
     missing = [name for name in values if name not in spans]
     if missing and lines and lines[-1].strip():
         lines.append("")

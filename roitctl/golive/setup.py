@@ -114,6 +114,7 @@ def setup(
     base_url = ROIT_BASE_URLS.get(roit_env or "") or current.get("roit_base_url")
     if roit_env and roit_env not in ROIT_BASE_URLS:
         raise Problem(f"--roit-env must be one of {', '.join(ROIT_BASE_URLS)}")
+    channels = notification_channel or current.get("notification_channels") or ()
     values = SetupValues(
         project_id=_ask("--project", project, current.get("project_id")),
         region=region or current.get("region") or "southamerica-east1",
@@ -124,14 +125,13 @@ def setup(
         erp_members=tuple(
             _ask("--erp-principal", erp_principal, current.get("erp_subscriber_members"), many=True)
         ),
+        erp_publishers=tuple(erp_principal or current.get("erp_publisher_members") or ()),
         alert_emails=tuple(
             alert_email
             or current.get("alert_email_addresses")
-            or (() if notification_channel else _ask("--alert-email", None, None, many=True))
+            or (() if channels else _ask("--alert-email", None, None, many=True))
         ),
-        notification_channels=tuple(
-            notification_channel or current.get("notification_channels") or ()
-        ),
+        notification_channels=tuple(channels),
     )
     if problems := values.problems():
         raise Problem(problems[0])

@@ -60,6 +60,7 @@ class SetupValues:
     integration_id: str
     team_group: str
     erp_members: tuple[str, ...]
+    erp_publishers: tuple[str, ...] = ()  # when they differ (the file's); default: erp_members
     alert_emails: tuple[str, ...] = ()
     notification_channels: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -73,7 +74,7 @@ class SetupValues:
             ("--team-group", [self.team_group], rules.EMAIL, "a group e-mail address"),
             (
                 "--erp-principal",
-                self.erp_members,
+                (*self.erp_members, *self.erp_publishers),
                 rules.ERP_MEMBER,
                 "serviceAccount:EMAIL, group:EMAIL or principal(Set)://...",
             ),
@@ -111,7 +112,7 @@ class SetupValues:
             "roit_integration_id": self.integration_id,
             "team_group": self.team_group,
             "erp_subscriber_members": list(self.erp_members),
-            "erp_publisher_members": list(self.erp_members),
+            "erp_publisher_members": list(self.erp_publishers or self.erp_members),
             "alert_email_addresses": list(self.alert_emails),
         }
         if self.notification_channels:

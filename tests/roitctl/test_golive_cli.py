@@ -17,6 +17,7 @@ import pytest
 from golive_helpers import CLIENT_SECRET, CREDENTIALS, ERP, new_project
 from roitctl_helpers import Result, run_cli
 
+from devstack.processes import REPO_ROOT
 from roitctl.golive.hcl import read_tfvars
 from roitctl.golive.secrets import CREDENTIALS_SECRET, SecretValues
 from roitctl.golive.tfvars import write_tfvars
@@ -183,3 +184,19 @@ def test_token_settings_with_credentials_roit_refuses_say_so(
                      "--secret-manager-endpoint", secret_manager.endpoint)  # fmt: skip
     assert result.code == 1 and result.err.startswith("token exchange: "), result.err
     assert tfvars.read_text() == before and wrong["client_secret"] not in result.err
+
+
+def test_a_rerun_with_no_flags_keeps_what_the_file_says(tmp_path, monkeypatch):
+    tfvars = tmp_path / "prod.tfvars"
+    text = (REPO_ROOT / "terraform/environments/prod.tfvars").read_text()
+    for old, new in (("example.com", "acme.test"), ("erp-project-prod", "acme-erp"),
+                     ("00000000-0000-0000-0000-000000000000", "acme-1234"),
+                     ("notificationChannels/1234567890", "notificationChannels/42")):  # fmt: skip
+        text = text.replace(old, new)
+    tfvars.write_text(text)
+    result = run_with_stdin(monkeypatch, "", "setup", "--tfvars", str(tfvars), "--skip-secrets")
+    assert result.code == 0, result.err
+    assert tfvars.read_text() == text  # nothing asked, nothing changed
+    publishers = read_tfvars(tfvars)["erp_publisher_members"]
+    assert publishers == [ERP.replace("erp@erp-project", "erp-connector@acme-erp"),
+                          "group:erp-integration@acme.test"]  # fmt: skip
