@@ -54,6 +54,26 @@ class NotApplicable:
     reason = "not applicable locally: the local stack has no Cloud Monitoring"
 
 
+def _enabled(value: Any) -> bool:
+    """proto-plus gives a ``BoolValue`` as ``bool``, or ``None`` when unset (enabled)."""
+    return True if value is None else bool(value)
+
+
+def policy_row(policy: Any) -> dict[str, Any]:
+    """An ``AlertPolicy`` as :class:`Monitoring` answers it."""
+    return {
+        "name": policy.name,
+        "displayName": policy.display_name,
+        "enabled": _enabled(policy.enabled),
+        "channels": list(policy.notification_channels),
+    }
+
+
+def channel_row(channel: Any) -> dict[str, Any]:
+    """A ``NotificationChannel`` as :class:`Monitoring` answers it."""
+    return {"name": channel.name, "enabled": _enabled(channel.enabled)}
+
+
 class CloudMonitoring:
     """Cloud Monitoring (google-cloud-monitoring, Application Default Credentials)."""
 
@@ -61,24 +81,14 @@ class CloudMonitoring:
         from google.cloud import monitoring_v3
 
         client = monitoring_v3.AlertPolicyServiceClient()
-        return [
-            {
-                "name": p.name,
-                "displayName": p.display_name,
-                "enabled": bool(p.enabled.value) if p.enabled is not None else True,
-                "channels": list(p.notification_channels),
-            }
-            for p in client.list_alert_policies(name=f"projects/{project}")
-        ]
+        return [policy_row(p) for p in client.list_alert_policies(name=f"projects/{project}")]
 
     def notification_channels(self, project: str) -> list[dict[str, Any]]:
         from google.cloud import monitoring_v3
 
         client = monitoring_v3.NotificationChannelServiceClient()
-        return [
-            {"name": c.name, "enabled": bool(c.enabled.value) if c.enabled is not None else True}
-            for c in client.list_notification_channels(name=f"projects/{project}")
-        ]
+        found = client.list_notification_channels(name=f"projects/{project}")
+        return [channel_row(c) for c in found]
 
 
 EnvSource = Callable[[str], tuple[dict[str, str], str]]

@@ -86,3 +86,25 @@ def test_locally_the_alerting_checks_say_not_applicable_never_ok() -> None:
     checks = alert_checks(deployed(), NotApplicable())
     assert [c.status for c in checks] == [Status.SKIPPED, Status.SKIPPED]
     assert all(re.search("not applicable locally", c.detail) for c in checks)
+
+
+def test_cloud_monitorings_answers_are_read_as_the_checks_expect() -> None:
+    from google.cloud import monitoring_v3
+
+    from roitctl.golive.smoke import channel_row, policy_row
+
+    policy = monitoring_v3.AlertPolicy(
+        name="projects/p/alertPolicies/1",
+        display_name="ROIT connector: function failures",
+        enabled=False,
+        notification_channels=[CHANNEL],
+    )
+    assert policy_row(policy) == {
+        "name": "projects/p/alertPolicies/1",
+        "displayName": "ROIT connector: function failures",
+        "enabled": False,
+        "channels": [CHANNEL],
+    }
+    assert policy_row(monitoring_v3.AlertPolicy(display_name="x"))["enabled"] is True  # unset
+    channel = monitoring_v3.NotificationChannel(name=CHANNEL, enabled=False)
+    assert channel_row(channel) == {"name": CHANNEL, "enabled": False}
