@@ -69,13 +69,13 @@ def handover_partner(
 @one_line_errors
 def smoke(
     outputs: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--outputs",
             help="`terraform output -json > FILE` after the apply",
             dir_okay=False,
         ),
-    ],
+    ] = None,
     tfvars: Tfvars = None,
     local_env_dir: Annotated[
         Path | None,
@@ -94,6 +94,8 @@ def smoke(
     from roitctl.golive import reach
     from roitctl.golive.smoke import CloudMonitoring, NotApplicable, SmokeParts, run_smoke
 
+    if outputs is None:
+        raise Problem("give --outputs FILE (terraform output -json > FILE after the apply)")
     deployed = load_deployed(outputs, tfvars)
     if local_env_dir and not local_env_dir.is_dir():
         raise Problem(f"--local-env-dir {local_env_dir} is not a directory")

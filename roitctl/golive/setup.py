@@ -79,7 +79,14 @@ def _credentials(source: Path | None, secrets: SecretValues | None) -> str | Non
 
 @one_line_errors
 def setup(
-    tfvars: Annotated[Path, typer.Option("--tfvars", help="the tfvars to write", dir_okay=False)],
+    tfvars: Annotated[
+        Path | None,
+        typer.Option(
+            "--tfvars",
+            help="the tfvars to write: terraform/environments/ENV.tfvars",
+            dir_okay=False,
+        ),
+    ] = None,
     project: Annotated[str | None, typer.Option("--project")] = None,
     region: Annotated[str | None, typer.Option("--region")] = None,
     environment: Annotated[str | None, typer.Option("--environment", help="dev or prod")] = None,
@@ -109,6 +116,8 @@ def setup(
     as_json: Json = False,
 ) -> None:
     """Write the environment's tfvars and add the secret values (safe to run again)."""
+    if tfvars is None:
+        raise Problem("give --tfvars FILE (terraform/environments/ENV.tfvars, new or existing)")
     current = read_tfvars(tfvars)
     env = _ask("--environment", environment, current.get("environment"))
     base_url = ROIT_BASE_URLS.get(roit_env or "") or current.get("roit_base_url")
@@ -212,7 +221,7 @@ def retire(project: Project = None, tfvars: TfvarsIn = None, endpoint: Endpoint 
 
 @one_line_errors
 def token_settings(
-    tfvars: Annotated[Path, typer.Option("--tfvars", dir_okay=False)],
+    tfvars: Annotated[Path | None, typer.Option("--tfvars", dir_okay=False)] = None,
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="ask this ROIT instead (a local sandbox)")
     ] = None,
@@ -223,6 +232,8 @@ def token_settings(
     from roitctl.doctor import DoctorOptions, run_doctor
     from roitctl.environment import command_environment
 
+    if tfvars is None:
+        raise Problem("give --tfvars FILE (the one roitctl setup wrote)")
     current = read_tfvars(tfvars)
     if not current.get("roit_base_url"):
         raise Problem(f"{tfvars} has no roit_base_url: run roitctl setup --tfvars {tfvars} first")

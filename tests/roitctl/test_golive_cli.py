@@ -142,6 +142,10 @@ def test_missing_answers_without_a_terminal(tmp_path, monkeypatch):
         ["smoke", "--outputs", "/nonexistent.json"],
         ["token-settings", "--tfvars", "/nonexistent.tfvars"],
         ["webhook-secret", "rotate"],
+        ["setup"],
+        ["smoke"],
+        ["token-settings"],
+        ["smoke", "--outputs", "/dev/null", "--tfvars", "/nonexistent.tfvars"],
     ],
 )
 def test_hand_over_and_smoke_mistakes_are_one_line(args):
