@@ -116,7 +116,7 @@ class SecretValues:
         except gexc.NotFound:
             raise SecretsError(
                 f"secret {secret} does not exist in {self.project}: apply terraform/ first "
-                "(it creates the secret; values are added here)"
+                "(it creates the secret), or pass --skip-secrets to write the tfvars only"
             ) from None
         except Exception as exc:  # noqa: BLE001 - permissions, network: say which
             raise SecretsError(f"cannot read secret {secret}: {_problem(exc)}") from None
