@@ -208,6 +208,7 @@ def _steps(stack: LocalStack, runner: _Runner) -> None:
     ran = runner.run("the ERP sheet's example", [sys.executable, "-c", example], env=pubsub)
     published = ran.returncode == 0 and "status published for" in ran.stdout
     runner.step("the ERP sheet's example", published, ran.stdout.strip() or ran.stderr[-300:])
+    _signed_call(stack, runner, names, ran.stdout.rsplit(" ", 1)[-1].strip())
 
     for action in ("rotate", "retire"):
         done = runner.run(action, _roitctl("webhook-secret", action, "--tfvars", str(tfvars),
@@ -215,6 +216,23 @@ def _steps(stack: LocalStack, runner: _Runner) -> None:
         runner.step(f"webhook-secret {action}", done.returncode == 0, done.stdout.splitlines()[0]
                     if done.stdout else done.stderr.strip())  # fmt: skip
     _smoke(runner, "smoke after the rotation", [*names, *local], pubsub)
+
+
+def _signed_call(stack: LocalStack, runner: _Runner, names: list[str], request_id: str) -> None:
+    """The partner sheet's example, run as printed, with the secret the partner would hold."""
+    from devstack.layout import WEBHOOK_SECRETS_SECRET
+    from devstack.secret_client import local_client
+
+    sheet = runner.run("handover partner --json", _roitctl("handover", "partner", *names, "--json"))
+    example = json.loads(sheet.stdout)["signing"]["example"] if sheet.returncode == 0 else ""
+    name = f"projects/{stack.options.project}/secrets/{WEBHOOK_SECRETS_SECRET}/versions/latest"
+    value = local_client(stack.secret_manager_endpoint).access_secret_version(name=name)
+    secret = value.payload.data.decode().split()[-1]
+    code = example.replace("<ROIT request id>", request_id)
+    ran = runner.run("the partner sheet's signed call", [sys.executable, "-c", code],
+                     env={"ROIT_WEBHOOK_SECRET": secret})  # fmt: skip
+    accepted = ran.returncode == 0 and ran.stdout.startswith("200 ")
+    runner.step("the partner sheet's signed call", accepted, ran.stdout[:80] or ran.stderr[-300:])
 
 
 def _smoke(runner: _Runner, step: str, args: list[str], env: dict[str, str]) -> None:

@@ -49,6 +49,32 @@ for received in response.received_messages:
 """
 
 
+_SIGNED_CALL = """\
+import base64, hashlib, hmac, json, os, time, urllib.error, urllib.request, uuid
+
+URL = {url!r}
+SECRET = os.environ["ROIT_WEBHOOK_SECRET"]  # whsec_..., as given to you
+body = json.dumps({{"requestId": "<ROIT request id>"}})
+webhook_id = f"msg_{{uuid.uuid4().hex}}"  # a new one per call; the same one for its retries
+timestamp = str(int(time.time()))
+key = base64.b64decode(SECRET.removeprefix("whsec_"))
+signed = f"{{webhook_id}}.{{timestamp}}.{{body}}".encode()
+signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+headers = {{
+    "content-type": "application/json",
+    "webhook-id": webhook_id,
+    "webhook-timestamp": timestamp,
+    "webhook-signature": f"v1,{{signature}}",
+}}
+request = urllib.request.Request(URL, data=body.encode(), headers=headers, method="POST")
+try:
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        print(answer.status, answer.read().decode())
+except urllib.error.HTTPError as refused:
+    print(refused.code, refused.read().decode())
+"""
+
+
 class HandoverError(ValueError):
     """A sheet cannot be made truthfully; the message says what to give."""
 
@@ -198,6 +224,7 @@ def partner_sheet(deployed: Deployed) -> dict[str, Any]:
             "with the key = base64-decoded text after whsec_>",
             "library": "standardwebhooks (Python, JS, Go, ...): Webhook(secret).sign(id, "
             "timestamp, body)",
+            "example": _SIGNED_CALL.format(url=url),
         },
         "rules": {
             "timestampToleranceS": int(TOLERANCE_S),
@@ -228,6 +255,12 @@ def partner_markdown(sheet: dict[str, Any]) -> str:
             f"- headers: {', '.join(f'`{h}`' for h in signing['headers'])}",
             f"- signature: {signing['signature']}",
             f"- library: {signing['library']}",
+            "",
+            "With no library (Python's standard library only):",
+            "",
+            "```python",
+            signing["example"].rstrip(),
+            "```",
             "",
             "## Retries and replays",
             f"- timestamps are accepted within {rules['timestampToleranceS']} s either way",

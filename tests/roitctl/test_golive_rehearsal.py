@@ -24,6 +24,7 @@ STEPS = [
     "handover partner",
     "smoke",
     "the ERP sheet's example",
+    "the partner sheet's signed call",
     "webhook-secret rotate",
     "webhook-secret retire",
     "smoke after the rotation",
