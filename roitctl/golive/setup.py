@@ -91,7 +91,11 @@ def setup(
     region: Annotated[str | None, typer.Option("--region")] = None,
     environment: Annotated[str | None, typer.Option("--environment", help="dev or prod")] = None,
     roit_env: Annotated[
-        str | None, typer.Option("--roit-env", help="ROIT's environment: hom or prod")
+        str | None,
+        typer.Option(
+            "--roit-env",
+            help="ROIT's environment: hom or prod (default: hom for dev, prod for prod)",
+        ),
     ] = None,
     integration_id: Annotated[str | None, typer.Option("--integration-id")] = None,
     team_group: Annotated[str | None, typer.Option("--team-group")] = None,
