@@ -80,23 +80,25 @@ class HandoverError(ValueError):
 
 
 def _contract() -> dict[str, Any]:
-    from shared.models import DeliveryMessage, StatusUpdate
-
-    files = sorted(SCHEMAS_DIR.glob("*.json")) if SCHEMAS_DIR.is_dir() else []
+    """The ERP's messages' JSON Schemas: the documentation's (``docs/schemas/roit-*.json``)
+    when this checkout has them, else made from the models."""
+    files = sorted(SCHEMAS_DIR.glob("roit-*.json")) if SCHEMAS_DIR.is_dir() else []
     if files:
         return {
             "source": "docs/schemas",
             "schemas": {f.stem: json.loads(f.read_text(encoding="utf-8")) for f in files},
         }
+    from shared.models import DeliveryMessage, StatusUpdate
+
     return {
         "source": "shared/models.py (StatusUpdate, DeliveryMessage)",
         "schemas": {
-            "pending": {
+            "roit-pending": {
                 "description": "data: the entity's JSON as ROIT sent it; attributes: "
                 + ", ".join(PENDING_ATTRIBUTES),
             },
-            "status": StatusUpdate.model_json_schema(by_alias=True),
-            "deliveries": DeliveryMessage.model_json_schema(by_alias=True),
+            "roit-status": StatusUpdate.model_json_schema(by_alias=True),
+            "roit-deliveries": DeliveryMessage.model_json_schema(by_alias=True),
         },
     }
 

@@ -181,7 +181,9 @@ def test_the_erp_sheet_names_every_principal_and_topic() -> None:
     for name in ("roit-pending-erp", "projects/acme-roit-dev/topics/roit-status",
                  "projects/acme-roit-dev/topics/roit-deliveries"):  # fmt: skip
         assert name in text
-    assert "requestId" in json.dumps(sheet["contract"]["schemas"]["status"])
+    schemas = sheet["contract"]["schemas"]
+    assert any("requestId" in json.dumps(v) for k, v in schemas.items() if "roit-status" in k)
+    assert {k.split(".")[0] for k in schemas} == {"roit-pending", "roit-status", "roit-deliveries"}
     compile(sheet["example"]["python"], "example", "exec")  # the example is Python
 
 
