@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # not whatever newer release the registry has today.
 PINS   := $(wildcard functions/*/requirements.txt)
 
-.PHONY: help install test lint imports typecheck unit integration fuzz bench demo up soak fmt clean terraform-tools terraform-schema docs docs-gen
+.PHONY: help install test lint imports typecheck unit integration fuzz bench demo up soak rehearse fmt clean terraform-tools terraform-schema docs docs-gen
 
 help:
 	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
@@ -16,12 +16,14 @@ help:
 	@echo "make test   - lint, type-check and run every test tier that can run here"
 	@echo "make soak   - the local stack under mixed faults for a few minutes, every document reconciled;"
 	@echo "             its table is written to docs/testing-results/soak.md"
+	@echo "make rehearse - a go-live on the local stack: roitctl setup, token-settings, handover, smoke"
 	@echo "make fuzz   - property-based fuzzing of every function input, 20x the budget of make test"
 	@echo "make bench  - speed / memory benchmarks"
 	@echo "make docs   - build the documentation site (strict) into build/site"
 	@echo "make docs-gen - rewrite the generated docs (configuration reference, message schemas)"
 
 $(STAMP): pyproject.toml $(PINS)
+	@echo "Installing the project and its development tools into $(VENV) (pip install -e '.[dev]', pinned by functions/*/requirements.txt): this takes a few minutes the first time."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]' $(addprefix -c ,$(PINS))
@@ -68,6 +70,11 @@ up: $(STAMP)
 # SOAK_ARGS: e.g. --documents 5000 --duration 300 --error-rate 0.3 --seed 7 (see --help)
 soak: $(STAMP)
 	$(PY) -m devstack soak --write-results $(SOAK_ARGS)
+
+# roitctl's go-live path against the local stack (devstack/rehearse.py); `make test` runs it too
+# (tests/roitctl/test_golive_rehearsal.py). Its files and transcript: build/rehearsal/.
+rehearse: $(STAMP)
+	$(PY) -m devstack.rehearse
 
 bench: $(STAMP)
 	$(PY) -m benchmarks --json build/bench.json --markdown build/bench.md

@@ -3,6 +3,8 @@
 * ``doctor`` — checks a configuration against a live environment, with no side effects at ROIT.
 * ``dead-letters list | replay`` — inspects the dead-letter subscriptions and republishes dead
   letters to the topic they came from, once their cause is fixed.
+* ``setup``, ``token-settings``, ``webhook-secret``, ``handover``, ``smoke`` — going live
+  (:mod:`roitctl.golive`).
 
 Not deployed: no function imports it, and ``scripts/package_functions.py`` ships ``shared/``
 only.

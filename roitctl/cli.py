@@ -24,6 +24,7 @@ import typer
 from roitctl import gcp
 from roitctl.deadletters.command import dead_letters
 from roitctl.doctor.command import doctor
+from roitctl.golive.commands import register as register_golive
 from roitctl.options import CommandError
 
 __all__ = ["app", "main", "version"]
@@ -37,6 +38,7 @@ app = typer.Typer(
 )
 app.command()(doctor)
 app.add_typer(dead_letters, name="dead-letters")
+register_golive(app)  # setup, token-settings, webhook-secret, handover, smoke
 
 
 def version() -> str:

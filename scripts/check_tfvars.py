@@ -9,36 +9,21 @@ fill in instead.
     python3 scripts/check_tfvars.py terraform/environments/dev.tfvars [...]
 
 Exit status 0 when no example value is left, 1 otherwise (each one listed), 2 on a usage error.
-Standard library only (it runs in the Cloud Build image before anything is installed).
+Standard library only (it runs in the Cloud Build image before anything is installed); the
+rules are in roitctl/golive/rules.py, shared with ``roitctl setup``.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
-PLACEHOLDERS = [
-    (re.compile(r"@example\.(com|org|net)\b"), "an example.com principal or address"),
-    (re.compile(r"\"example-org\""), "the example GitHub owner"),
-    (re.compile(r"\b0{8}-0{4}-0{4}-0{4}-0{12}\b"), "the all-zero integration id"),
-    (re.compile(r"notificationChannels/1234567890\b"), "the example notification channel"),
-    (re.compile(r"@erp-project-(dev|prod)\.iam\.gserviceaccount\.com"), "the example ERP account"),
-]
+# The rules live with roitctl (setup refuses the same values before it writes a file); they
+# are standard library only, so this still runs before anything is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from roitctl.golive.rules import PLACEHOLDERS, problems
 
-
-def problems(path: Path) -> list[str]:
-    """``file:line: variable holds <what>`` for every example value left in ``path``."""
-    found = []
-    variable = "?"
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        code = line.split("#", 1)[0]
-        if match := re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=", code):
-            variable = match.group(1)
-        for pattern, what in PLACEHOLDERS:
-            if pattern.search(code):
-                found.append(f"{path}:{number}: {variable} holds {what}")
-    return found
+__all__ = ["PLACEHOLDERS", "main", "problems"]
 
 
 def main(argv: list[str]) -> int:

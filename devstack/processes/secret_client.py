@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from google.cloud.secretmanager import SecretManagerServiceClient
 
-__all__ = ["local_client", "put_secret"]
+__all__ = ["create_secret", "local_client", "put_secret"]
 
 
 def local_client(endpoint: str) -> SecretManagerServiceClient:
@@ -24,6 +24,20 @@ def local_client(endpoint: str) -> SecretManagerServiceClient:
     )
 
 
+def create_secret(client: SecretManagerServiceClient, project: str, secret_id: str) -> None:
+    """Create the secret, with no version, unless it exists."""
+    from google.api_core.exceptions import AlreadyExists, Conflict
+
+    with contextlib.suppress(AlreadyExists, Conflict):
+        client.create_secret(
+            request={
+                "parent": f"projects/{project}",
+                "secret_id": secret_id,
+                "secret": {"replication": {"automatic": {}}},
+            }
+        )
+
+
 def put_secret(
     client: SecretManagerServiceClient, project: str, secret_id: str, value: str | bytes
 ) -> str:
@@ -33,17 +47,9 @@ def put_secret(
         The new version's name, `projects/P/secrets/S/versions/N`.
     """
     import google_crc32c
-    from google.api_core.exceptions import AlreadyExists, Conflict
 
     data = value.encode() if isinstance(value, str) else value
-    with contextlib.suppress(AlreadyExists, Conflict):
-        client.create_secret(
-            request={
-                "parent": f"projects/{project}",
-                "secret_id": secret_id,
-                "secret": {"replication": {"automatic": {}}},
-            }
-        )
+    create_secret(client, project, secret_id)
     version = client.add_secret_version(
         request={
             "parent": f"projects/{project}/secrets/{secret_id}",

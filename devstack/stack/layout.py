@@ -104,6 +104,7 @@ class StackOptions:
     erp_ack_deadline_s: int = 60
     pollers: int = 1  # poll_pending deployments
     client_secret: str = SANDBOX_CLIENT_SECRET  # accepted by the sandbox, in Secret Manager
+    fill_secrets: bool = True  # False: the secrets exist without a value (as after an apply)
     function_env: dict[str, str] = field(default_factory=dict)  # ROIT_* for every function
     log_level: str = "INFO"
     log_dir: Path | None = None

@@ -34,7 +34,7 @@ from devstack.processes.factories import (
     sandbox_process,
     secret_manager_process,
 )
-from devstack.processes.secret_client import local_client, put_secret
+from devstack.processes.secret_client import create_secret, local_client, put_secret
 from devstack.stack import wiring
 from devstack.stack.layout import (
     CREDENTIALS_SECRET,
@@ -141,8 +141,12 @@ class LocalStack:
             process.wait_ready(timeout=90 if process.name == "pubsub-emulator" else 30)
 
     def _fill_secrets(self) -> None:
-        self.put_credentials(self.options.client_secret)
         client = local_client(self.secret_manager_endpoint)
+        if not self.options.fill_secrets:  # as Terraform leaves them: no value yet
+            for secret_id in (CREDENTIALS_SECRET, WEBHOOK_SECRETS_SECRET):
+                create_secret(client, self.options.project, secret_id)
+            return
+        self.put_credentials(self.options.client_secret)
         put_secret(client, self.options.project, WEBHOOK_SECRETS_SECRET, self.webhook_secret)
 
     def put_credentials(self, client_secret: str) -> str:

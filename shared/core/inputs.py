@@ -9,12 +9,13 @@ nothing the sender chose (a value, an unknown key) is ever repeated back.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -239,7 +240,42 @@ def parse_input(model: type[M], payload: Any) -> M:
     except ValidationError as exc:
         err = exc.errors(include_url=False, include_input=False, include_context=False)[0]
         loc = _location(err["loc"])
-        raise InvalidInputError(f"{loc or 'body'}: {error_text(err)}", field=loc) from None
+        text = error_text(err)
+        if err["type"] == "extra_forbidden":
+            text += _allowed(model, err["loc"])
+        raise InvalidInputError(f"{loc or 'body'}: {text}", field=loc) from None
+
+
+def _allowed(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """``; allowed: a, b`` (and ``; did you mean a?`` for a near miss) for an unknown field at
+    ``loc``: only the model's own names, never the caller's key."""
+    fields: type[BaseModel] | None = model
+    for part in loc[:-1]:  # nested models: follow the field (a list's index stays put)
+        if isinstance(part, int) or fields is None:
+            continue
+        info = fields.model_fields.get(part) or next(
+            (f for f in fields.model_fields.values() if f.alias == part), None
+        )
+        annotation = info.annotation if info else None
+        fields = _model_in(annotation)
+    if fields is None:
+        return ""
+    names = sorted(info.alias or name for name, info in fields.model_fields.items())
+    text = f"; allowed: {', '.join(names)}"
+    key = loc[-1] if loc else None
+    if isinstance(key, str) and (near := difflib.get_close_matches(key, names, n=1)):
+        text += f"; did you mean {near[0]}?"
+    return text
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation holds (``M``, ``M | None``, ``list[M]``), else ``None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        if found := _model_in(arg):
+            return found
+    return None
 
 
 def error_text(err: Any) -> str:

@@ -15,7 +15,7 @@ from devstack.processes.factories import REPO_ROOT
 pytestmark = pytest.mark.integration
 
 SCRIPT = REPO_ROOT / "scripts" / "package_functions.py"
-CLI_ONLY = ("typer", "rich", "google-cloud-monitoring")
+CLI_ONLY = ("typer", "rich", "google-cloud-monitoring", "python-hcl2")
 
 
 def test_the_console_script_is_installed_and_runs() -> None:

@@ -183,3 +183,15 @@ def test_a_free_form_field_under_its_python_name_never_reaches_roit_twice() -> N
     with pytest.raises(InvalidInputError) as caught:
         read_status(data)
     assert caught.value.field == "system_info"
+
+
+def test_an_unknown_poll_field_lists_the_allowed_ones_and_the_near_miss_never_the_key() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        parse_input(PollRequest, {"targts": ["DOCUMENT"]})
+    message = caught.value.message
+    assert message == "<field>: unknown field; allowed: maxPages, targets; did you mean targets?"
+    assert "targts" not in message
+    with pytest.raises(InvalidInputError) as caught:
+        parse_input(PollRequest, {"zzzqqq": 1})
+    assert caught.value.message == "<field>: unknown field; allowed: maxPages, targets"
+    assert caught.value.field == "<field>"
