@@ -6,10 +6,12 @@ readiness checks set; use it as a context manager, or `start()` / `wait_ready()`
 
 Every one of them says which port it bound, once it has bound it: the sandbox and the Secret
 Manager stand-in print their URL (they may be given port 0 and choose one), the emulator prints
-"Server started, listening on PORT", gunicorn (under functions-framework, its log level raised
-to `info`) prints "Listening at: URL". Two third-party checks stay, because those lines come
-before the process serves: the emulator must answer `GET /`, and a function's gunicorn worker
-(forked after the line) must answer `/robots.txt`.
+"Server started, listening on PORT". A function is the exception: gunicorn says "Listening at:
+URL" only at log level `info`, and functions-framework deploys it at `error` -- raising it would
+also log gunicorn's own warnings, which quote what a caller sent (an invalid header's name), unlike
+the cloud. So a function is ready when its worker answers `/robots.txt` on the port it was given
+(gunicorn exits if it cannot bind it). The emulator must also answer `GET /`: its line comes before
+it serves.
 """
 
 from __future__ import annotations
@@ -170,16 +172,14 @@ def function_process(
         "--host",
         LOOPBACK,
     ]
-    # gunicorn says "Listening at: http://127.0.0.1:PORT (pid)" once it holds the port (at log
-    # level info). functions-framework answers /robots.txt with 404 without calling the
-    # function: once it does, a worker serves requests (main.py was imported, settings
-    # validated, before gunicorn bound the port).
+    # functions-framework answers /robots.txt with 404 without calling the function: once it
+    # does, a worker serves requests (main.py was imported, settings validated, before gunicorn
+    # bound the port). gunicorn keeps functions-framework's log level, as deployed (see above).
     return ManagedProcess(
         label or name,
         argv,
         port=port,
-        env={"GUNICORN_LOG_LEVEL": "info", **(env or {})},
-        port_report=r"Listening at: http://[^\s]+:(?P<port>\d+) ",
+        env=env,
         health_path="/robots.txt",
         health_statuses=range(200, 500),
     )

@@ -315,14 +315,15 @@ class Plan:
 
 def settings_class_of(source: str) -> type:
     """The settings class ``functions/<source>/main.py`` builds its Runtime with."""
+    import importlib
     import re
-
-    import shared.core.settings
 
     text = (REPO_ROOT / "functions" / source / "main.py").read_text(encoding="utf-8")
     match = re.search(r"Runtime\((\w+)\)", text)
     assert match, f"functions/{source}/main.py builds no Runtime(<Settings>)"
-    cls: type = getattr(shared.core.settings, match.group(1))
+    where = re.search(rf"^from (shared\.[\w.]+) import .*\b{match.group(1)}\b", text, re.M)
+    assert where, f"functions/{source}/main.py does not import {match.group(1)} from shared"
+    cls: type = getattr(importlib.import_module(where.group(1)), match.group(1))
     return cls
 
 

@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from roit_pending import pending
 
 from shared.core.errors import (
     Failure,
@@ -35,11 +36,11 @@ def test_every_endpoint_round_trip(sandbox, make_client) -> None:
     sandbox.control.seed(master=2)
     client = make_client()
 
-    items = client.pending(PendingEntity.DOCUMENT)
+    items = pending(client, PendingEntity.DOCUMENT)
     assert {i.record.request_id for i in items} == set(ids)
     first = items[0]
     assert "document" in first.raw  # the payload ROIT sent is kept whole
-    assert client.pending(PendingEntity.DOCUMENT) == []
+    assert pending(client, PendingEntity.DOCUMENT) == []
 
     update = StatusUpdate.model_validate(
         {
@@ -58,7 +59,7 @@ def test_every_endpoint_round_trip(sandbox, make_client) -> None:
 
     client.reprocess(first.record.request_id)
     assert sandbox.control.request(first.record.request_id)["status"] == "PENDING"
-    again = client.pending(PendingEntity.DOCUMENT)
+    again = pending(client, PendingEntity.DOCUMENT)
     assert [i.record.request_id for i in again] == [first.record.request_id]
 
     result = client.register_delivery(
@@ -75,20 +76,20 @@ def test_token_renewed_after_expiry(sandbox, make_client) -> None:
     sandbox.control.configure(token_lifetime_s=60)
     now = [time.time()]
     client = make_client(clock=lambda: now[0])
-    client.pending(PendingEntity.DOCUMENT)
+    pending(client, PendingEntity.DOCUMENT)
     expires_at = token_expiry(client.tokens.get(), issued_at=now[0])
     assert expires_at - now[0] <= 61  # the lifetime came from the JWT's exp
     now[0] = expires_at + 0.05  # the client's clock passes the token's exp: no waiting
-    client.pending(PendingEntity.DOCUMENT)
+    pending(client, PendingEntity.DOCUMENT)
     assert sandbox.control.stats()["tokenExchanges"] == 2
     assert "401" not in _calls(sandbox, "pending")  # renewed ahead, never refused
 
 
 def test_revoked_token_is_renewed_once(sandbox, make_client) -> None:
     client = make_client()
-    client.pending(PendingEntity.DOCUMENT)
+    pending(client, PendingEntity.DOCUMENT)
     sandbox.control.revoke_tokens()
-    client.pending(PendingEntity.DOCUMENT)
+    pending(client, PendingEntity.DOCUMENT)
     assert _calls(sandbox, "pending") == {"200": 2, "401": 1}
     assert sandbox.control.stats()["tokenExchanges"] == 2
 
@@ -96,7 +97,7 @@ def test_revoked_token_is_renewed_once(sandbox, make_client) -> None:
 def test_rate_limit_honours_retry_after(sandbox, make_client, sleeps) -> None:
     client = make_client(sleep=sleeps)
     sandbox.control.set_fault("pending", rate_limit_next=1, retry_after=2)
-    assert client.pending(PendingEntity.DOCUMENT) == []
+    assert pending(client, PendingEntity.DOCUMENT) == []
     assert sleeps.delays == [2.0]
     assert _calls(sandbox, "pending") == {"429": 1, "200": 1}
 
@@ -105,7 +106,7 @@ def test_retry_after_beyond_the_budget_gives_up_at_once(sandbox, make_client, sl
     client = make_client(sleep=sleeps, retry_budget_s=5.0)
     sandbox.control.set_fault("pending", rate_limit_next=3, retry_after=60)
     with pytest.raises(RateLimitError) as info:
-        client.pending(PendingEntity.DOCUMENT)
+        pending(client, PendingEntity.DOCUMENT)
     assert info.value.retry_after_s == 60
     assert sleeps.delays == []
 
@@ -114,7 +115,7 @@ def test_server_errors_are_retried_then_succeed(sandbox, make_client, sleeps) ->
     client = make_client(sleep=sleeps)
     sandbox.control.set_fault("status", fail_next=2, error_status=503)
     sandbox.control.seed(documents=1)
-    (item,) = client.pending(PendingEntity.DOCUMENT)
+    (item,) = pending(client, PendingEntity.DOCUMENT)
     update = StatusUpdate(
         request_id=item.record.request_id, reference=item.record.reference,
         status="ERROR", message="rejected by ERP",
@@ -139,7 +140,7 @@ def test_pending_retries_only_the_5xx_that_say_nothing_was_done(
     client = make_client(sleep=sleeps, retry_max_attempts=3)
     sandbox.control.set_fault("pending", error_rate=1.0, error_status=status)
     with pytest.raises(ServerError) as info:
-        client.pending(PendingEntity.DOCUMENT)
+        pending(client, PendingEntity.DOCUMENT)
     assert info.value.ambiguous is (status != 503)
     assert _calls(sandbox, "pending") == {str(status): calls}
 
@@ -191,10 +192,10 @@ def test_pending_is_never_retried_once_roit_may_have_handed_out_a_page(
 ) -> None:
     sandbox.control.reset(documents=3)
     client = make_client(sleep=sleeps)
-    client.pending(PendingEntity.SUPPLIER)  # warm the connection and the token
+    pending(client, PendingEntity.SUPPLIER)  # warm the connection and the token
     sandbox.control.set_fault("pending", **fault)
     with pytest.raises((RoitConnectionError, MalformedResponseError)) as info:
-        client.pending(PendingEntity.DOCUMENT)
+        pending(client, PendingEntity.DOCUMENT)
     assert info.value.ambiguous
     assert sleeps.delays == []  # a retry could have stranded a second page
 
@@ -202,14 +203,14 @@ def test_pending_is_never_retried_once_roit_may_have_handed_out_a_page(
 def test_pending_is_retried_when_roit_surely_did_nothing(sandbox, make_client, sleeps) -> None:
     client = make_client(sleep=sleeps)
     sandbox.control.set_fault("pending", fail_next=1, error_status=503)
-    assert client.pending(PendingEntity.DOCUMENT) == []
+    assert pending(client, PendingEntity.DOCUMENT) == []
     assert len(sleeps.delays) == 1
 
 
 def test_wrong_credentials_fail_typed_without_retrying(sandbox, make_client, sleeps) -> None:
     client = make_client(client_secret="wrong", sleep=sleeps)
     with pytest.raises(TokenExchangeError) as caught:
-        client.pending(PendingEntity.DOCUMENT)
+        pending(client, PendingEntity.DOCUMENT)
     assert caught.value.failure is Failure.CONFIGURATION and not caught.value.ambiguous
     assert "ROIT_CREDENTIALS_SECRET" in (caught.value.setting or "")
     assert _calls(sandbox, "token") == {"401": 1}  # no burst of failed logins
@@ -219,7 +220,7 @@ def test_wrong_credentials_fail_typed_without_retrying(sandbox, make_client, sle
 def test_token_response_field_is_configuration(sandbox, make_client) -> None:
     client = make_client(token_response_field="data.accessToken", retry_max_attempts=1)
     with pytest.raises(TokenExchangeError) as caught:
-        client.pending(PendingEntity.DOCUMENT)
+        pending(client, PendingEntity.DOCUMENT)
     assert caught.value.setting == "ROIT_TOKEN_RESPONSE_FIELD"
 
 
@@ -232,7 +233,7 @@ def test_fifty_threads_on_a_cold_client_share_one_token(sandbox, make_client) ->
     def worker() -> None:
         try:
             barrier.wait()
-            client.pending(PendingEntity.SUPPLIER)
+            pending(client, PendingEntity.SUPPLIER)
         except BaseException as exc:
             errors.append(exc)
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from functions_framework import create_app
+from roit_pending import pending
 
 from devstack.processes.factories import REPO_ROOT, function_process
 from sandbox.control import SandboxControl
@@ -116,7 +117,9 @@ def test_every_shape_through_a_real_client(target, shape, scope, opaque) -> None
     (request_id,) = control.seed(documents=1)
     client = client_for(url, control, **token_settings(shape, scope=scope, scheme=scheme))
     try:
-        assert [i.record.request_id for i in client.pending(PendingEntity.DOCUMENT)] == [request_id]
+        assert [i.record.request_id for i in pending(client, PendingEntity.DOCUMENT)] == [
+            request_id
+        ]
         assert client.attachments(request_id)
         header = DeliveryHeader(entity=DeliveryEntity.COST_CENTER)
         assert client.register_delivery(header, [b'{"code":"CC-1"}'])["received"] == 1
@@ -134,7 +137,7 @@ def test_a_missing_scope_is_a_configuration_failure_naming_the_setting(sandbox, 
     client = client_for(sandbox.url, sandbox.control, **settings)
     try:
         with pytest.raises(TokenExchangeError) as caught:
-            client.pending(PendingEntity.DOCUMENT)
+            pending(client, PendingEntity.DOCUMENT)
     finally:
         client.close()
     assert caught.value.failure is Failure.CONFIGURATION
@@ -150,7 +153,7 @@ def test_an_opaque_short_lived_token_is_renewed_before_it_expires(sandbox, shape
     try:
         calls = 0
         for _ in range(50):  # 5 s on the client's clock, a call every 0.1 s
-            client.pending(PendingEntity.DOCUMENT)
+            pending(client, PendingEntity.DOCUMENT)
             calls += 1
             now[0] += 0.1
     finally:
