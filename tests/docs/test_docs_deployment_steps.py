@@ -12,6 +12,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
+DASH = "\N{EN DASH}"  # the page writes a range of steps with an en dash
 PAGE = (REPO / "docs" / "deployment.md").read_text(encoding="utf-8")
 ROLES = {"project owner", "approver", "operator", "the ERP's developers", "the partner"}
 
@@ -42,11 +43,11 @@ def test_the_steps_are_numbered_in_order_and_each_is_complete() -> None:
 def test_the_intro_states_the_tables_count() -> None:
     steps, by_roitctl = _counts()
     assert f"**{steps} steps; {by_roitctl} of them run a `roitctl` command**" in PAGE
-    listed = re.search(r"command\*\* \(([\d, –]+)\)", PAGE)
+    listed = re.search(rf"command\*\* \(([\d, {DASH}]+)\)", PAGE)
     assert listed, "the intro lists which steps run roitctl"
     numbers: set[int] = set()
     for part in listed.group(1).split(","):
-        low, _, high = part.strip().partition("–")
+        low, _, high = part.strip().partition(DASH)
         numbers |= set(range(int(low), int(high or low) + 1))
     assert numbers == {int(r[0]) for r in _rows() if "`roitctl " in r[2]}
     assert f"The other {steps - by_roitctl} are what only a person" in PAGE
