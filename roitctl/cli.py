@@ -1,4 +1,4 @@
-"""``roitctl doctor | dead-letters list | dead-letters replay`` (``python -m roitctl``).
+"""``roitctl`` (``python -m roitctl``): every command family, as :data:`HELP` lists them.
 
 Output is for people (tables; a progress line on stderr while replaying); ``--json`` prints
 one JSON document on stdout instead. Exit status: 0 all good, 1 something failed or was left
@@ -27,11 +27,23 @@ from roitctl.doctor.command import doctor
 from roitctl.golive.commands import register as register_golive
 from roitctl.options import CommandError
 
-__all__ = ["app", "main", "version"]
+__all__ = ["HELP", "app", "main", "version"]
+
+HELP = (
+    "Operator CLI of the ROIT ERP connector.\n\n"
+    "Going live: setup (writes the environment's tfvars, adds the secret values), "
+    "token-settings (writes what ROIT's token endpoint needs into the tfvars), "
+    "webhook-secret rotate | retire (the partner webhook's secret), "
+    "handover erp | partner (the sheets for the ERP's developers and the partner), "
+    "smoke (checks a deployment after an apply).\n\n"
+    "Running it: doctor (checks a configuration against a live environment), "
+    "dead-letters list | replay (inspects dead letters, republishes them once fixed)."
+)
+"""The top-level ``--help``: every command family (a test holds it to the registered ones)."""
 
 app = typer.Typer(
     name="roitctl",
-    help="Operator CLI of the ROIT ERP connector: doctor, dead-letters list | replay.",
+    help=HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -62,7 +74,7 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """Operator CLI of the ROIT ERP connector: doctor, dead-letters list | replay."""
+    """The options taken before any command (the help is :data:`HELP`)."""
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -2,7 +2,9 @@
 
 :func:`set_values` replaces the top-level ``name = value`` assignments it is given (a value
 may span lines: it ends where its brackets close) and appends the missing ones; comments and
-every other assignment stay as the file had them, so a re-run changes only what changed.
+every other assignment stay as the file had them, so a re-run changes only what changed. The
+text comes out as ``terraform fmt`` writes it (:func:`~roitctl.golive.hclfmt.align`), so the
+plan build's ``terraform fmt -check`` passes on it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from roitctl.golive.hclfmt import align
 
 __all__ = ["TfvarsError", "literal", "plain", "read_tfvars", "set_values"]
 
@@ -111,10 +115,9 @@ def _value_of(snippet: str, name: str) -> Any:
 
 def set_values(text: str, values: Mapping[str, Any]) -> str:
     """``text`` with each of ``values`` assigned: replaced where it was (kept as written when
-    it already holds that value), appended if new."""
+    it already holds that value), appended if new; ``=`` signs and comments aligned."""
     lines = text.splitlines()
     spans = _spans(lines)
-    width = max((len(k) for k in values), default=0)
     for name in sorted(values, key=lambda n: spans.get(n, (-1, -1))[0], reverse=True):
         if name in spans:
             start, end = spans[name]
@@ -123,9 +126,5 @@ def set_values(text: str, values: Mapping[str, Any]) -> str:
     missing = [name for name in values if name not in spans]
     if missing and lines and lines[-1].strip():
         lines.append("")
-    lines += [
-        line
-        for name in missing
-        for line in f"{name.ljust(width)} = {literal(values[name])}".splitlines()
-    ]
-    return "\n".join(lines) + "\n"
+    lines += [line for name in missing for line in f"{name} = {literal(values[name])}".splitlines()]
+    return align("\n".join(lines)) + "\n"

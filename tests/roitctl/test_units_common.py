@@ -139,3 +139,20 @@ def test_on_a_terminal_names_stay_whole_when_they_fit_and_nothing_is_hidden_when
     rows = [line.split("│")[1:-1] for line in narrow.splitlines() if line.startswith("│")]
     assert "".join(cells[0].strip() for cells in rows) == name  # folded, none of it hidden
     assert " ".join(" ".join(cells[2] for cells in rows).split()) == reason
+
+
+def test_the_top_level_help_describes_every_command_family() -> None:
+    import typer
+    from roitctl_helpers import run_cli
+
+    from roitctl.cli import HELP, app
+
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    assert len(group.commands) >= 7  # doctor, dead-letters and the five going live
+    for name, command in group.commands.items():
+        subcommands = list(getattr(command, "commands", {}))
+        named = f"{name} {' | '.join(subcommands)}" if subcommands else f"{name} ("
+        assert named in HELP, f"roitctl --help does not describe {named!r}"
+    shown = run_cli("--help")
+    assert shown.code == 0 and " ".join(HELP.split()) in " ".join(shown.out.split()), shown.out
