@@ -21,7 +21,7 @@ from roitctl.probe import DEFAULT_PROBE_REQUEST_ID, probe_scheme, probe_token, t
 from roitctl.pubsubcheck import pubsub_checks
 from shared.errors import ConfigurationError, RoitError
 from shared.exchange import TokenExchange
-from shared.secrets import RoitCredentials, load_credentials, provider_for
+from shared.secrets import RoitCredentials, credentials_source, load_credentials, provider_for
 from shared.settings import (
     CallerAuth,
     DeliverySettings,
@@ -136,7 +136,8 @@ def _settings(kind: Kind | None) -> tuple[RoitSettings | None, Check]:
 
 
 def _credentials(settings: RoitSettings) -> tuple[RoitCredentials | None, Check]:
-    if not settings.credentials_secret:
+    name, variable = credentials_source(settings)
+    if not name:
         source = (
             "ROIT_CLIENT_ID / ROIT_CLIENT_SECRET from the environment "
             "(deployed functions use ROIT_CREDENTIALS_SECRET)"
@@ -149,13 +150,10 @@ def _credentials(settings: RoitSettings) -> tuple[RoitCredentials | None, Check]
             "check the secret exists and your credentials may read it "
             "(roles/secretmanager.secretAccessor)",
             'store it: printf \'{"client_id":"…","client_secret":"…"}\' | gcloud secrets '
-            f"versions add {short_name(settings.credentials_secret)} --data-file=-",
+            f"versions add {short_name(settings.credentials_secret or 'SECRET')} --data-file=-",
         ]
         return None, Check("credentials", Status.FAILED, exc.message, fix)
-    detail = (
-        f"secret {settings.credentials_secret} (ROIT_CREDENTIALS_SECRET) readable: "
-        "JSON with client_id and client_secret"
-    )
+    detail = f"secret {name} ({variable}) readable: JSON with client_id and client_secret"
     return credentials, Check("credentials", Status.OK, detail)
 
 
@@ -164,11 +162,13 @@ def _webhook_secrets(settings: ReprocessSettings) -> Check:
     if settings.reprocess_caller_auth is not CallerAuth.WEBHOOK:
         return Check(name, Status.SKIPPED, "ROIT_REPROCESS_CALLER_AUTH=iam: no signatures")
     try:
-        if settings.webhook_secrets_secret:
-            raw = provider_for(settings).get(
-                settings.webhook_secrets_secret, setting="ROIT_WEBHOOK_SECRETS_SECRET"
+        if settings.webhook_secrets_file or settings.webhook_secrets_secret:
+            secret = settings.webhook_secrets_file or settings.webhook_secrets_secret
+            variable = "ROIT_WEBHOOK_SECRETS_" + (
+                "FILE" if settings.webhook_secrets_file else "SECRET"
             )
-            source = f"secret {settings.webhook_secrets_secret}"
+            raw = provider_for(settings).get(str(secret), setting=variable)
+            source = f"secret {secret}"
         else:
             assert settings.webhook_secrets is not None  # enforced by ReprocessSettings
             raw, source = settings.webhook_secrets.get_secret_value(), "ROIT_WEBHOOK_SECRETS"

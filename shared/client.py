@@ -77,7 +77,7 @@ class RoitClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
-        if secrets is None and settings.credentials_secret:
+        if secrets is None and (settings.credentials_file or settings.credentials_secret):
             secrets = provider_for(settings)
         self._sleep = sleep
         self._policy = RetryPolicy(

@@ -13,6 +13,7 @@ import json
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "SecretAccessError",
     "SecretManagerProvider",
     "SecretProvider",
+    "credentials_source",
     "load_credentials",
     "provider_for",
     "secret_version_name",
@@ -69,10 +71,14 @@ class SecretProvider(ABC):
 
     Args:
         ttl_s: how long a value is served from the cache before it is read again.
+        clock: monotonic seconds (tests pass the TTL without sleeping).
     """
 
-    def __init__(self, ttl_s: float = 300.0) -> None:
+    def __init__(
+        self, ttl_s: float = 300.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._ttl_s = ttl_s
+        self._clock = clock
         self._cache: dict[str, _Entry] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -91,13 +97,13 @@ class SecretProvider(ABC):
             SecretAccessError: the backend failed (``setting`` names the variable).
         """
         entry = self._cache.get(name)
-        if entry and not force_refresh and entry.expires_at > time.monotonic():
+        if entry and not force_refresh and entry.expires_at > self._clock():
             return entry.value
         with self._guard:
             lock = self._locks.setdefault(name, threading.Lock())
         with lock:
             entry = self._cache.get(name)
-            if entry and not force_refresh and entry.expires_at > time.monotonic():
+            if entry and not force_refresh and entry.expires_at > self._clock():
                 return entry.value
             try:
                 value = self._fetch(name)
@@ -105,7 +111,7 @@ class SecretProvider(ABC):
                 if setting:
                     exc.setting = setting
                 raise
-            self._cache[name] = _Entry(value, time.monotonic() + self._ttl_s)
+            self._cache[name] = _Entry(value, self._clock() + self._ttl_s)
             return value
 
     def invalidate(self, name: str | None = None) -> None:
@@ -129,8 +135,15 @@ class SecretManagerProvider(SecretProvider):
         endpoint: a local ``http://host:port`` stand-in; ``None`` for Google's service.
     """
 
-    def __init__(self, *, project: str | None, ttl_s: float = 300.0, endpoint: str | None = None):
-        super().__init__(ttl_s=ttl_s)
+    def __init__(
+        self,
+        *,
+        project: str | None,
+        ttl_s: float = 300.0,
+        endpoint: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        super().__init__(ttl_s=ttl_s, clock=clock)
         self._project = project
         self._endpoint = endpoint
         self._client: Lazy[Any] = Lazy(self._build_client)
@@ -194,16 +207,29 @@ class RoitCredentials:
 
 
 def provider_for(settings: RoitSettings) -> SecretProvider:
-    """The secret provider the settings describe."""
-    return SecretManagerProvider(
+    """The secret provider the settings describe: mounted files by path (no client library
+    loaded for them), Secret Manager by name."""
+    from shared.secret_files import MountedSecretProvider  # it builds on this module
+
+    return MountedSecretProvider(
         project=settings.gcp_project,
         ttl_s=settings.secret_ttl_s,
         endpoint=settings.secret_manager_endpoint,
     )
 
 
+def credentials_source(settings: RoitSettings) -> tuple[str | None, str]:
+    """Where the credentials secret is read, and the variable that says so: a mounted file
+    (``ROIT_CREDENTIALS_FILE``), else a Secret Manager name (``ROIT_CREDENTIALS_SECRET``);
+    ``(None, ...)`` when the credentials come from the environment."""
+    if settings.credentials_file:
+        return settings.credentials_file, "ROIT_CREDENTIALS_FILE"
+    return settings.credentials_secret, "ROIT_CREDENTIALS_SECRET"
+
+
 def load_credentials(settings: RoitSettings, secrets: SecretProvider | None) -> RoitCredentials:
-    """ROIT credentials from the credentials secret, else from the environment.
+    """ROIT credentials from the credentials secret (a mounted file or a Secret Manager name),
+    else from the environment.
 
     The secret holds JSON ``{"client_id": "...", "client_secret": "..."}`` (camelCase keys
     accepted too).
@@ -211,19 +237,18 @@ def load_credentials(settings: RoitSettings, secrets: SecretProvider | None) -> 
     Raises:
         SecretAccessError: the secret cannot be read or is not that JSON.
     """
-    if settings.credentials_secret:
+    name, setting = credentials_source(settings)
+    if name:
         if secrets is None:
-            raise ConfigurationError("ROIT_CREDENTIALS_SECRET is set but no secret provider")
-        raw = secrets.get(settings.credentials_secret, setting="ROIT_CREDENTIALS_SECRET")
+            raise ConfigurationError(f"{setting} is set but no secret provider")
+        raw = secrets.get(name, setting=setting)
         try:
             doc = json.loads(raw)
             client_id = doc.get("client_id") or doc["clientId"]
             client_secret = doc.get("client_secret") or doc["clientSecret"]
         except (ValueError, KeyError, TypeError, AttributeError):
             raise SecretAccessError(
-                f"secret {settings.credentials_secret!r} is not JSON with client_id and "
-                "client_secret",
-                setting="ROIT_CREDENTIALS_SECRET",
+                f"secret {name!r} is not JSON with client_id and client_secret", setting=setting
             ) from None
         credentials = RoitCredentials(str(client_id), str(client_secret))
     else:

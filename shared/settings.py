@@ -89,6 +89,7 @@ class RoitSettings(BaseSettings):
     function_timeout_s: int = Field(default=60, ge=10, le=3600)
 
     credentials_secret: str | None = None
+    credentials_file: str | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
     secret_manager_endpoint: str | None = None
@@ -137,11 +138,11 @@ class RoitSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _across_variables(self) -> RoitSettings:
-        if not self.credentials_secret and not (self.client_id and self.client_secret):
-            raise ValueError(
-                "set ROIT_CREDENTIALS_SECRET (Secret Manager), "
-                "or ROIT_CLIENT_ID and ROIT_CLIENT_SECRET"
-            )
+        _one_source(
+            ("ROIT_CREDENTIALS_FILE", self.credentials_file),
+            ("ROIT_CREDENTIALS_SECRET", self.credentials_secret),
+            ("ROIT_CLIENT_ID and ROIT_CLIENT_SECRET", self.client_id and self.client_secret),
+        )
         if self.credentials_secret:
             _require_project(
                 self.credentials_secret, self.gcp_project, "ROIT_CREDENTIALS_SECRET", "secret"
@@ -164,6 +165,19 @@ class RoitSettings(BaseSettings):
     def invocation_s(self) -> float:
         """How long one invocation may work: the function's timeout less the reserve."""
         return float(self.function_timeout_s - DEADLINE_RESERVE_S)
+
+
+def _one_source(*sources: tuple[str, object], needed_by: str = "") -> None:
+    """One of ``sources`` (variable, value; the first set wins) is set, not both a file and a
+    Secret Manager name; a mounted file's path is absolute."""
+    given = [variable for variable, value in sources if value]
+    if not given:
+        names = ", or ".join(variable for variable, _ in sources)
+        raise ValueError(f"{needed_by} needs one of {names}" if needed_by else f"set {names}")
+    if len(given) > 1 and given[1].endswith("_SECRET"):
+        raise ValueError(f"set {given[0]} or {given[1]}, not both")
+    if given[0].endswith("_FILE") and not os.path.isabs(str(dict(sources)[given[0]])):
+        raise ValueError(f"{given[0]} must be an absolute path (where the secret is mounted)")
 
 
 def _require_project(name: str, project: str | None, variable: str, kind: str = "topic") -> None:
@@ -245,6 +259,7 @@ class ReprocessSettings(RoitSettings):
 
     reprocess_caller_auth: CallerAuth = CallerAuth.WEBHOOK
     webhook_secrets_secret: str | None = None
+    webhook_secrets_file: str | None = None
     webhook_secrets: SecretStr | None = None
 
     @field_validator("webhook_secrets")
@@ -256,12 +271,12 @@ class ReprocessSettings(RoitSettings):
 
     @model_validator(mode="after")
     def _webhook_secret_source(self) -> ReprocessSettings:
-        if self.reprocess_caller_auth is CallerAuth.WEBHOOK and not (
-            self.webhook_secrets_secret or self.webhook_secrets
-        ):
-            raise ValueError(
-                "ROIT_REPROCESS_CALLER_AUTH=webhook needs ROIT_WEBHOOK_SECRETS_SECRET "
-                "or ROIT_WEBHOOK_SECRETS"
+        if self.reprocess_caller_auth is CallerAuth.WEBHOOK:
+            _one_source(
+                ("ROIT_WEBHOOK_SECRETS_FILE", self.webhook_secrets_file),
+                ("ROIT_WEBHOOK_SECRETS_SECRET", self.webhook_secrets_secret),
+                ("ROIT_WEBHOOK_SECRETS", self.webhook_secrets),
+                needed_by="ROIT_REPROCESS_CALLER_AUTH=webhook",
             )
         if self.webhook_secrets_secret:
             _require_project(
