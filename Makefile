@@ -61,7 +61,7 @@ soak: $(STAMP)
 	$(PY) -m devstack soak $(SOAK_ARGS)
 
 bench: $(STAMP)
-	$(PY) -m benchmarks --json build/bench.json --markdown build/bench.md
+	$(PY) -m benchmarks --json build/bench.json --results docs/testing-results/bench.md
 
 # The site, strict: a broken link, a missing page or a warning fails it. Reads nothing online.
 docs: $(STAMP)
