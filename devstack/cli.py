@@ -46,6 +46,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         seed_received=args.received,
         base_port=args.base_port,
         keep_logs=True,
+        mounted_secrets=args.mounted_secrets,
     )
     with LocalStack(options) as stack:
         hold(stack)
@@ -162,6 +163,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="fixed ports: sandbox N, emulator N+1, Secret Manager N+2, functions N+3..N+8 "
         "(default: free ports, printed at start)",
+    )
+    up.add_argument(
+        "--mounted-secrets",
+        action="store_true",
+        help="give the functions their secrets as files (ROIT_CREDENTIALS_FILE, "
+        "ROIT_WEBHOOK_SECRETS_FILE), as Terraform mounts them; default: by name from the "
+        "Secret Manager stand-in",
     )
     up.set_defaults(run=cmd_up)
 
