@@ -16,7 +16,12 @@ import pytest
 
 from shared._lazy import Lazy
 from shared.client import RoitClient
-from shared.errors import ConfigurationError, Failure, TokenExchangeError
+from shared.errors import (
+    ConfigurationError,
+    Failure,
+    TokenExchangeError,
+    WebhookVerificationError,
+)
 from shared.models import PendingEntity
 from shared.secret_files import MAX_SECRET_FILE_BYTES, MountedSecretProvider
 from shared.secrets import SecretAccessError, load_credentials, provider_for
@@ -220,6 +225,8 @@ def test_webhook_secrets_from_a_file_follow_a_rotation(
     body = b'{"a": 1}'
     assert verifier.verify(body, sign(old, body, "m1")) == "m1"
     path.write_text(f"{new} {old}")  # rotation: both in force for a while
+    with pytest.raises(WebhookVerificationError):  # the cached value holds within the TTL
+        verifier.verify(body, sign(new, body, "m2"))
     clock.now += 61
     assert verifier.verify(body, sign(new, body, "m2")) == "m2"
 
