@@ -109,7 +109,7 @@ def figures(
                     "hand-written peer",
                     "ratio",
                     median(mine) / median(peer),
-                    PEER_GOAL if section == "cold start" else None,
+                    PEER_GOAL,
                     note=f"vs hello-world {median(mine) / median(data['hello']):.2f}x; "
                     f"per round {_spread(ratios)}",
                 )
