@@ -77,7 +77,7 @@ rehearse: $(STAMP)
 	$(PY) -m devstack.rehearse
 
 bench: $(STAMP)
-	$(PY) -m benchmarks --json build/bench.json --markdown build/bench.md
+	$(PY) -m benchmarks --json build/bench.json --results docs/testing-results/bench.md
 
 # The site, strict: a broken link, a missing page or a warning fails it. Reads nothing online.
 docs: $(STAMP)

@@ -4,8 +4,8 @@
   functions-framework hello-world, and where the cold path goes;
 * :mod:`benchmarks.instance`: 2. warm overhead, 4. RSS growth, 5. token exchanges and secret
   reads, from one warm instance per function under many requests;
-* :mod:`benchmarks.drain`: 3. drain against the raw pending and publish rates and the
-  sequential ceiling; 4. the poller's peak RSS;
+* :mod:`benchmarks.drain` (its parties in :mod:`benchmarks.drainers`): 3. drain against the raw
+  pending and publish rates and the sequential ceiling; 4. the poller's peak RSS;
 * :mod:`benchmarks.memory`: 4. peak RSS of one push message near 10 MB;
 * :mod:`benchmarks.runner`: the command (budgets, table, JSON);
 * :mod:`benchmarks.profile`: profiles for finding what costs (not part of ``make bench``).

@@ -1,9 +1,9 @@
-"""Figure 1, cold start: process start to the first 200 of a real request, per function, against
-a functions-framework hello-world started and polled the same way.
+"""Figure 1, cold start: process start to the first 200 of a real request, per function and
+secret shape, against the hand-written peer in the same shape (:mod:`benchmarks.shapes`), with
+a functions-framework hello-world started and polled the same way as the floor.
 
-Each round starts the hello-world, then every function (in a rotated order), one at a time;
-each is polled with its real request (a new connection every 5 ms until one is answered) and
-stopped before the next starts. Medians over the rounds; ratio = function / hello-world.
+Each start is polled with its real request (a new connection every 5 ms until one is
+answered) and stopped before the next starts. Medians over the rounds; ratio = connector / peer.
 
 Separately, in fresh interpreters (:mod:`benchmarks.coldpath`), where a function's cold path
 goes: ``import functions_framework``, ``main.py``, the first request against a second one,
@@ -22,8 +22,9 @@ from typing import Any
 
 import httpx
 
+from benchmarks import shapes
 from benchmarks.coldpath import imports_by_phase
-from benchmarks.measure import median, tree_cpu_s
+from benchmarks.measure import tree_cpu_s
 from benchmarks.report import Figure
 from benchmarks.stack import (
     ANCHOR_TOPIC,
@@ -32,14 +33,12 @@ from benchmarks.stack import (
     PROJECT,
     BenchStack,
     Instance,
-    hello_instance,
 )
-from benchmarks.workload import HELLO_CALL, POLL_TARGET, Call, Workload
+from benchmarks.workload import POLL_TARGET, Call, Workload
 from devstack.processes.managed import INHERITED_ENV_DROPPED, REPO_ROOT
 
 __all__ = ["run"]
 
-GOAL = 1.4
 POLL_EVERY_S = 0.005
 POLL_DOCUMENTS = 5  # pending for poll_pending's first request
 
@@ -80,56 +79,9 @@ def first_200(
         return elapsed, tree_cpu_s(instance.process.pid)
 
 
-def _env(stack: BenchStack, name: str) -> dict[str, str]:
-    extra = {"ROIT_POLL_TARGETS": POLL_TARGET} if name == "poll_pending" else {}
-    return stack.function_env(name, **extra)
-
-
-ENV_CREDENTIALS = "get_attachments, credentials from the environment"
-"""An informative variant: the same function without the Secret Manager read (how the issue's
-2.2x was measured), so the secret's share of a cold start shows."""
-
-
-def _env_credentials(stack: BenchStack) -> dict[str, str]:
-    creds = stack.control.credentials()
-    env = _env(stack, "get_attachments")
-    del env["ROIT_CREDENTIALS_SECRET"], env["ROIT_SECRET_MANAGER_ENDPOINT"]
-    return {**env, "ROIT_CLIENT_ID": creds.client_id, "ROIT_CLIENT_SECRET": creds.client_secret}
-
-
-def _measure_rounds(
-    stack: BenchStack, workload: Workload, rounds: int
-) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Per round: the hello-world, then every function in a rotated order, then the variant.
-    Returns (wall seconds, CPU seconds) per name."""
-    samples: dict[str, list[float]] = {name: [] for name in ("hello", *FUNCTIONS, ENV_CREDENTIALS)}
-    cpu: dict[str, list[float]] = {name: [] for name in samples}
-    doc_type = POLL_TARGET.partition(":")[2]
-    with httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=120) as client:
-        for index in range(rounds):
-            shift = index % len(FUNCTIONS)
-            for name in ("hello", *FUNCTIONS[shift:], *FUNCTIONS[:shift], ENV_CREDENTIALS):
-                if name == "poll_pending":
-                    stack.control.seed(documents=POLL_DOCUMENTS, types=[doc_type])
-                if name == "hello":
-                    instance, call = hello_instance(), HELLO_CALL
-                elif name == ENV_CREDENTIALS:
-                    instance = stack.function("get_attachments", _env_credentials(stack))
-                    call = workload.call("get_attachments")
-                else:
-                    instance, call = stack.function(name, _env(stack, name)), workload.call(name)
-                try:
-                    wall, used = first_200(instance, call, client)
-                finally:
-                    instance.stop()
-                samples[name].append(wall)
-                cpu[name].append(used)
-    return samples, cpu
-
-
 def _child_env(stack: BenchStack, name: str) -> dict[str, str]:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(INHERITED_ENV_DROPPED)}
-    env = {**inherited, **_env(stack, name)}
+    env = {**inherited, **shapes.shape_env(stack, name, "file")}  # as deployed
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return env
 
@@ -207,61 +159,20 @@ def run(
     stack: BenchStack,
     *,
     rounds: int,
+    pairs: list[tuple[str, str]],
     path_rounds: int,
     path_functions: tuple[str, ...] = FUNCTIONS,
 ) -> tuple[list[Figure], dict[str, Any]]:
-    """Figure 1 and the cold-path breakdown."""
+    """Figure 1 (each function and shape against its hand-written peer) and the cold-path
+    breakdown."""
     workload = Workload.prepare(stack.control, stack.token())
-    samples, cpu = _measure_rounds(stack, workload, rounds)
-    hello, hello_cpu = median(samples["hello"]), median(cpu["hello"])
-    figures = [
-        Figure(
-            "cold start",
-            name,
-            "ms",
-            median(samples[name]) * 1000,
-            hello * 1000,
-            "ff hello-world",
-            "ratio",
-            median(samples[name]) / hello,
-            GOAL if name in FUNCTIONS else None,
-        )
-        for name in (*FUNCTIONS, ENV_CREDENTIALS)
-    ]
-    figures += [
-        Figure(
-            "cold start CPU",
-            name,
-            "ms",
-            median(cpu[name]) * 1000,
-            hello_cpu * 1000,
-            "ff hello-world",
-            "ratio",
-            median(cpu[name]) / hello_cpu,
-        )
-        for name in (*FUNCTIONS, ENV_CREDENTIALS)
-    ]
-    details: dict[str, Any] = {
-        "samples_s": {k: [round(v, 4) for v in vs] for k, vs in samples.items()},
-        "cpu_samples_s": {k: [round(v, 3) for v in vs] for k, vs in cpu.items()},
-        "median_over_hello_ms": {
-            k: round((median(vs) - hello) * 1000, 1) for k, vs in samples.items() if k != "hello"
-        },
-        # the fastest start of each over the fastest hello-world: noise only ever adds time
-        "min_ratio": {
-            k: round(min(vs) / min(samples["hello"]), 2)
-            for k, vs in samples.items()
-            if k != "hello"
-        },
-        "method": "spawn to first 200 of a real request (new connection every 5 ms); "
-        "credentials from the Secret Manager stand-in; medians; CPU = user + system seconds "
-        "of gunicorn's master and worker at the first 200",
-    }
+    samples = shapes.measure(stack, workload, pairs, rounds, first_200)
+    details = shapes.details(samples)
     details["cold_path"] = {
         name: cold_path(stack, workload, name, path_rounds) for name in path_functions
     }
     details["client_first_use_ms"] = client_first_use(stack, path_rounds)
-    return figures, details
+    return shapes.figures(samples, pairs), details
 
 
 def text(details: dict[str, Any], top: int = 4) -> str:

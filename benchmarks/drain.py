@@ -9,7 +9,12 @@ this machine's ceiling measured in the same run:
   publishing the same payloads (each entity's JSON, with the connector's six attributes) to
   the emulator; the batching ``google.cloud.pubsub_v1.PublisherClient`` (futures, default
   batch settings) is measured too, for information;
-* **sequential ceiling**: fetch a page, then publish it, no connector logic.
+* **sequential ceiling**: fetch a page, then publish it, no connector logic;
+* **the hand-written peer** (:mod:`benchmarks.anchors.drain_peer`): fetch a page, publish its
+  entities with the batching publisher's futures, wait, repeat, what a user would write.
+
+The connector's rate over each anchor's is also taken per round (rounds are interleaved), and
+its spread reported.
 
 Then with 100 ms of ROIT latency on every ``pending`` call (the sandbox's ``latency_ms``
 fault), the connector against the raw pending rate under the same latency; and 4 targets
@@ -21,177 +26,22 @@ a bottleneck (the sandbox, the emulator) shows.
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-from benchmarks.measure import CpuMeter, median
+from benchmarks.drainers import FOUR_TARGETS, Anchors, Drainer, Variant, entity_message, seed_four
+from benchmarks.measure import CpuMeter
 from benchmarks.report import Figure
-from benchmarks.stack import ANCHOR_TOPIC, INTEGRATION_ID, PROJECT, BenchStack, Instance
-from benchmarks.workload import ENDPOINTS, JSON_HEADERS
+from benchmarks.stack import BenchStack
 
 __all__ = ["run"]
 
 DRAIN_GOAL = 0.8
+PEER_GOAL = 1.2
 LATENCY_GOAL = 0.95
 TARGETS_GOAL = 1.3
 LATENCY_MS = 100
-FOUR_TARGETS = ["DOCUMENT:NFE", "DOCUMENT:NFSE", "DOCUMENT:CTE", "SUPPLIER"]
-ATTRIBUTES = ("entity", "type", "requestId", "reference", "integrationId")
-
-Page = list[tuple[bytes, dict[str, str]]]
-
-
-def _message(raw: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-    """What the connector publishes for one entity: its JSON as sent, six attributes."""
-    data = json.dumps(raw, separators=(",", ":")).encode()
-    attributes = {key: str(raw[key]) for key in ATTRIBUTES if raw.get(key)}
-    attributes["correlationId"] = "bench-correlation-id-0000000000000000"
-    return data, attributes
-
-
-@dataclass
-class Anchors:
-    """The clients the anchors use (built once, outside every timing)."""
-
-    stack: BenchStack
-    pending_body: bytes = b""
-    http: httpx.Client = field(init=False)
-    gapic: Any = field(init=False)
-    topic: str = f"projects/{PROJECT}/topics/{ANCHOR_TOPIC}"
-
-    def __post_init__(self) -> None:
-        from google.pubsub_v1 import PublisherClient
-
-        headers = {**JSON_HEADERS, "Authorization": self.stack.token()}
-        self.http = httpx.Client(base_url=self.stack.sandbox.url, headers=headers, timeout=60)
-        self.pending_body = json.dumps(
-            {"entity": "DOCUMENT", "integrationId": INTEGRATION_ID}
-        ).encode()
-        self.gapic = PublisherClient()
-
-    def close(self) -> None:
-        self.http.close()
-        self.gapic.transport.close()
-
-    def fetch(self) -> list[Any]:
-        """One pending page, parsed as JSON and nothing more."""
-        response = self.http.post(ENDPOINTS["pending"], content=self.pending_body)
-        response.raise_for_status()
-        return list(response.json()["data"])
-
-    def publish(self, page: Page) -> None:
-        from google.pubsub_v1 import PubsubMessage
-
-        messages = [PubsubMessage(data=data, attributes=attrs) for data, attrs in page]
-        self.gapic.publish(topic=self.topic, messages=messages, timeout=60)
-
-    # -- the anchors -------------------------------------------------------------------------
-    def raw_pending(self) -> tuple[int, list[list[Any]]]:
-        pages, count = [], 0
-        while items := self.fetch():
-            pages.append(items)
-            count += len(items)
-        return count, pages
-
-    def raw_publish(self, pages: list[Page]) -> int:
-        for page in pages:
-            self.publish(page)
-        return sum(len(page) for page in pages)
-
-    def batching_publish(self, pages: list[Page]) -> int:
-        from google.cloud import pubsub_v1
-
-        client = pubsub_v1.PublisherClient()
-        try:
-            futures = [
-                client.publish(self.topic, data, **attrs) for page in pages for data, attrs in page
-            ]
-            for future in futures:
-                future.result(timeout=120)
-        finally:
-            client.stop()
-        return len(futures)
-
-    def sequential(self) -> int:
-        count = 0
-        while items := self.fetch():
-            self.publish([_message(raw) for raw in items])
-            count += len(items)
-        return count
-
-
-@dataclass
-class Drainer:
-    """The connector: ``poll_pending`` as a warm process; one ``POST`` drains every target."""
-
-    instance: Instance
-    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=600))
-    peaks_kib: list[int] = field(default_factory=list)
-    baselines_kib: list[int] = field(default_factory=list)
-
-    def drain(self, targets: list[str] | None = None, *, record: bool = True) -> int:
-        body = {"targets": targets} if targets else {}
-        rss, _ = self.instance.rss_kib()
-        self.instance.reset_peak()
-        response = self.client.post(self.instance.url, json=body)
-        _, peak = self.instance.rss_kib()
-        if record:
-            self.baselines_kib.append(rss)
-            self.peaks_kib.append(peak)
-        if response.status_code != 200:
-            raise RuntimeError(f"poll_pending answered {response.status_code}: {response.text}")
-        totals = response.json()["totals"]
-        if totals["published"] != totals["fetched"] or totals["failed"]:
-            raise RuntimeError(f"poll_pending did not publish every document: {totals}")
-        return int(totals["published"])
-
-
-@dataclass
-class Variant:
-    """One way of draining, timed: documents per second and CPU per process, per round."""
-
-    name: str
-    rates: list[float] = field(default_factory=list)
-    walls: list[float] = field(default_factory=list)
-    cpu: list[dict[str, float]] = field(default_factory=list)
-
-    def time(self, meter: CpuMeter, work: Callable[[], int], expect: int) -> None:
-        meter.start()
-        started = time.perf_counter()
-        done = work()
-        wall = time.perf_counter() - started
-        used = meter.stop()
-        if done != expect:
-            raise RuntimeError(f"{self.name}: {done} documents, expected {expect}")
-        self.rates.append(done / wall)
-        self.walls.append(wall)
-        self.cpu.append(used)
-
-    def summary(self) -> dict[str, Any]:
-        keys = [key for key in self.cpu[0] if key != "wall_s"] if self.cpu else []
-        wall = median(self.walls) if self.walls else 0.0
-        return {
-            "docs_per_s": round(median(self.rates), 1),
-            "wall_s": round(wall, 3),
-            "rounds": len(self.rates),
-            "cpu_s": {k: round(median([c[k] for c in self.cpu]), 3) for k in keys},
-            "cpu_pct_of_wall": {
-                k: round(100 * median([c[k] / c["wall_s"] for c in self.cpu]), 1) for k in keys
-            },
-        }
-
-
-def _seed_four(stack: BenchStack, documents: int) -> None:
-    share = documents // 4
-    stack.control.reset()
-    for kind in ("NFE", "NFSE", "CTE"):
-        stack.control.seed(documents=share, types=[kind])
-    stack.control.seed(master=share)  # SUPPLIER (and as many PURCHASE_ORDER, not polled)
 
 
 @dataclass(frozen=True)
@@ -232,10 +82,11 @@ def _steps(stack: BenchStack, anchors: Anchors, drainer: Drainer, documents: int
 
     return [
         Step("raw_pending", reset, lambda: anchors.raw_pending()[0], documents),
+        Step("peer", reset, anchors.peer.drain, documents),
         Step("connector", reset, drainer.drain, documents),
         Step(
             "connector_4_targets",
-            lambda: _seed_four(stack, documents),
+            lambda: seed_four(stack, documents),
             lambda: drainer.drain(FOUR_TARGETS),
             4 * quarter,
         ),
@@ -261,7 +112,7 @@ def run(
         drainer.drain(record=False)  # warm: the client, the token and the publisher are built
         control.reset(documents=documents)
         _, pages = anchors.raw_pending()  # the payloads the publish anchors send
-        messages = [[_message(raw) for raw in page] for page in pages]
+        messages = [[entity_message(raw) for raw in page] for page in pages]
         anchors.raw_publish(messages)  # the emulator's JIT warms up
         count = sum(len(page) for page in messages)
 
@@ -335,32 +186,38 @@ def run(
 def _rate(
     name: str, connector: dict[str, Any], anchor: dict[str, Any], label: str, **goal: Any
 ) -> Figure:
+    """The connector's median rate over the anchor's; the note gives the per-round ratios'
+    spread (rounds are interleaved, so round i of each ran side by side)."""
     value, base = connector["docs_per_s"], anchor["docs_per_s"]
-    return Figure("drain", name, "docs/s", value, base, label, "ratio", value / base, **goal)
+    ratios = [a / b for a, b in zip(connector["per_round"], anchor["per_round"], strict=False)]
+    note = f"per round {min(ratios):.2f}-{max(ratios):.2f}x over {len(ratios)}" if ratios else ""
+    return Figure(
+        "drain", name, "docs/s", value, base, label, "ratio", value / base, note=note, **goal
+    )
 
 
 def _figures(
     plain: dict[str, Any], slow: dict[str, Any], documents: int, latency_documents: int
 ) -> list[Figure]:
     connector = plain["connector"]
-    lower = min(("raw_pending", "raw_publish"), key=lambda n: plain[n]["docs_per_s"])
     n = f"{documents:,} docs"
     m = f"{latency_documents:,} docs, {LATENCY_MS} ms/page"
+    peer = "hand-written peer (page, futures, wait)"
     anchors = [
-        ("raw_pending", "raw pending"),
         ("raw_publish", "raw publish (GAPIC, 1 request/page)"),
         ("batching_publish", "batching publisher"),
         ("sequential", "fetch a page, then publish it"),
     ]
     figures = [
         _rate(
-            f"{n}, vs the lower anchor",
+            f"{n}, vs raw pending",
             connector,
-            plain[lower],
-            dict(anchors)[lower],
+            plain["raw_pending"],
+            "raw pending",
             goal=DRAIN_GOAL,
             goal_op=">=",
         ),
+        _rate(f"{n}, vs peer", connector, plain["peer"], peer, goal=PEER_GOAL, goal_op=">="),
         *(_rate(f"{n}, vs {label}", connector, plain[key], label) for key, label in anchors),
         _rate(
             f"{m}, vs raw pending",
@@ -370,6 +227,7 @@ def _figures(
             goal=LATENCY_GOAL,
             goal_op=">=",
         ),
+        _rate(f"{m}, vs peer", slow["connector"], slow["peer"], f"{peer}, {LATENCY_MS} ms/page"),
     ]
     for count, variants, goal, latency in (
         (documents, plain, TARGETS_GOAL, ""),

@@ -101,12 +101,13 @@ def _rows(figures: list[Figure]) -> list[list[str]]:
                 _result(f),
                 _goal(f),
                 _met(f),
+                f.note,
             ]
         )
     return rows
 
 
-HEADER = ["figure", "connector", "anchor (same run)", "result", "goal", "met"]
+HEADER = ["figure", "connector", "anchor (same run)", "result", "goal", "met", "note"]
 
 
 def text_table(figures: list[Figure]) -> str:
@@ -142,6 +143,7 @@ def machine() -> dict[str, Any]:
     return {
         "cpu": model or platform.processor(),
         "cores": os.cpu_count(),
+        "nproc": len(os.sched_getaffinity(0)),
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "python": platform.python_version(),
         "system": f"{platform.system()} {platform.release()}",

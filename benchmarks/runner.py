@@ -1,8 +1,9 @@
 """``python -m benchmarks``: every figure, the connector against an anchor measured in the same
 run on the same machine; prints a table and writes JSON (and optionally Markdown).
 
-    python -m benchmarks [--quick] [--only cold,warm,drain,memory] [--json build/bench.json]
-                         [--markdown build/bench.md]
+    python -m benchmarks [--quick] [--only cold,warm,drain,memory,capacity]
+                         [--json build/bench.json] [--markdown build/bench.md]
+                         [--results docs/testing-results/bench.md]
 
 A benchmark reports; it never fails on speed (exit 1 only when a measurement could not be
 made: a process did not start, a request was not answered 200, a drain lost documents).
@@ -17,13 +18,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import coldstart, drain, instance, memory
+from benchmarks import capacity, coldstart, drain, instance, memory
 from benchmarks.report import Figure, machine, markdown_table, text_table, write_json
+from benchmarks.results import commit, results_page
 from benchmarks.stack import FUNCTIONS, BenchStack, hello_instance
 
 __all__ = ["BUDGETS", "Budget", "main", "run"]
 
-SECTIONS = ("cold", "warm", "drain", "memory")
+SECTIONS = ("cold", "warm", "drain", "memory", "capacity")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Budget:
     """How much of each figure a run measures."""
 
     cold_rounds: int
+    cold_pairs: tuple[tuple[str, str], ...]
     cold_path_rounds: int
     cold_path_functions: tuple[str, ...]
     warmup: int
@@ -41,24 +44,38 @@ class Budget:
     latency_documents: int
     latency_rounds: int
     big_message_bytes: int
+    latencies_ms: tuple[int, ...]
+    page_sizes: tuple[int, ...]
+    push_seconds: float
 
 
 BUDGETS = {
     "full": Budget(
-        cold_rounds=7,
-        cold_path_rounds=3,
-        cold_path_functions=FUNCTIONS,
+        cold_rounds=3,
+        cold_pairs=(
+            *((name, "file") for name in FUNCTIONS),
+            # the client library is loaded at the same point in every function: two suffice
+            ("get_attachments", "client"),
+            ("poll_pending", "client"),
+            ("get_attachments", "env"),
+        ),
+        cold_path_rounds=1,
+        cold_path_functions=("poll_pending", "get_attachments"),
         warmup=200,
         latency_requests=1500,
         requests=10_000,
-        documents=10_000,
+        documents=5_000,
         drain_rounds=5,
-        latency_documents=10_000,
+        latency_documents=2_000,
         latency_rounds=2,
         big_message_bytes=memory.DATA_BYTES,
+        latencies_ms=(50, 200, 500),
+        page_sizes=(50, 200),
+        push_seconds=2.0,
     ),
     "quick": Budget(
         cold_rounds=1,
+        cold_pairs=(*((name, "file") for name in FUNCTIONS), ("get_attachments", "env")),
         cold_path_rounds=1,
         cold_path_functions=("poll_pending",),
         warmup=20,
@@ -69,6 +86,9 @@ BUDGETS = {
         latency_documents=500,
         latency_rounds=1,
         big_message_bytes=memory.DATA_BYTES,
+        latencies_ms=(50,),
+        page_sizes=(50,),
+        push_seconds=0.5,
     ),
 }
 
@@ -80,17 +100,25 @@ def _say(message: str) -> None:
 def run(budget: Budget, sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
     """Start the stack, measure ``sections``, stop everything; the whole result document."""
     started = time.perf_counter()
-    document: dict[str, Any] = {"machine": machine(), "budget": asdict(budget)}
+    document: dict[str, Any] = {
+        "machine": machine(),
+        "commit": commit(),
+        "budget": asdict(budget),
+    }
     figures: list[Figure] = []
     details: dict[str, Any] = {}
     _say("starting the sandbox, the Pub/Sub emulator and the Secret Manager stand-in")
     stack = BenchStack.start()
     try:
         if "cold" in sections:
-            _say(f"cold start: {budget.cold_rounds} rounds of 5 functions + hello-world")
+            _say(
+                f"cold start: {budget.cold_rounds} rounds of {len(budget.cold_pairs)} "
+                "(function, shape) pairs, connector and peer, + hello-world"
+            )
             found, details["cold_start"] = coldstart.run(
                 stack,
                 rounds=budget.cold_rounds,
+                pairs=list(budget.cold_pairs),
                 path_rounds=budget.cold_path_rounds,
                 path_functions=budget.cold_path_functions,
             )
@@ -123,6 +151,15 @@ def run(budget: Budget, sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
             _say("memory: one push message near 10 MB per push function")
             found, details["big_message"] = memory.run(stack, data_bytes=budget.big_message_bytes)
             figures += found
+        if "capacity" in sections:
+            _say(f"capacity: push and poller at {budget.latencies_ms} ms per ROIT call")
+            found, details["capacity"] = capacity.run(
+                stack,
+                latencies=budget.latencies_ms,
+                page_sizes=budget.page_sizes,
+                push_seconds=budget.push_seconds,
+            )
+            figures += found
     finally:
         stack.stop()
     document["elapsed_s"] = round(time.perf_counter() - started, 1)
@@ -131,7 +168,15 @@ def run(budget: Budget, sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
     return document
 
 
-_ORDER = ("cold start", "cold start CPU", "warm overhead", "drain", "memory", "tokens/secrets")
+_ORDER = (
+    "cold start",
+    "cold start CPU",
+    "warm overhead",
+    "drain",
+    "capacity",
+    "memory",
+    "tokens/secrets",
+)
 
 
 def _ordered(figures: list[Figure]) -> list[Figure]:
@@ -147,7 +192,8 @@ def summary(document: dict[str, Any]) -> str:
     """The table and the machine, as printed after a run."""
     m = document["machine"]
     head = (
-        f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
+        f"commit {document.get('commit', 'unknown')}; {m['cpu']}, nproc {m.get('nproc')}, "
+        f"{m['memory_gib']} GiB, Python {m['python']}, "
         f"load {m['load_avg_at_start']} at start; {document['elapsed_s']} s"
     )
     parts = [head, text_table(_figures(document))]
@@ -165,6 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma list of sections")
     parser.add_argument("--json", type=Path, help="write the whole result here")
     parser.add_argument("--markdown", type=Path, help="write the table here, in Markdown")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help="write the results page here (the commit, the machine, the table): what "
+        "`make bench` does to docs/testing-results/bench.md",
+    )
     args = parser.parse_args(argv)
     sections = tuple(s.strip() for s in args.only.split(",") if s.strip())
     unknown = set(sections) - set(SECTIONS)
@@ -179,4 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(markdown_table(_figures(document)) + "\n")
         _say(f"wrote {args.markdown}")
+    if args.results:
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(results_page(document, summary(document)))
+        _say(f"wrote {args.results}")
     return 0

@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,6 +46,8 @@ __all__ = [
     "PROJECT",
     "BenchStack",
     "Instance",
+    "hello_instance",
+    "peer_instance",
 ]
 
 PROJECT = "roit-local"
@@ -52,6 +56,7 @@ CREDENTIALS_SECRET = "roit-api-credentials"
 PENDING_TOPIC = "roit-pending"
 ANCHOR_TOPIC = "bench-anchor"
 ANCHOR_SOURCE = Path(__file__).resolve().parent / "anchors" / "hello.py"
+PEERS = Path(__file__).resolve().parent / "anchors" / "peers"
 SECRET_TTL_S = 3600  # longer than any run: one read per instance is the expectation
 
 FUNCTIONS = ("poll_pending", "update_status", "register_delivery", "reprocess", "get_attachments")
@@ -143,7 +148,13 @@ class BenchStack:
     emulator: ManagedProcess
     secrets: ManagedProcess
     control: SandboxControl
+    scratch: Path
     _token: str | None = None
+
+    @property
+    def credentials_file(self) -> Path:
+        """The credentials secret as Terraform mounts it (``ROIT_CREDENTIALS_FILE``)."""
+        return self.scratch / "credentials.json"
 
     @classmethod
     def start(cls) -> BenchStack:
@@ -164,7 +175,8 @@ class BenchStack:
             for process in processes:
                 process.stop()
             raise
-        stack = cls(sandbox, emulator, secrets, SandboxControl(sandbox.url))
+        scratch = Path(tempfile.mkdtemp(prefix="bench-"))
+        stack = cls(sandbox, emulator, secrets, SandboxControl(sandbox.url), scratch)
         try:
             stack._fill()
         except BaseException:
@@ -177,6 +189,8 @@ class BenchStack:
         value = json.dumps({"client_id": creds.client_id, "client_secret": creds.client_secret})
         client = local_client(self.secrets.url)
         put_secret(client, PROJECT, CREDENTIALS_SECRET, value)
+        self.credentials_file.write_text(value)
+        self.credentials_file.chmod(0o600)
         # The bench process publishes too (the raw publish anchor): the same client library
         # the connector uses finds the emulator the same way.
         os.environ["PUBSUB_EMULATOR_HOST"] = self.pubsub_host
@@ -191,6 +205,7 @@ class BenchStack:
         self.control.close()
         for process in (self.sandbox, self.emulator, self.secrets):
             process.stop()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     # -- addresses and counters ----------------------------------------------------------
     @property
@@ -242,19 +257,31 @@ class BenchStack:
         return Instance(name, process)
 
 
-def hello_instance() -> Instance:
-    """The anchor: a functions-framework hello-world started by the same command."""
+def _anchor(label: str, target: str, source: Path, env: Mapping[str, str] | None) -> Instance:
+    """A non-connector function under functions-framework, started by the same command."""
     port = free_port()
     template = function_process("get_attachments", port=port)
     argv = list(template.argv)
-    argv[argv.index("--target") + 1] = "hello"
-    argv[argv.index("--source") + 1] = str(ANCHOR_SOURCE)
+    argv[argv.index("--target") + 1] = target
+    argv[argv.index("--source") + 1] = str(source)
     process = ManagedProcess(
-        "hello",
+        label,
         argv,
         port=port,
+        env=env,
         cwd=REPO_ROOT,
         health_path="/robots.txt",
         health_statuses=range(200, 500),
     )
-    return Instance("hello", process)
+    return Instance(label, process)
+
+
+def hello_instance() -> Instance:
+    """The floor: a functions-framework hello-world started by the same command."""
+    return _anchor("hello", "hello", ANCHOR_SOURCE, None)
+
+
+def peer_instance(name: str, env: Mapping[str, str]) -> Instance:
+    """The hand-written peer of function ``name`` (``benchmarks/anchors/peers``), with the
+    same environment as the connector's."""
+    return _anchor(f"{name}-peer", name, PEERS / f"{name}.py", env)

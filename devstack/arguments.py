@@ -84,6 +84,13 @@ def parser(run: Mapping[str, Command], description: str | None = None) -> argpar
         help="fixed ports: sandbox N, emulator N+1, Secret Manager N+2, functions N+3..N+8 "
         "(default: free ports, printed at start)",
     )
+    up.add_argument(
+        "--mounted-secrets",
+        action="store_true",
+        help="give the functions their secrets as files (ROIT_CREDENTIALS_FILE, "
+        "ROIT_WEBHOOK_SECRETS_FILE), as Terraform mounts them; default: by name from the "
+        "Secret Manager stand-in",
+    )
     up.set_defaults(run=run["up"])
 
     demo = commands.add_parser("demo", help="run one whole reconciled cycle")

@@ -78,6 +78,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         seed_received=args.received,
         base_port=args.base_port,
         keep_logs=True,
+        mounted_secrets=args.mounted_secrets,
     )
     _ports_free(options)
     with LocalStack(options) as stack:

@@ -20,6 +20,9 @@ MEANING: dict[str, str] = {
     "says what is not done.",
     "ROIT_CREDENTIALS_SECRET": 'Secret Manager secret holding `{"client_id": "...", '
     '"client_secret": "..."}`: a short name or `projects/P/secrets/S[/versions/V]`.',
+    "ROIT_CREDENTIALS_FILE": "The same JSON from a file: the absolute path where the "
+    "credentials secret is mounted (Terraform's `secret_volumes`); read through the same TTL "
+    "cache, with no client library loaded. Takes the place of `ROIT_CREDENTIALS_SECRET`.",
     "ROIT_CLIENT_ID": "The client id straight from the environment, for local use, when no "
     "credentials secret is set.",
     "ROIT_CLIENT_SECRET": "The client secret straight from the environment (local use).",
@@ -85,5 +88,7 @@ MEANING: dict[str, str] = {
     "signature; `iam`: the deployment is private and Cloud Run IAM vouches for the caller.",
     "ROIT_WEBHOOK_SECRETS_SECRET": "Secret Manager secret holding one or more `whsec_…` "
     "secrets separated by whitespace (two during a rotation).",
+    "ROIT_WEBHOOK_SECRETS_FILE": "The same from a file: the absolute path where the webhook "
+    "secrets are mounted; takes the place of `ROIT_WEBHOOK_SECRETS_SECRET`.",
     "ROIT_WEBHOOK_SECRETS": "The same, straight from the environment (local use).",
 }

@@ -1,7 +1,8 @@
 """What Terraform deploys for each ROIT_ setting, read from terraform/'s own files (python-hcl2).
 
 Each deployment's environment is terraform/functions.tf's ``local.common_environment`` merged
-with its ``environment`` in ``local.deployment_settings``, plus what terraform/modules/function
+with its ``environment`` in ``local.deployment_settings`` and the secrets it reads
+(``local.secret_delivery``, both ways), plus what terraform/modules/function
 sets from the sizing (``ROIT_FUNCTION_TIMEOUT_S`` from ``timeout_s``). Every expression is turned
 into words here; one this module does not know fails the generator, so a new kind cannot slip
 into the docs unread.
@@ -74,7 +75,11 @@ def _literal(value: Any) -> str:
 class _Reader:
     def __init__(self, root: Path) -> None:
         self.variables = _variables(root / "variables.tf")
-        self.secrets = {k: _unquote(v) for k, v in _locals(root / "secrets.tf")["secrets"].items()}
+        secrets = _locals(root / "secrets.tf")
+        self.secrets = {k: _unquote(v) for k, v in secrets["secrets"].items()}
+        self.secret_readers = {
+            k: [_unquote(name) for name in v] for k, v in secrets["secret_readers"].items()
+        }
         self.token_defaults = {
             name: _unquote(default)
             for name, default in _OPTIONAL.findall(self.variables["roit_token"]["type"])
@@ -85,6 +90,20 @@ class _Reader:
         if "default" not in body or body["default"] is None:
             return f"your `{name}` (required, per environment)"
         return f"`{_literal(body['default'])}` (`{name}`)"
+
+    def secret_words(self, deployment: str, delivery: dict[str, Any]) -> dict[str, str]:
+        """The secret settings of one deployment: a mounted file by default, a Secret Manager
+        name with ``mount_secrets = false`` (functions.tf's ``local.secret_delivery``)."""
+        words = {}
+        for secret, readers in self.secret_readers.items():
+            if deployment not in readers:
+                continue
+            name = self.secrets[secret]
+            for key, value in delivery[secret]["mounted"].items():
+                words[key] = f"file `{_unquote(value)}`, mounted from secret `{name}` (the default)"
+            for key, value in delivery[secret]["by_name"].items():
+                words[key] = f"{self.words(value)} (with `mount_secrets = false`)"
+        return words
 
     def words(self, expression: Any) -> str:
         """One environment value of functions.tf, in words."""
@@ -116,6 +135,7 @@ def deployments(root: Path) -> list[Deployment]:
         environment.update(
             {key: reader.words(value) for key, value in settings.get("environment", {}).items()}
         )
+        environment.update(reader.secret_words(_unquote(name), functions["secret_delivery"]))
         for key, value in sizing.items():
             if not key.startswith("ROIT_"):
                 continue

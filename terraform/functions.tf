@@ -6,7 +6,6 @@ locals {
     ROIT_BASE_URL                  = var.roit_base_url
     ROIT_INTEGRATION_ID            = var.roit_integration_id
     ROIT_GCP_PROJECT               = var.project_id
-    ROIT_CREDENTIALS_SECRET        = google_secret_manager_secret.main["credentials"].secret_id
     ROIT_AUTH_SCHEME               = var.roit_auth_scheme
     ROIT_TOKEN_URL                 = var.roit_token.url
     ROIT_TOKEN_REQUEST_FORMAT      = var.roit_token.request_format
@@ -99,8 +98,7 @@ locals {
       ingress_settings = "ALLOW_ALL"
       invokers         = ["public"]
       environment = {
-        ROIT_REPROCESS_CALLER_AUTH  = "webhook"
-        ROIT_WEBHOOK_SECRETS_SECRET = google_secret_manager_secret.main["webhook"].secret_id
+        ROIT_REPROCESS_CALLER_AUTH = "webhook"
       }
     }
     "get-attachments" = {
@@ -114,6 +112,39 @@ locals {
 
   deployments = {
     for name, settings in local.deployment_settings : name => merge(local.deployment_defaults, settings)
+  }
+
+  # How each secret reaches the code of its readers (secrets.tf), by var.mount_secrets:
+  # "mounted" (the default): the platform mounts the secret as a file (secret_volumes) and
+  # fills it from the latest version each time it is read, so a rotation is followed and no
+  # client library is loaded on the cold path; "by_name": the code reads it by name with the
+  # Secret Manager client library (grpc, protobuf and google-auth imported on the first request).
+  # Either way the code caches it for ROIT_SECRET_TTL_S. docs/deployment.md#secrets says why.
+  secret_delivery = {
+    credentials = {
+      mount_path = "/etc/secrets/roit-api-credentials"
+      file       = "credentials.json"
+      mounted    = { ROIT_CREDENTIALS_FILE = "/etc/secrets/roit-api-credentials/credentials.json" }
+      by_name    = { ROIT_CREDENTIALS_SECRET = google_secret_manager_secret.main["credentials"].secret_id }
+    }
+    webhook = {
+      mount_path = "/etc/secrets/roit-webhook-secrets"
+      file       = "webhook-secrets.txt"
+      mounted    = { ROIT_WEBHOOK_SECRETS_FILE = "/etc/secrets/roit-webhook-secrets/webhook-secrets.txt" }
+      by_name    = { ROIT_WEBHOOK_SECRETS_SECRET = google_secret_manager_secret.main["webhook"].secret_id }
+    }
+  }
+
+  secrets_read = {
+    for name in keys(local.deployment_settings) : name => [
+      for secret, readers in local.secret_readers : secret if contains(readers, name)
+    ]
+  }
+
+  secret_environment = {
+    for name, secrets in local.secrets_read : name => merge([
+      for secret in secrets : local.secret_delivery[secret][var.mount_secrets ? "mounted" : "by_name"]
+    ]...)
   }
 
   # Who each invoker name stands for. allUsers appears here only, for reprocess-webhook, whose
@@ -150,7 +181,14 @@ module "function" {
   max_instances         = coalesce(try(var.function_settings[each.key].max_instances, null), each.value.max_instances)
   max_concurrency       = coalesce(try(var.function_settings[each.key].max_concurrency, null), each.value.max_concurrency)
   minimum_timeout_s     = each.value.minimum_timeout_s
-  environment_variables = merge(local.common_environment, each.value.environment)
+  environment_variables = merge(local.common_environment, each.value.environment, local.secret_environment[each.key])
+  secret_volumes = var.mount_secrets ? {
+    for secret in local.secrets_read[each.key] : secret => {
+      secret     = google_secret_manager_secret.main[secret].secret_id
+      mount_path = local.secret_delivery[secret].mount_path
+      file       = local.secret_delivery[secret].file
+    }
+  } : {}
   invoker_members = merge([
     for who in each.value.invokers : { for index, member in local.invokers[who] : "${who}-${index}" => member }
   ]...)

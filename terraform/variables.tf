@@ -46,6 +46,12 @@ variable "labels" {
   default     = {}
 }
 
+variable "mount_secrets" {
+  type        = bool
+  description = "Give the functions their secrets as files the platform mounts from Secret Manager (secret_volumes; ROIT_CREDENTIALS_FILE, ROIT_WEBHOOK_SECRETS_FILE), the default: a rotation is followed, and no client library is loaded on the cold path. false: the code reads them by name with the Secret Manager client library (ROIT_CREDENTIALS_SECRET, ROIT_WEBHOOK_SECRETS_SECRET)."
+  default     = true
+}
+
 variable "roit_base_url" {
   type        = string
   description = "ROIT's API base URL (ROIT_BASE_URL): https://hom.roit.ai for homologation, https://app.roit.ai for production."

@@ -23,6 +23,8 @@ __all__ = [
     "FunctionSpec",
     "StackOptions",
     "function_specs",
+    "mount_secret",
+    "mounted_env",
     "new_webhook_secret",
     "port_layout",
 ]
@@ -110,6 +112,9 @@ class StackOptions:
     log_dir: Path | None = None
     keep_logs: bool = False  # keep a temporary log directory after stop (it is printed)
     base_port: int | None = None  # None: free ports; N: the layout of `port_layout`
+    # True: the secrets reach the functions as files (ROIT_*_FILE), as Terraform mounts them;
+    # False: by name from the Secret Manager stand-in, through the client library.
+    mounted_secrets: bool = False
 
 
 def port_layout(base_port: int | None, pollers: int = 1) -> dict[str, int]:
@@ -123,3 +128,23 @@ def port_layout(base_port: int | None, pollers: int = 1) -> dict[str, int]:
         chosen_by_child = ("sandbox", "secret-manager")
         return {name: 0 if name in chosen_by_child else free_port() for name in names}
     return {name: base_port + offset for offset, name in enumerate(names)}
+
+
+def mounted_env(env: dict[str, str], secrets_dir: Path) -> dict[str, str]:
+    """``env`` with each secret named for Secret Manager (``ROIT_*_SECRET``) replaced by the
+    file it is mounted as in ``secrets_dir`` (``ROIT_*_FILE``), as Terraform deploys them."""
+    mounted = dict(env)
+    for setting, secret in (
+        ("ROIT_CREDENTIALS", CREDENTIALS_SECRET),
+        ("ROIT_WEBHOOK_SECRETS", WEBHOOK_SECRETS_SECRET),
+    ):
+        if mounted.pop(f"{setting}_SECRET", None):
+            mounted[f"{setting}_FILE"] = str(secrets_dir / secret)
+    return mounted
+
+
+def mount_secret(options: StackOptions, secrets_dir: Path, secret: str, value: str) -> None:
+    """With ``options.mounted_secrets``, (re)write a secret's file: a new version, as mounted."""
+    if options.mounted_secrets:
+        secrets_dir.mkdir(mode=0o700, exist_ok=True)
+        (secrets_dir / secret).write_text(value)

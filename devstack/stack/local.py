@@ -45,6 +45,8 @@ from devstack.stack.layout import (
     FunctionSpec,
     StackOptions,
     function_specs,
+    mount_secret,
+    mounted_env,
     new_webhook_secret,
     port_layout,
 )
@@ -148,6 +150,9 @@ class LocalStack:
             return
         self.put_credentials(self.options.client_secret)
         put_secret(client, self.options.project, WEBHOOK_SECRETS_SECRET, self.webhook_secret)
+        mount_secret(
+            self.options, self.log_dir / "secrets", WEBHOOK_SECRETS_SECRET, self.webhook_secret
+        )
 
     def put_credentials(self, client_secret: str) -> str:
         """Add a version of the credentials secret (the sandbox's client id, this secret);
@@ -155,6 +160,7 @@ class LocalStack:
         client = local_client(self.secret_manager_endpoint)
         credentials = {"client_id": SANDBOX_CLIENT_ID, "client_secret": client_secret}
         value = json.dumps(credentials)
+        mount_secret(self.options, self.log_dir / "secrets", CREDENTIALS_SECRET, value)
         return put_secret(client, self.options.project, CREDENTIALS_SECRET, value)
 
     def function_env(self, spec: FunctionSpec) -> dict[str, str]:
@@ -175,7 +181,8 @@ class LocalStack:
             env["ROIT_DEAD_LETTER_TOPIC"] = wiring.dead_letter_topic(wiring.PENDING_TOPIC)
             env["ROIT_POLL_TARGETS"] = self.options.poll_targets
             env["ROIT_POLL_TIME_BUDGET_S"] = str(self.options.poll_time_budget_s)
-        return {**env, **spec.env}
+        env = {**env, **spec.env}
+        return mounted_env(env, self.log_dir / "secrets") if self.options.mounted_secrets else env
 
     def env_file(self, label: str) -> Path:
         """Where a function's environment is written (`KEY=VALUE` lines, no secret values:

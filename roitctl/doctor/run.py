@@ -20,7 +20,8 @@ from roitctl.doctor.pubsub import pubsub_checks
 from roitctl.environment import applied
 from roitctl.layout import Layout, short_name
 from shared.core.errors import ConfigurationError, RoitError
-from shared.core.secrets import RoitCredentials, load_credentials, provider_for
+from shared.core.secret_files import provider_for
+from shared.core.secrets import RoitCredentials, credentials_source, load_credentials
 from shared.core.settings import RoitSettings, load_settings
 from shared.entry.settings import CallerAuth, ReprocessSettings
 from shared.entry.webhook_secrets import parse_webhook_secrets
@@ -131,7 +132,8 @@ def _settings(kind: Kind | None) -> tuple[RoitSettings | None, Check]:
 
 
 def _credentials(settings: RoitSettings) -> tuple[RoitCredentials | None, Check]:
-    if not settings.credentials_secret:
+    name, variable = credentials_source(settings)
+    if not name:
         source = (
             "ROIT_CLIENT_ID / ROIT_CLIENT_SECRET from the environment "
             "(deployed functions use ROIT_CREDENTIALS_SECRET)"
@@ -144,13 +146,10 @@ def _credentials(settings: RoitSettings) -> tuple[RoitCredentials | None, Check]
             "check the secret exists and your credentials may read it "
             "(roles/secretmanager.secretAccessor)",
             'store it: printf \'{"client_id":"…","client_secret":"…"}\' | gcloud secrets '
-            f"versions add {short_name(settings.credentials_secret)} --data-file=-",
+            f"versions add {short_name(settings.credentials_secret or 'SECRET')} --data-file=-",
         ]
         return None, Check("credentials", Status.FAILED, exc.message, fix)
-    detail = (
-        f"secret {settings.credentials_secret} (ROIT_CREDENTIALS_SECRET) readable: "
-        "JSON with client_id and client_secret"
-    )
+    detail = f"secret {name} ({variable}) readable: JSON with client_id and client_secret"
     return credentials, Check("credentials", Status.OK, detail)
 
 
@@ -159,11 +158,13 @@ def _webhook_secrets(settings: ReprocessSettings) -> Check:
     if settings.reprocess_caller_auth is not CallerAuth.WEBHOOK:
         return Check(name, Status.SKIPPED, "ROIT_REPROCESS_CALLER_AUTH=iam: no signatures")
     try:
-        if settings.webhook_secrets_secret:
-            raw = provider_for(settings).get(
-                settings.webhook_secrets_secret, setting="ROIT_WEBHOOK_SECRETS_SECRET"
+        if settings.webhook_secrets_file or settings.webhook_secrets_secret:
+            secret = settings.webhook_secrets_file or settings.webhook_secrets_secret
+            variable = "ROIT_WEBHOOK_SECRETS_" + (
+                "FILE" if settings.webhook_secrets_file else "SECRET"
             )
-            source = f"secret {settings.webhook_secrets_secret}"
+            raw = provider_for(settings).get(str(secret), setting=variable)
+            source = f"secret {secret}"
         else:
             assert settings.webhook_secrets is not None  # enforced by ReprocessSettings
             raw, source = settings.webhook_secrets.get_secret_value(), "ROIT_WEBHOOK_SECRETS"

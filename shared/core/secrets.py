@@ -28,8 +28,8 @@ __all__ = [
     "SecretAccessError",
     "SecretManagerProvider",
     "SecretProvider",
+    "credentials_source",
     "load_credentials",
-    "provider_for",
     "secret_version_name",
 ]
 
@@ -202,17 +202,18 @@ class RoitCredentials:
         return f"RoitCredentials(client_id={self.client_id!r}, client_secret='***')"
 
 
-def provider_for(settings: RoitSettings) -> SecretProvider:
-    """The secret provider the settings describe."""
-    return SecretManagerProvider(
-        project=settings.gcp_project,
-        ttl_s=settings.secret_ttl_s,
-        endpoint=settings.secret_manager_endpoint,
-    )
+def credentials_source(settings: RoitSettings) -> tuple[str | None, str]:
+    """Where the credentials secret is read, and the variable that says so: a mounted file
+    (``ROIT_CREDENTIALS_FILE``), else a Secret Manager name (``ROIT_CREDENTIALS_SECRET``);
+    ``(None, ...)`` when the credentials come from the environment."""
+    if settings.credentials_file:
+        return settings.credentials_file, "ROIT_CREDENTIALS_FILE"
+    return settings.credentials_secret, "ROIT_CREDENTIALS_SECRET"
 
 
 def load_credentials(settings: RoitSettings, secrets: SecretProvider | None) -> RoitCredentials:
-    """ROIT credentials from the credentials secret, else from the environment.
+    """ROIT credentials from the credentials secret (a mounted file or a Secret Manager name),
+    else from the environment.
 
     The secret holds JSON ``{"client_id": "...", "client_secret": "..."}`` (camelCase keys
     accepted too).
@@ -220,19 +221,18 @@ def load_credentials(settings: RoitSettings, secrets: SecretProvider | None) -> 
     Raises:
         SecretAccessError: the secret cannot be read or is not that JSON.
     """
-    if settings.credentials_secret:
+    name, setting = credentials_source(settings)
+    if name:
         if secrets is None:
-            raise ConfigurationError("ROIT_CREDENTIALS_SECRET is set but no secret provider")
-        raw = secrets.get(settings.credentials_secret, setting="ROIT_CREDENTIALS_SECRET")
+            raise ConfigurationError(f"{setting} is set but no secret provider")
+        raw = secrets.get(name, setting=setting)
         try:
             doc = json.loads(raw)
             client_id = doc.get("client_id") or doc["clientId"]
             client_secret = doc.get("client_secret") or doc["clientSecret"]
         except (ValueError, KeyError, TypeError, AttributeError):
             raise SecretAccessError(
-                f"secret {settings.credentials_secret!r} is not JSON with client_id and "
-                "client_secret",
-                setting="ROIT_CREDENTIALS_SECRET",
+                f"secret {name!r} is not JSON with client_id and client_secret", setting=setting
             ) from None
         credentials = RoitCredentials(str(client_id), str(client_secret))
     else:

@@ -87,6 +87,7 @@ class RoitSettings(BaseSettings):
     function_timeout_s: int = Field(default=60, ge=10, le=3600)
 
     credentials_secret: str | None = None
+    credentials_file: str | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
     secret_manager_endpoint: str | None = None
@@ -140,11 +141,11 @@ class RoitSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _across_variables(self) -> RoitSettings:
-        if not self.credentials_secret and not (self.client_id and self.client_secret):
-            raise ValueError(
-                "set ROIT_CREDENTIALS_SECRET (Secret Manager), "
-                "or ROIT_CLIENT_ID and ROIT_CLIENT_SECRET"
-            )
+        one_source(
+            ("ROIT_CREDENTIALS_FILE", self.credentials_file),
+            ("ROIT_CREDENTIALS_SECRET", self.credentials_secret),
+            ("ROIT_CLIENT_ID and ROIT_CLIENT_SECRET", self.client_id and self.client_secret),
+        )
         if self.credentials_secret:
             require_project(
                 self.credentials_secret, self.gcp_project, "ROIT_CREDENTIALS_SECRET", "secret"
@@ -167,6 +168,19 @@ class RoitSettings(BaseSettings):
     def invocation_s(self) -> float:
         """How long one invocation may work: the function's timeout less the reserve."""
         return float(self.function_timeout_s - DEADLINE_RESERVE_S)
+
+
+def one_source(*sources: tuple[str, object], needed_by: str = "") -> None:
+    """One of ``sources`` (variable, value; the first set wins) is set, not both a file and a
+    Secret Manager name; a mounted file's path is absolute."""
+    given = [variable for variable, value in sources if value]
+    if not given:
+        names = ", or ".join(variable for variable, _ in sources)
+        raise ValueError(f"{needed_by} needs one of {names}" if needed_by else f"set {names}")
+    if len(given) > 1 and given[1].endswith("_SECRET"):
+        raise ValueError(f"set {given[0]} or {given[1]}, not both")
+    if given[0].endswith("_FILE") and not os.path.isabs(str(dict(sources)[given[0]])):
+        raise ValueError(f"{given[0]} must be an absolute path (where the secret is mounted)")
 
 
 def require_project(name: str, project: str | None, variable: str, kind: str = "topic") -> None:

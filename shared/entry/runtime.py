@@ -15,7 +15,8 @@ from shared.core import deadline
 from shared.core.errors import ConfigurationError, ResponseTooLargeError, RoitStatusError
 from shared.core.lazy import Lazy
 from shared.core.logs import configure_logging, get_logger, log_context, trace_fields
-from shared.core.secrets import SecretProvider, provider_for
+from shared.core.secret_files import provider_for
+from shared.core.secrets import SecretProvider
 from shared.core.settings import RoitSettings, load_settings
 from shared.entry.failures import report
 from shared.entry.http import error_response, json_response

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import SecretStr, field_validator, model_validator
 
-from shared.core.settings import RoitSettings, require_project
+from shared.core.settings import RoitSettings, one_source, require_project
 from shared.entry.webhook_secrets import parse_webhook_secrets
 
 __all__ = ["CallerAuth", "ReprocessSettings"]
@@ -24,6 +24,7 @@ class ReprocessSettings(RoitSettings):
 
     reprocess_caller_auth: CallerAuth = CallerAuth.WEBHOOK
     webhook_secrets_secret: str | None = None
+    webhook_secrets_file: str | None = None
     webhook_secrets: SecretStr | None = None
 
     @field_validator("webhook_secrets")
@@ -35,12 +36,12 @@ class ReprocessSettings(RoitSettings):
 
     @model_validator(mode="after")
     def _webhook_secret_source(self) -> ReprocessSettings:
-        if self.reprocess_caller_auth is CallerAuth.WEBHOOK and not (
-            self.webhook_secrets_secret or self.webhook_secrets
-        ):
-            raise ValueError(
-                "ROIT_REPROCESS_CALLER_AUTH=webhook needs ROIT_WEBHOOK_SECRETS_SECRET "
-                "or ROIT_WEBHOOK_SECRETS"
+        if self.reprocess_caller_auth is CallerAuth.WEBHOOK:
+            one_source(
+                ("ROIT_WEBHOOK_SECRETS_FILE", self.webhook_secrets_file),
+                ("ROIT_WEBHOOK_SECRETS_SECRET", self.webhook_secrets_secret),
+                ("ROIT_WEBHOOK_SECRETS", self.webhook_secrets),
+                needed_by="ROIT_REPROCESS_CALLER_AUTH=webhook",
             )
         if self.webhook_secrets_secret:
             require_project(

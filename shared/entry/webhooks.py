@@ -171,14 +171,17 @@ def verifier_for(runtime: Runtime[ReprocessSettings]) -> WebhookVerifier | None:
     settings = runtime.settings
     if settings.reprocess_caller_auth is not CallerAuth.WEBHOOK:
         return None
-    variable = "ROIT_WEBHOOK_SECRETS" if settings.webhook_secrets else "ROIT_WEBHOOK_SECRETS_SECRET"
+    variable, name = "ROIT_WEBHOOK_SECRETS_FILE", settings.webhook_secrets_file
+    if not name:
+        variable = "ROIT_WEBHOOK_SECRETS" if settings.webhook_secrets else variable[:-4] + "SECRET"
+        name = None if settings.webhook_secrets else settings.webhook_secrets_secret
 
     def secrets() -> list[str]:
-        if settings.webhook_secrets is not None:
+        if name is None:
+            assert settings.webhook_secrets  # enforced by ReprocessSettings
             raw = settings.webhook_secrets.get_secret_value()
-        else:
-            assert settings.webhook_secrets_secret  # enforced by ReprocessSettings
-            raw = runtime.secrets.get(settings.webhook_secrets_secret, setting=variable)
+        else:  # a mounted file or a Secret Manager name, through the TTL cache
+            raw = runtime.secrets.get(name, setting=variable)
         try:
             values = parse_webhook_secrets(raw)
         except ValueError as exc:

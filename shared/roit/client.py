@@ -27,7 +27,8 @@ from shared.core.errors import (
     TokenExchangeError,
 )
 from shared.core.logs import get_logger
-from shared.core.secrets import SecretProvider, provider_for
+from shared.core.secret_files import provider_for
+from shared.core.secrets import SecretProvider
 from shared.core.settings import AuthScheme, RoitSettings
 from shared.roit._transport import Answer, Transport
 from shared.roit.exchange import TokenExchange
@@ -79,7 +80,7 @@ class RoitClient:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
-        if secrets is None and settings.credentials_secret:
+        if secrets is None and (settings.credentials_file or settings.credentials_secret):
             secrets = provider_for(settings)
         self._sleep = sleep
         self._policy = RetryPolicy(

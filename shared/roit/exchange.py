@@ -255,7 +255,7 @@ class TokenExchange:
 
     def _rotated(self, used: RoitCredentials) -> RoitCredentials | None:
         """Credentials read afresh from the secret, if they changed since ``used``."""
-        name = self.settings.credentials_secret
+        name = self.settings.credentials_file or self.settings.credentials_secret
         if self._secrets is None or not name:
             return None
         self._secrets.invalidate(name)

@@ -41,6 +41,8 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, str]
             str(out / "bench.json"),
             "--markdown",
             str(out / "bench.md"),
+            "--results",
+            str(out / "results.md"),
         ],
         cwd=REPO,
         capture_output=True,
@@ -50,6 +52,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, str]
     )
     assert done.returncode == 0, done.stderr[-4000:]
     document = json.loads((out / "bench.json").read_text())
+    document["results_page"] = (out / "results.md").read_text()
     return document, done.stdout, (out / "bench.md").read_text()
 
 
@@ -68,6 +71,7 @@ def test_the_quick_run_prints_and_writes_every_figure(quick_run) -> None:
         "cold start CPU",
         "warm overhead",
         "drain",
+        "capacity",
         "memory",
         "tokens/secrets",
     }
@@ -77,13 +81,27 @@ def test_the_quick_run_prints_and_writes_every_figure(quick_run) -> None:
             assert figure["met"] in (True, False), figure
 
 
-def test_cold_start_of_every_function_against_hello_world(quick_run) -> None:
+def test_the_results_page_names_the_commit_the_machine_and_holds_the_table(quick_run) -> None:
+    from benchmarks.results import MARK
+
+    document, _, markdown = quick_run
+    page = document["results_page"]
+    assert page.startswith(MARK)
+    assert f"Commit `{document['commit']}`" in page and len(document["commit"]) >= 7
+    assert f"nproc {document['machine']['nproc']}" in page and "load average" in page
+    assert markdown.splitlines()[0] in page  # the table's header
+
+
+def test_cold_start_of_every_function_against_its_peer(quick_run) -> None:
     document, _, _ = quick_run
     figures = _section(document, "cold start") + _section(document, "cold start CPU")
-    assert {f["name"] for f in figures} >= FUNCTIONS
-    for figure in figures:
+    peers = [f for f in figures if f["anchor_name"] == "hand-written peer"]
+    assert {f["name"].split(",")[0] for f in peers} >= FUNCTIONS
+    assert {f["name"].split(", ")[1] for f in peers} >= {"file", "env"}
+    for figure in peers:
         assert _positive(figure["connector"]) and _positive(figure["anchor"]), figure
         assert figure["result"] == pytest.approx(figure["connector"] / figure["anchor"])
+    assert any("vs credentials from the environment" in f["name"] for f in figures)
     path = document["details"]["cold_start"]["cold_path"]
     for name, breakdown in path.items():
         assert breakdown["statuses"] == [200], name
@@ -116,6 +134,9 @@ def test_drain_against_its_anchors(quick_run) -> None:
     for figure in _section(document, "drain"):
         assert _positive(figure["connector"]) and _positive(figure["anchor"]), figure
         assert _positive(figure["result"]), figure
+    assert _positive(drain["variants"]["peer"]["docs_per_s"])
+    names = {f["name"] for f in _section(document, "drain")}
+    assert any(name.endswith("vs peer") for name in names)
     slow = drain["with_100ms_latency"]["raw_pending"]["docs_per_s"]
     assert slow < drain["variants"]["raw_pending"]["docs_per_s"]  # the latency really applied
 
@@ -127,3 +148,16 @@ def test_peak_memory_of_a_message_near_10_mb(quick_run) -> None:
     for name, measured in big.items():
         assert measured["data_bytes"] > 9_000_000, name
         assert max(measured["peak_growth_bytes"]) > 0, name
+
+
+def test_capacity_against_the_ideal(quick_run) -> None:
+    document, _, _ = quick_run
+    capacity = document["details"]["capacity"]
+    assert capacity["push"] and capacity["poller"]
+    for case in capacity["push"]:
+        assert _positive(case["msgs_per_s"]) and _positive(case["rss_mib"]), case
+        # a real latency: no more than the ideal (concurrency / latency), with 10 % for timing
+        assert case["msgs_per_s"] <= case["ideal_msgs_per_s"] * 1.1, case
+    for case in capacity["poller"]:
+        assert _positive(case["docs_per_s"]), case
+        assert case["docs_per_s"] <= case["ideal_docs_per_s"] * 1.1, case

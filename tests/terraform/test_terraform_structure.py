@@ -39,9 +39,14 @@ def deployments(config: Config) -> dict:
     return config.deployments()
 
 
-def _environment(config: Config, name: str) -> dict:
+def _environment(config: Config, name: str, how: str = "mounted") -> dict:
+    """What ``name`` is given, with its secrets delivered ``how`` (mounted, by_name)."""
     deployment = config.deployments()[name]
-    return {**config.locals["common_environment"], **deployment["environment"]}
+    secrets = {}
+    for secret, readers in config.locals["secret_readers"].items():
+        if name in readers:
+            secrets.update(config.locals["secret_delivery"][secret][how])
+    return {**config.locals["common_environment"], **deployment["environment"], **secrets}
 
 
 def test_every_function_folder_has_a_deployment(deployments: dict) -> None:
@@ -108,15 +113,24 @@ def test_each_secret_is_granted_to_exactly_its_readers(config: Config, deploymen
         "webhook": "ROIT_WEBHOOK_SECRETS_SECRET",
     }
     reads = {
-        key: {name for name in deployments if variable_of[key] in _environment(config, name)}
+        key: {
+            name
+            for name in deployments
+            if variable_of[key] in _environment(config, name, "by_name")
+        }
         for key in secrets
     }
     for key, variable in variable_of.items():
         for name in reads[key]:
             assert (
                 f'google_secret_manager_secret.main["{key}"]'
-                in _environment(config, name)[variable]
+                in _environment(config, name, "by_name")[variable]
             )
+            mounted = _environment(config, name)
+            assert variable not in mounted
+            delivery = config.locals["secret_delivery"][key]
+            path = f"{unquote(delivery['mount_path'])}/{unquote(delivery['file'])}"
+            assert mounted[variable.removesuffix("_SECRET") + "_FILE"] == path
     assert reads["credentials"] == set(deployments)
     assert reads["webhook"] == {"reprocess-webhook"}
     readers = {key: set(names) for key, names in config.locals["secret_readers"].items()}

@@ -55,6 +55,21 @@ resource "google_cloudfunctions2_function" "main" {
     all_traffic_on_latest_revision   = true
     service_account_email            = var.service_account_email
     environment_variables            = merge(var.environment_variables, local.sizing_environment)
+
+    dynamic "secret_volumes" {
+      for_each = var.secret_volumes
+
+      content {
+        project_id = var.project_id
+        secret     = secret_volumes.value.secret
+        mount_path = secret_volumes.value.mount_path
+
+        versions {
+          version = "latest"
+          path    = secret_volumes.value.file
+        }
+      }
+    }
   }
 
   lifecycle {

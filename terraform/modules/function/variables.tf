@@ -167,7 +167,7 @@ variable "ingress_settings" {
 
 variable "environment_variables" {
   type        = map(string)
-  description = "The function's environment (the ROIT_ settings of docs/configuration.md), without ROIT_FUNCTION_TIMEOUT_S and THREADS, which the module sets from timeout_s and max_concurrency. No secret values: secrets are referenced by name."
+  description = "The function's environment (the ROIT_ settings of docs/configuration.md), without ROIT_FUNCTION_TIMEOUT_S and THREADS, which the module sets from timeout_s and max_concurrency. No secret values: secrets are referenced by name or by the path where secret_volumes mounts them."
   default     = {}
 
   validation {
@@ -186,4 +186,19 @@ variable "labels" {
   type        = map(string)
   description = "Labels put on the function and its source object's metadata."
   default     = {}
+}
+
+variable "secret_volumes" {
+  type = map(object({
+    secret     = string
+    mount_path = string
+    file       = string
+  }))
+  description = "Secrets mounted as files, by key: the secret (its id in project_id), the directory it is mounted at and the file name in it. The file holds the secret's latest version, fetched by the platform each time it is read."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for v in values(var.secret_volumes) : startswith(v.mount_path, "/") && !can(regex("/", v.file))])
+    error_message = "A secret's mount_path must be absolute and its file a bare file name."
+  }
 }
