@@ -134,6 +134,15 @@ def watch(family: Family, process, at_least: int, timeout_s: float = 60) -> list
     return seen
 
 
+def left_settles(family: Family, expected: int, within_s: float) -> int:
+    """What ``dead-letters list`` counts, asked again until it is ``expected`` or time is up."""
+    deadline = time.monotonic() + within_s
+    count = family.left()
+    while count != expected and time.monotonic() < deadline:
+        count = family.left()
+    return count
+
+
 def test_ctrl_c_midway_loses_and_duplicates_nothing(family) -> None:
     family.dead_letters(N)
     process = cli_process(
@@ -148,7 +157,11 @@ def test_ctrl_c_midway_loses_and_duplicates_nothing(family) -> None:
     assert report["interrupted"] is True
     seen += family.observed()
     assert len(seen) == report["replayed"] < N  # every replay reported, and stopped midway
-    assert family.left() == N - len(seen)  # acknowledged exactly what was replayed
+    # acknowledged exactly what was replayed: what it held and gave back on Ctrl-C is pullable
+    # again, though the emulator may take a moment to offer a released message (seen once under
+    # load: 29 of 30 listed at once). A message it kept would come back only after its 10 s
+    # ack deadline, later than this waits.
+    assert left_settles(family, N - len(seen), within_s=3.0) == N - len(seen)
 
     seen += replay_until_all_seen(family, seen)
     assert Counter(seen) == Counter(str(n) for n in range(N))  # each exactly once
