@@ -18,6 +18,7 @@ import httpx
 from pydantic import ValidationError
 
 from shared import deadline
+from shared.envelope import check_record_head, check_success
 from shared.errors import (
     Failure,
     InvocationDeadlineError,
@@ -128,9 +129,10 @@ class RoitClient:
 
     def update_status(self, update: StatusUpdate) -> None:
         """Report the ERP's result for a request. ROIT's answer (the request record, which
-        repeats whatever ``metadata`` was sent) is not needed, so it is not parsed."""
+        repeats whatever ``metadata`` was sent) is not needed: only its head is read, to check
+        it is ROIT's success envelope (:mod:`shared.envelope`)."""
         body = update.to_roit(self.settings.integration_id)
-        self.call("status", body, read=Answer.raise_for_status, discard=True)
+        self.call("status", body, read=_recorded, discard=True)
 
     def reprocess(self, request_id: str, *, integration_id: str | None = None) -> RequestRecord:
         """Ask ROIT to reprocess a request (the sandbox puts it back to PENDING)."""
@@ -223,7 +225,15 @@ class RoitClient:
 
 def _page(answer: Answer) -> Page:
     answer.raise_for_status()
-    return read_page(answer.body, answer.endpoint)
+    page = read_page(answer.body, answer.endpoint)
+    check_success(page.answer, answer.endpoint)
+    return page
+
+
+def _recorded(answer: Answer) -> None:
+    """A record call's answer (its head) is ROIT's success envelope, or ROIT misbehaved."""
+    answer.raise_for_status()
+    check_record_head(answer.body, answer.endpoint, complete=answer.complete)
 
 
 def _encode(body: dict[str, Any]) -> bytes:
@@ -232,6 +242,8 @@ def _encode(body: dict[str, Any]) -> bytes:
 
 
 def _record(body: Any) -> RequestRecord:
+    if not isinstance(body, dict) or "data" not in body:
+        raise MalformedResponseError("ROIT's answer is not its success envelope")
     data = unwrap_data(body)
     if not isinstance(data, dict):
         raise MalformedResponseError("ROIT answer holds no request record")

@@ -27,7 +27,6 @@ from shared.errors import (
     TokenExchangeError,
 )
 from shared.logs import sanitize
-from shared.models import StatusUpdate
 from shared.retry import parse_retry_after
 from shared.settings import RoitSettings
 from shared.token import token_expiry
@@ -178,23 +177,6 @@ def test_an_answer_within_the_value_bound_is_read() -> None:
     attachments = [{"name": f"{i}.pdf", "url": f"https://x/{i}"} for i in range(1_000)]
     client, _ = _client(_attachs(httpx.Response(200, json=attachments)), max_response_values=10_000)
     assert len(client.attachments("r-1")) == 1_000
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        httpx.Response(200, content=b" " * (2 * 1024 * 1024)),  # Content-Length over the cap
-        httpx.Response(200, content=b"\x00junk", headers={"content-encoding": "br"}),
-        httpx.Response(204),
-    ],
-)
-def test_an_answer_the_caller_drops_is_never_a_reason_to_send_again(
-    answer: httpx.Response,
-) -> None:
-    client, sent = _client(_attachs(answer), max_response_bytes=1024 * 1024)
-    update = {"requestId": "r-1", "reference": "ref-1", "status": "DONE", "message": "posted"}
-    client.update_status(StatusUpdate.model_validate(update))
-    assert [path for path in sent if not path.endswith("/token")] == [sent[-1]]  # sent once
 
 
 # ----------------------------------------------------------------------------- secrets
