@@ -43,6 +43,7 @@ __all__ = ["Answer", "Transport"]
 
 _ACCEPT_ENCODING = "gzip, deflate"
 _MAX_DETAIL = 300  # characters of ROIT's own error message relayed anywhere
+_MAX_DETAIL_SCANNED = 4 * _MAX_DETAIL  # of which no more than this is ever searched for secrets
 _MAX_ERROR_BODY = 64 * 1024  # an error body longer than this is not searched for a message
 
 
@@ -91,7 +92,9 @@ class Answer:
         for key in ("message", "error_description", "error", "detail"):
             value = body.get(key)
             if isinstance(value, str) and value.strip():
-                return sanitize(value.strip())[:_MAX_DETAIL]  # a secret cut in two is not found
+                # cut before any pattern runs; sanitised before the final cut (any 12
+                # characters of a secret are found, so a secret cut in two is not shown)
+                return sanitize(value.strip()[:_MAX_DETAIL_SCANNED])[:_MAX_DETAIL]
         return None
 
     def json(self) -> Any:
