@@ -205,6 +205,10 @@ class Poller:
             target.stopped = Stop.CONFIG_ERROR
             report(log, error, "pending call failed; the run stops", {})
             return True
+        if error.failure is Failure.SECRET_STORE:  # every target needs the credentials
+            target.stopped = Stop.SECRET_STORE
+            report(log, error, "Secret Manager failed; the run stops", {})
+            return True
         if error.ambiguous:  # first: even at the deadline, a page may have been handed out
             target.stopped = Stop.PAGE_MAY_BE_LOST
             log.error(

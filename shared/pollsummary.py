@@ -19,6 +19,7 @@ class Stop(StrEnum):
     ROIT_ERROR = "roit_error"  # ROIT failed before it could have handed out a page
     PAGE_MAY_BE_LOST = "page_may_be_lost"  # ROIT may have handed out a page that never arrived
     CONFIG_ERROR = "config_error"  # token exchange, 401 / 403, redirect: the run stops
+    SECRET_STORE = "secret_store_unavailable"  # Secret Manager failed: the run stops
     PAGE_UNREADABLE = "page_unreadable"  # the answer had no list: kept in the dead-letter topic
     PUBLISH_FAILED = "publish_failed"  # a topic failed: the page was handed back, the run stops
     PAGE_FAILED = "page_failed"  # an unexpected error mid-page: its entities are named
@@ -33,6 +34,7 @@ class Outcome(StrEnum):
     ROIT_FAILED = "roit_failed"
     PUBLISH_FAILED = "publish_failed"
     CONFIG_ERROR = "config_error"
+    SECRET_STORE_FAILED = "secret_store_failed"  # Secret Manager, not ROIT: 503
     DEADLINE = "deadline"  # every entity accounted for, but the invocation ran out of time
 
 
@@ -82,6 +84,8 @@ class PollSummary:
         stops = {t.stopped for t in self.targets}
         if Stop.CONFIG_ERROR in stops:
             return Outcome.CONFIG_ERROR
+        if Stop.SECRET_STORE in stops:
+            return Outcome.SECRET_STORE_FAILED
         if Stop.PAGE_FAILED in stops or any(
             t.requeued or t.dead_lettered or t.failed for t in self.targets
         ):

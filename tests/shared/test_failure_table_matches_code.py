@@ -52,6 +52,9 @@ ROWS: dict[str, list[BaseException]] = {
         SecretAccessError("secret cannot be read", setting="ROIT_CREDENTIALS_SECRET"),
         ConfigurationError("bad setting"),
     ],
+    "Secret Manager failing": [
+        SecretAccessError("Secret Manager is unavailable", failure=Failure.SECRET_STORE)
+    ],
     "Pub/Sub, about a topic": [PublishError("topic missing")],
     "the invocation's deadline": [InvocationDeadlineError("late")],
     "anything unexpected": [ValueError("a bug")],
