@@ -12,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared import deadline
 from shared.client import RoitClient
 from shared.errors import Failure, PublishError, RoitError
 from shared.failures import report
-from shared.handback import hand_back
+from shared.handback import hand_back, hand_back_reserve_s
 from shared.logs import get_logger
 from shared.pages import Page
 from shared.pollsummary import Stop, TargetSummary
@@ -47,7 +48,7 @@ class PageHandler:
     requeue_workers: int = 8
     _seen: set[str] = field(default_factory=set)
     _seen_lock: threading.Lock = field(default_factory=threading.Lock)
-    _repeats: list[tuple[TargetSummary, list[_HandBack]]] = field(default_factory=list)
+    _repeats: dict[str, tuple[TargetSummary, str | None]] = field(default_factory=dict)
 
     @property
     def integration_id(self) -> str:
@@ -97,10 +98,12 @@ class PageHandler:
                 seen=self._seen,
             )
             self._seen.update(item.request_id for item in page.publish)
-            if page.duplicates:
-                self._repeats.append((target, page.duplicates))
+            for request_id, owner in page.duplicates:  # handed back once, however often seen
+                self._repeats.setdefault(request_id, (target, owner))
         target.duplicates += len(page.duplicates)
-        outcomes = self.pending.send([(item.data, item.attributes) for item in page.publish])
+        # a hung Pub/Sub must leave the time a hand-back needs (:func:`hand_back_reserve_s`)
+        with deadline.deadline_scope(deadline.remaining() - hand_back_reserve_s(self.client)):
+            outcomes = self.pending.send([(item.data, item.attributes) for item in page.publish])
         letters, back = list(page.dead), []
         broken: PublishError | None = None
         for item, outcome in zip(page.publish, outcomes, strict=True):
@@ -138,7 +141,8 @@ class PageHandler:
         """Dead-letter ``letters``; what cannot be is handed back (it has a request id) or
         named as failed. Returns the dead-letter topic's error, if it failed."""
         broken: PublishError | None = None
-        outcomes = self.dead.send([(letter.data, letter.attributes) for letter in letters])
+        with deadline.deadline_scope(deadline.remaining() - hand_back_reserve_s(self.client)):
+            outcomes = self.dead.send([(letter.data, letter.attributes) for letter in letters])
         for letter, outcome in zip(letters, outcomes, strict=True):
             if isinstance(outcome, str):
                 target.dead_lettered += 1
@@ -218,21 +222,26 @@ class PageHandler:
         hand-out would never reach the ERP. Handed back once the run fetches nothing more (not
         at once: the next page would only bring it again), the next run publishes it.
         """
-        for target, items in self._repeats:
-            self._hand_back(target, items, "ROIT handed it out again in this run", level="info")
+        by_target: dict[int, tuple[TargetSummary, list[_HandBack]]] = {}
+        for request_id, (target, owner) in self._repeats.items():
+            by_target.setdefault(id(target), (target, []))[1].append((request_id, owner))
+        for target, items in by_target.values():
+            self._hand_back(target, items, "ROIT handed it out again in this run", repeats=True)
         self._repeats.clear()
 
     def _hand_back(
-        self, target: TargetSummary, items: list[_HandBack], reason: str, level: str = "error"
+        self, target: TargetSummary, items: list[_HandBack], reason: str, repeats: bool = False
     ) -> None:
         ids = [request_id for request_id, _ in items]
         fields = {"requestIds": ids[:_LOGGED_IDS], "reason": reason}
-        if level == "error":
+        if not repeats:
             log.error("publishing failed; handing entities back to ROIT", extra={"fields": fields})
         else:
             log.info("handing entities back to ROIT", extra={"fields": fields})
         failed = hand_back(self.client, items, workers=self.requeue_workers)
         target.requeued += len(items) - len(failed)
+        if repeats:
+            target.requeued_repeats += len(items) - len(failed)
         target.requeued_request_ids.extend(i for i in ids if i not in failed)
         if failed:
             target.failed += len(failed)

@@ -32,6 +32,7 @@ from shared import deadline
 from shared.client import RoitClient
 from shared.errors import Failure, RoitError
 from shared.failures import report
+from shared.handback import hand_back_reserve_s
 from shared.logs import get_logger, log_context
 from shared.pagehandler import PageHandler, log_page
 from shared.pages import Page
@@ -137,11 +138,13 @@ class Poller:
             True when the whole run must stop.
         """
         asked = 0
+        repeating = False  # a page brought nothing new: ROIT repeats itself, ask no more
         with ThreadPoolExecutor(1, thread_name_prefix="poll-fetch") as fetcher:
 
             def fetch_next() -> _InFlight | None:
                 nonlocal asked
-                stop = self._may_not_fetch(asked, until=until, max_pages=max_pages)
+                stop = Stop.NOTHING_NEW if repeating else None
+                stop = stop or self._may_not_fetch(asked, until=until, max_pages=max_pages)
                 if stop is not None:
                     target.stopped = stop
                     return None
@@ -167,7 +170,15 @@ class Poller:
                 log_page(target, page.items)
                 upcoming = fetch_next()  # in flight while this page is published
                 settle = upcoming.settle if upcoming is not None else _nothing
+                seen = target.duplicates
                 if not self._pages.handle(target, page.items, settle=settle):
+                    if target.duplicates - seen == len(page.items) and not repeating:
+                        repeating = True
+                        log.warning(
+                            "ROIT's page held only entities already taken in this run; "
+                            "the target stops after the page in flight",
+                            extra={"fields": {"page": target.pages, "items": len(page.items)}},
+                        )
                     continue
                 target.stopped = Stop.PUBLISH_FAILED if target.error is None else Stop.PAGE_FAILED
                 if upcoming is not None:
@@ -184,7 +195,7 @@ class Poller:
             return Stop.MAX_PAGES
         if self.clock() >= until:
             return Stop.TIME_BUDGET
-        if deadline.remaining() <= 0:
+        if deadline.remaining() <= hand_back_reserve_s(self.client):  # no time to publish it
             return Stop.DEADLINE
         return None
 

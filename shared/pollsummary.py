@@ -23,6 +23,7 @@ class Stop(StrEnum):
     PAGE_UNREADABLE = "page_unreadable"  # the answer had no list: kept in the dead-letter topic
     PUBLISH_FAILED = "publish_failed"  # a topic failed: the page was handed back, the run stops
     PAGE_FAILED = "page_failed"  # an unexpected error mid-page: its entities are named
+    NOTHING_NEW = "nothing_new"  # a page held only entities already taken in this run
     RUN_STOPPED = "run_stopped"  # another target's failure stopped the run
     SKIPPED = "skipped"  # not polled: the run had stopped
 
@@ -59,6 +60,7 @@ class TargetSummary:
     dead_lettered: int = 0
     failed: int = 0
     duplicates: int = 0
+    requeued_repeats: int = 0  # of ``requeued``: handed out again in this run, not a failure
     pages: int = 0
     stopped: Stop = Stop.DRAINED
     error: str | None = None
@@ -87,7 +89,7 @@ class PollSummary:
         if Stop.SECRET_STORE in stops:
             return Outcome.SECRET_STORE_FAILED
         if Stop.PAGE_FAILED in stops or any(
-            t.requeued or t.dead_lettered or t.failed for t in self.targets
+            t.requeued > t.requeued_repeats or t.dead_lettered or t.failed for t in self.targets
         ):
             return Outcome.PUBLISH_FAILED
         if stops & _ROIT_STOPS:
