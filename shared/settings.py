@@ -20,6 +20,7 @@ from pydantic_settings.exceptions import SettingsError
 
 from shared.errors import ConfigurationError
 from shared.targets import ALL_DOCUMENTS, PollTarget, parse_targets
+from shared.integrations import parse_integration_ids
 from shared.webhook_secrets import parse_webhook_secrets
 
 __all__ = [
@@ -246,6 +247,8 @@ class ReprocessSettings(RoitSettings):
     reprocess_caller_auth: CallerAuth = CallerAuth.WEBHOOK
     webhook_secrets_secret: str | None = None
     webhook_secrets: SecretStr | None = None
+    partner_integration_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    _ids = field_validator("partner_integration_ids", mode="before")(parse_integration_ids)
 
     @field_validator("webhook_secrets")
     @classmethod

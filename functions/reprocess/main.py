@@ -8,6 +8,7 @@ import flask
 import functions_framework
 
 from shared.http import raw_body, read_json
+from shared.integrations import check_partner_integration
 from shared.logs import log_context
 from shared.models import ReprocessInput
 from shared.runtime import Runtime
@@ -20,8 +21,13 @@ RUNTIME = Runtime(ReprocessSettings)
 VERIFIER = verifier_for(RUNTIME)
 
 
-def _reprocess(request: flask.Request) -> dict[str, Any]:
+def _reprocess(request: flask.Request, *, partner: bool = False) -> dict[str, Any]:
     body: ReprocessInput = read_json(request, ReprocessInput)
+    if partner:  # a partner acts on this deployment's integration (or the configured ones)
+        settings = RUNTIME.settings
+        check_partner_integration(
+            body.integration_id, settings.integration_id, settings.partner_integration_ids
+        )
     with log_context(requestId=body.request_id):
         record = RUNTIME.client.reprocess(body.request_id, integration_id=body.integration_id)
     return record.model_dump(by_alias=True, exclude_unset=True, mode="json")
@@ -29,10 +35,12 @@ def _reprocess(request: flask.Request) -> dict[str, Any]:
 
 @functions_framework.http
 def reprocess(request: flask.Request) -> flask.Response:
-    """Answers ROIT's request record, or a JSON error (400 / 401 / 404 / 502 / 503 / 504)."""
+    """Answers ROIT's request record, or a JSON error (400 / 401 / 403 / 404 / 502 / 503 / 504)."""
     if VERIFIER is None:
         return RUNTIME.serve(request, lambda: _reprocess(request))
     return RUNTIME.serve(
         request,
-        lambda: VERIFIER.run(raw_body(request), dict(request.headers), lambda: _reprocess(request)),
+        lambda: VERIFIER.run(
+            raw_body(request), dict(request.headers), lambda: _reprocess(request, partner=True)
+        ),
     )
