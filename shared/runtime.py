@@ -16,6 +16,7 @@ from shared._lazy import Lazy
 from shared.client import RoitClient
 from shared.errors import ConfigurationError, ResponseTooLargeError, RoitStatusError
 from shared.failures import report
+from shared.frontdoor import harden_server
 from shared.http import error_response, json_response
 from shared.logs import configure_logging, get_logger, log_context, trace_fields
 from shared.secrets import SecretProvider, provider_for
@@ -41,6 +42,7 @@ class Runtime(Generic[S]):
     """
 
     def __init__(self, settings_cls: type[S]) -> None:
+        harden_server()  # before functions-framework builds its server (shared.frontdoor)
         configure_logging()
         with cold_start():
             self.settings: S = load_settings(settings_cls)

@@ -19,8 +19,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
 from shared.errors import ConfigurationError
-from shared.targets import ALL_DOCUMENTS, PollTarget, parse_targets
 from shared.integrations import parse_integration_ids
+from shared.targets import ALL_DOCUMENTS, PollTarget, parse_targets
 from shared.webhook_secrets import parse_webhook_secrets
 
 __all__ = [
