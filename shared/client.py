@@ -18,6 +18,7 @@ import httpx
 from pydantic import ValidationError
 
 from shared import deadline
+from shared.budget import instance_caps
 from shared.envelope import check_record_head, check_success
 from shared.errors import (
     Failure,
@@ -84,12 +85,13 @@ class RoitClient:
         self._policy = RetryPolicy(
             settings.retry_max_attempts, settings.retry_backoff_base_s, settings.retry_backoff_max_s
         )
+        caps = instance_caps(settings)  # per instance: memory and concurrency (shared.budget)
         self.transport = Transport(
             base_url=settings.base_url,
             connect_timeout_s=settings.http_connect_timeout_s,
             read_timeout_s=settings.http_timeout_s,
-            max_bytes=settings.max_response_bytes,
-            max_values=settings.max_response_values,
+            max_bytes=caps.response_bytes,
+            max_values=caps.response_values,
             transport=transport,
         )
         self.exchange = TokenExchange(settings, self.transport, secrets, sleep=sleep)
