@@ -112,14 +112,13 @@ def read_head(
     seen = 0
     for chunk in chunks:
         seen += len(chunk)
-        if seen > cap:
+        if complete:
+            room = keep - len(head)
+            piece = chunk if inflater is None else inflater.feed(chunk, room)
+            if len(piece) > room:
+                complete = False
+                piece = piece[:room]
+            head += piece
+        if seen > cap:  # the rest is not read: the connection closes
             return bytes(head), False
-        if not complete:
-            continue
-        room = keep - len(head)
-        piece = chunk if inflater is None else inflater.feed(chunk, room)
-        if len(piece) > room:
-            complete = False
-            piece = piece[:room]
-        head += piece
     return bytes(head), complete

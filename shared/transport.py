@@ -198,7 +198,8 @@ class Transport:
                 iter((response.content,)) if response.is_stream_consumed else response.iter_raw()
             )
             if discard and response.is_success:  # whatever it says it holds: only its head
-                head, whole = read_head(chunks, self._encoding(response, endpoint), self.max_bytes)
+                encoding = self._encoding(response, endpoint, capped=False)  # it is not held
+                head, whole = read_head(chunks, encoding, self.max_bytes)
                 return Answer(response.status_code, response.headers, head, endpoint, whole)
             body = read_capped(chunks, self._encoding(response, endpoint), self.max_bytes, endpoint)
         except httpx.TransportError as exc:
@@ -214,7 +215,7 @@ class Transport:
             )
         return Answer(response.status_code, response.headers, body, endpoint)
 
-    def _encoding(self, response: httpx.Response, endpoint: str) -> str:
+    def _encoding(self, response: httpx.Response, endpoint: str, *, capped: bool = True) -> str:
         """The answer's Content-Encoding, once it is one this reader decodes and its stated
         length fits the cap.
 
@@ -228,7 +229,8 @@ class Transport:
             raise MalformedResponseError(
                 f"ROIT answered {endpoint} with an unsupported Content-Encoding"
             )
-        if encoding in ("", "identity") and length.isdigit() and int(length) > self.max_bytes:
+        too_long = length.isdigit() and int(length) > self.max_bytes
+        if capped and encoding in ("", "identity") and too_long:
             raise ResponseTooLargeError(
                 f"ROIT's answer on {endpoint} is {length} bytes, over ROIT_MAX_RESPONSE_BYTES"
             )

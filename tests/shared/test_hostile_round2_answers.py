@@ -168,3 +168,16 @@ def test_a_head_cut_inside_a_key_is_judged_by_the_members_it_holds() -> None:
     check_record_head(body, "status", complete=False)  # data and status seen: a success
     with pytest.raises(MalformedResponseError):
         check_record_head(b'{"timestamp":1,"stat', "status", complete=False)
+
+
+def test_a_status_echo_longer_than_the_answer_cap_is_judged_by_its_head_not_refused() -> None:
+    """ROIT repeats a large metadata: its answer may be longer than the instance's cap on
+    answers it holds (``shared.budget``), which this one never holds."""
+    size = 2 * 1024 * 1024
+    body = _envelope({"metadata": {"k": "v" * size}})
+    client, sent = _client(
+        lambda: httpx.Response(200, content=body, headers={"content-length": str(len(body))}),
+        max_response_bytes=1024 * 1024,
+    )
+    client.update_status(StatusUpdate.model_validate(UPDATE))
+    assert len(sent) == 1
