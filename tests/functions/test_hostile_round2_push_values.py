@@ -54,3 +54,33 @@ def test_the_push_envelope_itself_is_bounded(load_function, base_env, pubsub, cl
     fn = load_function("update_status", {**base_env, "ROIT_DEAD_LETTER_TOPIC": dead_topic})
     envelope = {"message": {"data": "", "attributes": {f"a{i}": "" for i in range(20_000)}}}
     clean_error(fn.post("/", json=envelope), 400)
+
+
+def test_a_large_status_at_the_deployed_sizing_is_recorded(
+    sandbox, load_function, base_env, pubsub
+) -> None:
+    """ROIT repeats a 9 MB metadata, longer than the answer cap of a 512 MiB / 10 instance:
+    the status is still recorded (the answer is judged by its head, never held)."""
+    from shared.client import RoitClient
+    from shared.models import PendingEntity
+    from shared.settings import RoitSettings
+
+    sandbox.control.reset(documents=1)
+    (state,) = sandbox.control.requests()
+    values = {"base_url": sandbox.url, "integration_id": sandbox.integration_id,
+              "client_id": sandbox.client_id, "client_secret": sandbox.client_secret}  # fmt: skip
+    client = RoitClient(RoitSettings.model_validate(values))
+    try:
+        client.pending(PendingEntity.DOCUMENT)  # PROCESSING, as the poller leaves it
+    finally:
+        client.close()
+    dead_topic, _ = pubsub.topic("roit-dead-letter")
+    fn = load_function(
+        "update_status", {**base_env, **SIZING, "ROIT_DEAD_LETTER_TOPIC": dead_topic}
+    )
+    metadata = {f"f{i}": "v" * 9_000 for i in range(1_000)}  # 9 MB, 1,000 values
+    update = {"requestId": state["requestId"], "reference": state["reference"],
+              "status": "DONE", "message": "posted", "metadata": metadata}  # fmt: skip
+    answer = fn.post("/", json=_push(json.dumps(update).encode()))
+    assert answer.status_code == 200 and answer.get_json()["status"] == "ok", answer.get_data()
+    assert sandbox.control.request(state["requestId"])["status"] == "DONE"
