@@ -18,6 +18,7 @@ from shared.core.logs import configure_logging, get_logger, log_context, trace_f
 from shared.core.secrets import SecretProvider, provider_for
 from shared.core.settings import RoitSettings, load_settings
 from shared.entry.failures import report
+from shared.entry.frontdoor import harden_server
 from shared.entry.http import error_response, json_response
 from shared.roit.client import RoitClient
 
@@ -41,6 +42,7 @@ class Runtime(Generic[S]):
     """
 
     def __init__(self, settings_cls: type[S]) -> None:
+        harden_server()  # before functions-framework builds its server (shared.entry.frontdoor)
         configure_logging()
         with cold_start():
             self.settings: S = load_settings(settings_cls)
