@@ -88,7 +88,7 @@ def _exchange(url: str, raw: bytes) -> tuple[int, dict, bytes]:
 
 @pytest.fixture
 def served(base_env):
-    from devstack.processes import function_process
+    from devstack.processes.factories import function_process
 
     env = {**base_env, "ROIT_REPROCESS_CALLER_AUTH": "iam"}
     process = function_process("reprocess", env=env, label="front-door")

@@ -71,7 +71,7 @@ def test_a_large_status_at_the_deployed_sizing_is_recorded(
               "client_id": sandbox.client_id, "client_secret": sandbox.client_secret}  # fmt: skip
     client = RoitClient(RoitSettings.model_validate(values))
     try:
-        client.pending(PendingEntity.DOCUMENT)  # PROCESSING, as the poller leaves it
+        client.pending_page(client.pending_request(PendingEntity.DOCUMENT))  # now PROCESSING
     finally:
         client.close()
     dead_topic, _ = pubsub.topic("roit-dead-letter")
