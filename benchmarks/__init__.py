@@ -7,6 +7,8 @@
 * :mod:`benchmarks.drain` (its parties in :mod:`benchmarks.drainers`): 3. drain against the raw
   pending and publish rates and the sequential ceiling; 4. the poller's peak RSS;
 * :mod:`benchmarks.memory`: 4. peak RSS of one push message near 10 MB;
+* :mod:`benchmarks.concurrency`: 4b. peak RSS of one instance at full concurrency (10 such
+  messages at once);
 * :mod:`benchmarks.runner`: the command (budgets, table, JSON);
 * :mod:`benchmarks.profile`: profiles for finding what costs (not part of ``make bench``).
 

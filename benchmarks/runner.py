@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import capacity, coldstart, drain, instance, memory
+from benchmarks import capacity, coldstart, concurrency, drain, instance, memory
 from benchmarks.report import Figure, machine, markdown_table, text_table, write_json
 from benchmarks.results import commit, results_page
 from benchmarks.stack import FUNCTIONS, BenchStack, hello_instance
@@ -150,6 +150,11 @@ def run(budget: Budget, sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
         if "memory" in sections:
             _say("memory: one push message near 10 MB per push function")
             found, details["big_message"] = memory.run(stack, data_bytes=budget.big_message_bytes)
+            figures += found
+            _say("memory: one instance at full concurrency, the largest messages at once")
+            found, details["full_concurrency"] = concurrency.run(
+                stack, data_bytes=budget.big_message_bytes
+            )
             figures += found
         if "capacity" in sections:
             _say(f"capacity: push and poller at {budget.latencies_ms} ms per ROIT call")

@@ -103,6 +103,8 @@ def _type(annotation: Any, field: Any) -> str:
     words = {"str": "text", "int": "integer", "float": "number", "SecretStr": "text (secret)"}
     if text.startswith("dict"):
         return "JSON object"
+    if text.startswith("list") and getattr(annotation, "__args__", ()) == (str,):
+        return "comma- or space-separated list of text"
     if text.startswith("list"):
         return f"comma list of at most {_import(*MAX_TARGETS)} `ENTITY[:TYPE]`"
     kind = words.get(text, text)
@@ -125,6 +127,8 @@ def _default(field: Any) -> str:
         return f"`{value.value}`"
     if isinstance(value, dict):
         return f"`{json.dumps(value)}`"
+    if value == []:
+        return "— (none)"
     if isinstance(value, list):  # poll targets: (entity, type) pairs
         return "`" + ",".join(e.value + (f":{t}" if t else "") for e, t in value) + "`"
     if isinstance(value, float) and value.is_integer():

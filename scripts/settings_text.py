@@ -58,6 +58,14 @@ MEANING: dict[str, str] = {
     "ROIT_MAX_RESPONSE_VALUES": "Most JSON values a ROIT answer may hold (counted before "
     "parsing): Python spends up to ~100 bytes per value, so this bounds a parsed answer to "
     "~100 MB whatever its size in bytes; a pending page of 50 documents holds a few thousand.",
+    "ROIT_MAX_MESSAGE_VALUES": "Most JSON values a push message's data may hold (counted "
+    "before parsing); more is dead-lettered `invalid_message`.",
+    "ROIT_INSTANCE_MEMORY_MIB": "The instance's memory (Terraform sets it from `memory_mb`): "
+    "with `ROIT_INSTANCE_CONCURRENCY`, the answer and message caps are lowered so that every "
+    "request at once, each at its caps, fits the instance "
+    "([memory per instance](performance.md#memory-per-instance)). Unset, the configured caps hold.",
+    "ROIT_INSTANCE_CONCURRENCY": "Requests one instance serves at once (Terraform sets it from "
+    "`max_concurrency`), for the caps of `ROIT_INSTANCE_MEMORY_MIB`.",
     "ROIT_RETRY_MAX_ATTEMPTS": "Attempts per ROIT call, the first included.",
     "ROIT_RETRY_BUDGET_S": "Total time one ROIT call may take: token exchange, retries, "
     "`Retry-After` waits and reading the whole answer; + 5 s must fit in the function timeout.",
@@ -87,8 +95,13 @@ MEANING: dict[str, str] = {
     "ROIT_REPROCESS_CALLER_AUTH": "`webhook`: every request must carry a Standard Webhooks "
     "signature; `iam`: the deployment is private and Cloud Run IAM vouches for the caller.",
     "ROIT_WEBHOOK_SECRETS_SECRET": "Secret Manager secret holding one or more `whsec_…` "
-    "secrets separated by whitespace (two during a rotation).",
+    "secrets separated by whitespace (two during a rotation); each key at least 24 random bytes "
+    "(a key of one repeated byte, a pattern, a counting sequence or too little entropy is "
+    "refused at start-up and on rotation).",
     "ROIT_WEBHOOK_SECRETS_FILE": "The same from a file: the absolute path where the webhook "
     "secrets are mounted; takes the place of `ROIT_WEBHOOK_SECRETS_SECRET`.",
+    "ROIT_PARTNER_INTEGRATION_IDS": "Further integration ids a partner's signed request may "
+    "name (comma- or space-separated), besides `ROIT_INTEGRATION_ID`; any other "
+    "`integrationId` is refused with 403 before ROIT is called.",
     "ROIT_WEBHOOK_SECRETS": "The same, straight from the environment (local use).",
 }

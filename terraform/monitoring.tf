@@ -76,7 +76,7 @@ resource "google_monitoring_notification_channel" "email" {
 }
 
 # One point per poll run, labelled with its outcome (ok, roit_failed, publish_failed,
-# config_error, deadline): the code logs exactly one poll_run event per run.
+# config_error, secret_store_failed, deadline): the code logs exactly one poll_run event per run.
 resource "google_logging_metric" "poll_runs" {
   project     = var.project_id
   name        = "roit_poll_runs"
@@ -92,7 +92,7 @@ resource "google_logging_metric" "poll_runs" {
     labels {
       key         = "outcome"
       value_type  = "STRING"
-      description = "How the run ended: ok, roit_failed, publish_failed, config_error or deadline."
+      description = "How the run ended: ok, roit_failed, publish_failed, config_error, secret_store_failed or deadline."
     }
   }
 
@@ -203,7 +203,7 @@ resource "google_monitoring_alert_policy" "poll_failing" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "poll-pending is not bringing ROIT's pending documents in: either more than one poll run in 30 minutes ended other than `ok` (the poll_run log entry's `outcome`: roit_failed, publish_failed, config_error or deadline, with totals), or no poll run was logged for three schedule intervals (the Scheduler job `${google_cloud_scheduler_job.poll_pending.name}` is paused, failing, or the function cannot start)."
+    content   = "poll-pending is not bringing ROIT's pending documents in: either more than one poll run in 30 minutes ended other than `ok` (the poll_run log entry's `outcome`: roit_failed, publish_failed, config_error, secret_store_failed or deadline, with totals), or no poll run was logged for three schedule intervals (the Scheduler job `${google_cloud_scheduler_job.poll_pending.name}` is paused, failing, or the function cannot start)."
   }
 
   conditions {

@@ -9,6 +9,7 @@ import functions_framework
 
 from shared.core.logs import log_context
 from shared.entry.handler import handle_http
+from shared.entry.integrations import check_partner_integration
 from shared.entry.runtime import Runtime
 from shared.entry.settings import ReprocessSettings
 from shared.entry.webhooks import verifier_for
@@ -21,6 +22,11 @@ VERIFIER = verifier_for(RUNTIME)
 
 
 def _reprocess(body: ReprocessInput) -> dict[str, Any]:
+    if VERIFIER is not None:  # a partner acts on this deployment's integration (or the listed)
+        settings = RUNTIME.settings
+        check_partner_integration(
+            body.integration_id, settings.integration_id, settings.partner_integration_ids
+        )
     with log_context(requestId=body.request_id):
         record = RUNTIME.client.reprocess(body.request_id, integration_id=body.integration_id)
     return record.model_dump(by_alias=True, exclude_unset=True, mode="json")
@@ -28,5 +34,5 @@ def _reprocess(body: ReprocessInput) -> dict[str, Any]:
 
 @functions_framework.http
 def reprocess(request: flask.Request) -> flask.Response:
-    """Answers ROIT's request record, or a JSON error (400 / 401 / 404 / 502 / 503 / 504)."""
+    """Answers ROIT's request record, or a JSON error (400 / 401 / 403 / 404 / 502 / 503 / 504)."""
     return handle_http(request, RUNTIME, ReprocessInput, _reprocess, verifier=VERIFIER)

@@ -52,6 +52,7 @@ class Failure(StrEnum):
     UPSTREAM = "upstream"  # ROIT is failing: 5xx, 429, 408, timeouts, bad or oversized answers
     CONFIGURATION = "configuration"  # settings or upstream auth: token exchange, 401, 403, 3xx
     PUBSUB = "pubsub"  # Pub/Sub failed about a topic (missing, forbidden, unavailable)
+    SECRET_STORE = "secret_store"  # Secret Manager unavailable, hanging or answering garbage
     DEADLINE = "deadline"  # the invocation's own deadline came before the work was done
 
 

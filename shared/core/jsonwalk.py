@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Scanner", "scanner", "skip", "walk_array", "walk_object"]
+__all__ = ["Scanner", "json_values", "scanner", "skip", "walk_array", "walk_object"]
 
 Scanner = Callable[[str, int], tuple[Any, int]]
 """``scan(text, index) -> (value, end)``: parses one JSON value (raises ``StopIteration`` /
@@ -21,6 +21,12 @@ Scanner = Callable[[str, int], tuple[Any, int]]
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _string: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+
+def json_values(body: bytes) -> int:
+    """At least the number of values parsing ``body`` as JSON would create (every value but
+    the outermost follows a ``[``, a ``{`` or a ``,``; the same bytes in strings only add)."""
+    return 1 + body.count(b",") + body.count(b"[") + body.count(b"{")
 
 
 def scanner(decoder: json.JSONDecoder) -> Scanner:

@@ -13,13 +13,13 @@ import json
 import logging
 import re
 import sys
-import threading
 import traceback
-from collections import deque
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
+
+from shared.core.redaction import Redactor, redact_jwts
 
 __all__ = [
     "CloudLoggingFormatter",
@@ -41,9 +41,8 @@ _SENSITIVE_KEY = re.compile(
     r"token|secret|password|passwd|authorization|credential|signature|api[_-]?key|cookie",
     re.IGNORECASE,
 )
-_SENSITIVE_VALUE = re.compile(
-    r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"  # a JWT
-    r"|whsec_[A-Za-z0-9+/=]+"  # a Standard Webhooks secret
+_SENSITIVE_VALUE = re.compile(  # a JWT is found by shared.core.redaction.redact_jwts, in one pass
+    r"whsec_[A-Za-z0-9+/=]+"  # a Standard Webhooks secret
     r"|(?i:bearer)\s+[A-Za-z0-9._~+/=-]+"
 )
 REDACTED = "[REDACTED]"
@@ -56,35 +55,22 @@ _LEVELS = {
 }
 
 
-_MIN_SECRET_LENGTH = 6
-_known: deque[str] = deque(maxlen=64)  # the connector's own secrets and recent tokens
-_known_lock = threading.Lock()
-_known_pattern: re.Pattern[str] | None = None
+_known = Redactor(min_length=6, capacity=64)  # the connector's own secrets and recent tokens
 
 
 def register_secret(value: str | None) -> None:
     """Remember a value the connector holds that must never be shown (a client secret, a
     webhook secret, a token): :func:`sanitize` removes it wherever it appears, whatever the
-    text around it. Values shorter than 6 characters are not matched (too many false hits)."""
-    global _known_pattern
-    if not value or len(value) < _MIN_SECRET_LENGTH:
-        return
-    with _known_lock:
-        if value in _known:  # still in use: the last to be forgotten
-            _known.remove(value)
-            _known.append(value)
-            return
-        _known.append(value)
-        ordered = sorted(_known, key=len, reverse=True)  # the longest first: no partial leftovers
-        _known_pattern = re.compile("|".join(re.escape(v) for v in ordered))
+    text around it, in every encoding it commonly travels in, and any 12 characters of it in a
+    row (:mod:`shared.core.redaction`). Values shorter than 6 characters are not matched (too many
+    false hits)."""
+    _known.register(value)
 
 
 def sanitize(text: str) -> str:
     """``text`` without the connector's own secrets and tokens, nor anything shaped like one
-    (a JWT, a ``whsec_`` secret, a ``Bearer`` value)."""
-    pattern = _known_pattern
-    if pattern is not None:
-        text = pattern.sub(REDACTED, text)
+    (a JWT, a ``whsec_`` secret, a ``Bearer`` value); linear in the length of ``text``."""
+    text = redact_jwts(_known.redact(text, REDACTED), REDACTED)
     return _SENSITIVE_VALUE.sub(REDACTED, text)
 
 

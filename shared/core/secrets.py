@@ -33,13 +33,15 @@ __all__ = [
     "secret_version_name",
 ]
 
-_SECRET_TIMEOUT_S = 10.0  # one attempt
-_SECRET_RETRY_S = 10.0  # every attempt, when no deadline is shorter
+_SECRET_TIMEOUT_S = 2.0  # one attempt: Secret Manager answers in tens of milliseconds
+_SECRET_RETRY_S = 5.0  # every attempt: Secret Manager's own deadline, inside the invocation's
 
 
 class SecretAccessError(RoitError):
-    """A secret could not be read: a configuration failure (missing, forbidden, malformed)
-    unless Secret Manager itself was unavailable (``failure=UPSTREAM``). Never ambiguous."""
+    """A secret could not be read: a configuration failure (missing, forbidden, a disabled or
+    destroyed version, a malformed value) unless Secret Manager itself failed (unavailable,
+    hanging, answering garbage: ``failure=SECRET_STORE``, never blamed on ROIT). Never
+    ambiguous."""
 
     failure = Failure.CONFIGURATION
 
@@ -165,20 +167,21 @@ class SecretManagerProvider(SecretProvider):
         version = secret_version_name(name, self._project)
         left = min(deadline.remaining(), _SECRET_RETRY_S)  # the library's own would be 60 s
         if left <= 0:
-            raise SecretAccessError(f"no time left to read {version}", failure=Failure.UPSTREAM)
+            raise SecretAccessError(
+                f"no time left to read {version} from Secret Manager", failure=Failure.DEADLINE
+            )
         try:
             response = self._client.get().access_secret_version(
                 request={"name": version},
-                retry=gretry.Retry(initial=0.1, maximum=2.0, multiplier=2.0, timeout=left),
+                retry=gretry.Retry(initial=0.1, maximum=1.0, multiplier=2.0, timeout=left),
                 timeout=min(left, _SECRET_TIMEOUT_S),
             )
-        except (gexc.NotFound, gexc.PermissionDenied, gexc.InvalidArgument) as exc:
+        except gexc.GoogleAPICallError as exc:
+            raise _access_error(version, exc) from None
+        except Exception as exc:  # noqa: BLE001 - transport errors, garbage, an exhausted retry
             raise SecretAccessError(
-                f"secret {version} cannot be read ({type(exc).__name__})"
-            ) from None
-        except Exception as exc:  # noqa: BLE001 - API errors and transport errors alike
-            raise SecretAccessError(
-                f"secret {version} unavailable ({type(exc).__name__})", failure=Failure.UPSTREAM
+                f"Secret Manager is unavailable reading {version} ({type(exc).__name__})",
+                failure=Failure.SECRET_STORE,
             ) from None
         data: bytes = response.payload.data
         if response.payload.data_crc32c:
@@ -186,9 +189,27 @@ class SecretManagerProvider(SecretProvider):
 
             if google_crc32c.value(data) != response.payload.data_crc32c:
                 raise SecretAccessError(
-                    f"secret {version} failed its CRC32C check", failure=Failure.UPSTREAM
+                    f"Secret Manager answered {version} with a payload failing its CRC32C check",
+                    failure=Failure.SECRET_STORE,
                 )
-        return data.decode("utf-8")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SecretAccessError(f"secret {version} is malformed: not UTF-8 text") from None
+
+
+def _access_error(version: str, exc: Any) -> SecretAccessError:
+    """A refusal by Secret Manager, classified: a status that says the version cannot be used
+    (missing, forbidden, disabled or destroyed, a bad name) is the deployment's to fix; any
+    other (unavailable, overloaded, timed out, internal) is Secret Manager failing."""
+    code = exc.code  # the HTTP status google.api_core gives every API error
+    name = type(exc).__name__
+    if isinstance(code, int) and 400 <= code < 500 and code not in (408, 429):
+        why = "disabled or destroyed?" if code == 400 else "missing, or not granted?"
+        return SecretAccessError(f"secret {version} cannot be read ({name}): {why}")
+    return SecretAccessError(
+        f"Secret Manager is unavailable reading {version} ({name})", failure=Failure.SECRET_STORE
+    )
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,9 @@ class RoitSettings(BaseSettings):
     http_connect_timeout_s: Seconds = 5.0
     max_response_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024, le=512 * 1024**2)
     max_response_values: int = Field(default=1_000_000, ge=10_000, le=50_000_000)
+    max_message_values: int = Field(default=1_000_000, ge=10_000, le=50_000_000)
+    instance_memory_mib: int | None = Field(default=None, ge=128, le=32_768)  # shared.core.budget
+    instance_concurrency: int | None = Field(default=None, ge=1, le=1000)
     retry_max_attempts: int = Field(default=5, ge=1, le=20)
     retry_budget_s: float = Field(default=30.0, ge=1, le=300)
     retry_backoff_base_s: Seconds = 0.5

@@ -80,9 +80,10 @@ def http_answer(error: BaseException) -> HttpAnswer:
     """The one mapping from a failure to an HTTP answer (pure).
 
     The caller is blamed (4xx) only for its own input or ROIT's verdict on it; ROIT failing is
-    502 / 503 (rate limited) / 504 (too slow); configuration and Pub/Sub failures are 503, and
-    so is any token-endpoint failure (its 5xx and timeouts included: the table's row for
-    upstream auth); the invocation's deadline is 504; anything unexpected is a bare 500.
+    502 / 503 (rate limited) / 504 (too slow); configuration, Pub/Sub and Secret Manager
+    failures are 503, and so is any token-endpoint failure (its 5xx and timeouts included: the
+    table's row for upstream auth); the invocation's deadline is 504; anything unexpected is a
+    bare 500.
     """
     if isinstance(error, InvalidInputError):
         return HttpAnswer(error.status_code, "invalid_input", error.message, error.field)
@@ -116,6 +117,10 @@ def http_answer(error: BaseException) -> HttpAnswer:
         return HttpAnswer(504, "deadline_exceeded", "the request did not finish in time")
     if failure is Failure.PUBSUB:
         return HttpAnswer(503, "pubsub_unavailable", "Pub/Sub is unavailable; try again later")
+    if failure is Failure.SECRET_STORE:
+        return HttpAnswer(
+            503, "secret_store_unavailable", "Secret Manager is unavailable; try again later"
+        )
     return HttpAnswer(503, "misconfigured", _MISCONFIGURED)
 
 
@@ -144,5 +149,8 @@ def report(log: logging.Logger, error: BaseException, message: str, fields: dict
             f"{message}: check {error.setting or 'the settings'}",
             extra={"fields": {**details, "event": "config_error", "setting": error.setting}},
         )
+        return
+    if error.failure is Failure.SECRET_STORE:  # the platform, named as such: not ROIT
+        log.error(message, extra={"fields": {**details, "event": "secret_store_unavailable"}})
         return
     log.warning(message, extra={"fields": details})

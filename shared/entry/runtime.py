@@ -19,6 +19,7 @@ from shared.core.secret_files import provider_for
 from shared.core.secrets import SecretProvider
 from shared.core.settings import RoitSettings, load_settings
 from shared.entry.failures import report
+from shared.entry.frontdoor import harden_server
 from shared.entry.http import error_response, json_response
 from shared.roit.client import RoitClient
 
@@ -42,6 +43,7 @@ class Runtime(Generic[S]):
     """
 
     def __init__(self, settings_cls: type[S]) -> None:
+        harden_server()  # before functions-framework builds its server (shared.entry.frontdoor)
         configure_logging()
         with cold_start():
             self.settings: S = load_settings(settings_cls)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from shared.core.settings import RoitSettings, one_source, require_project
+from shared.entry.integrations import parse_integration_ids
 from shared.entry.webhook_secrets import parse_webhook_secrets
 
 __all__ = ["CallerAuth", "ReprocessSettings"]
@@ -26,6 +29,8 @@ class ReprocessSettings(RoitSettings):
     webhook_secrets_secret: str | None = None
     webhook_secrets_file: str | None = None
     webhook_secrets: SecretStr | None = None
+    partner_integration_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    _ids = field_validator("partner_integration_ids", mode="before")(parse_integration_ids)
 
     @field_validator("webhook_secrets")
     @classmethod

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 
+from shared.entry.key_strength import weakness
+
 __all__ = ["MIN_WEBHOOK_SECRET_BYTES", "parse_webhook_secrets"]
 
 MIN_WEBHOOK_SECRET_BYTES = 24
@@ -22,7 +24,9 @@ def parse_webhook_secrets(raw: str) -> list[str]:
 
     Raises:
         ValueError: no secret, or one that is not ``whsec_`` + base64 of at least
-            :data:`MIN_WEBHOOK_SECRET_BYTES` bytes (says which by position, never the value).
+            :data:`MIN_WEBHOOK_SECRET_BYTES` bytes, or whose key is trivially guessable
+            (:func:`shared.entry.key_strength.weakness`: all one byte, a pattern, too little
+            entropy); says which by position, never the value.
     """
     secrets = [s for s in raw.replace(",", " ").split() if s]
     if not secrets:
@@ -35,8 +39,6 @@ def parse_webhook_secrets(raw: str) -> list[str]:
             key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
         except (binascii.Error, ValueError):
             raise ValueError(f"secret #{position} is not base64 after {_WEBHOOK_PREFIX}") from None
-        if len(key) < MIN_WEBHOOK_SECRET_BYTES:
-            raise ValueError(
-                f"secret #{position} has a {len(key)}-byte key; at least {MIN_WEBHOOK_SECRET_BYTES}"
-            )
+        if problem := weakness(key, MIN_WEBHOOK_SECRET_BYTES):
+            raise ValueError(f"secret #{position} has {problem}")
     return secrets

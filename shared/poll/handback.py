@@ -12,7 +12,7 @@ from shared.core.errors import RoitError
 from shared.core.logs import get_logger
 from shared.roit.client import RoitClient
 
-__all__ = ["HAND_BACK_ROUNDS", "hand_back"]
+__all__ = ["HAND_BACK_ROUNDS", "hand_back", "hand_back_reserve_s"]
 
 log = get_logger("poller")
 
@@ -21,6 +21,14 @@ HAND_BACK_ROUNDS = 3
 """Rounds of hand-backs: what failed for a passing reason is tried again after a pause (a
 document not handed back stays PROCESSING at ROIT, so it is worth more than one call's
 retries), as long as the run's deadline leaves time."""
+
+
+def hand_back_reserve_s(client: RoitClient) -> float:
+    """The time a hand-back needs, kept back from every publish of a page: one ``reprocess``
+    call's connection and answer (the calls of a hand-back run in parallel), at most one
+    call's retry budget. With the defaults, 5 + 15 = 20 s."""
+    settings = client.settings
+    return min(settings.retry_budget_s, settings.http_connect_timeout_s + settings.http_timeout_s)
 
 
 def hand_back(

@@ -37,6 +37,7 @@ from shared.core.errors import Failure, RoitError
 from shared.core.logs import get_logger, log_context
 from shared.core.pubsub import Publisher
 from shared.entry.failures import http_answer, report
+from shared.poll.handback import hand_back_reserve_s
 from shared.poll.route import PageRouter, log_page
 from shared.poll.sink import Sink
 from shared.poll.summary import PageResult, PollSummary, Stop, TargetSummary
@@ -143,11 +144,13 @@ class Poller:
             True when the whole run must stop.
         """
         asked = 0
+        repeating = False  # a page brought nothing new: ROIT repeats itself, ask no more
         with ThreadPoolExecutor(1, thread_name_prefix="poll-fetch") as fetcher:
 
             def fetch_next() -> _InFlight | None:
                 nonlocal asked
-                stop = self._may_not_fetch(asked, until=until, max_pages=max_pages)
+                stop = Stop.NOTHING_NEW if repeating else None
+                stop = stop or self._may_not_fetch(asked, until=until, max_pages=max_pages)
                 if stop is not None:
                     target.stopped = stop
                     return None
@@ -184,6 +187,13 @@ class Poller:
                 }
                 log.info("page handled", extra={"fields": fields})
                 if not result.stop_run:
+                    if result.duplicates == len(page.items) and not repeating:
+                        repeating = True  # ROIT repeats itself: ask for no further page
+                        log.warning(
+                            "ROIT's page held only entities already taken in this run; "
+                            "the target stops after the page in flight",
+                            extra={"fields": {"page": target.pages, "items": len(page.items)}},
+                        )
                     continue
                 if upcoming is not None:
                     fetched = upcoming.settle()
@@ -200,7 +210,7 @@ class Poller:
             return Stop.MAX_PAGES
         if self.clock() >= until:
             return Stop.TIME_BUDGET
-        if deadline.remaining() <= 0:
+        if deadline.remaining() <= hand_back_reserve_s(self.client):  # no time to publish it
             return Stop.DEADLINE
         return None
 
@@ -220,6 +230,10 @@ class Poller:
         if error.failure is Failure.CONFIGURATION:
             target.stopped = Stop.CONFIG_ERROR
             report(log, error, "pending call failed; the run stops", {})
+            return True
+        if error.failure is Failure.SECRET_STORE:  # every target needs the credentials
+            target.stopped = Stop.SECRET_STORE
+            report(log, error, "Secret Manager failed; the run stops", {})
             return True
         if error.ambiguous:  # first: even at the deadline, a page may have been handed out
             target.stopped = Stop.PAGE_MAY_BE_LOST
@@ -243,6 +257,7 @@ def _add(target: TargetSummary, result: PageResult) -> None:
     target.dead_lettered += result.dead_lettered
     target.failed += result.failed
     target.duplicates += result.duplicates
+    target.handed_back_repeats += result.handed_back_repeats
     target.handed_back_request_ids += result.handed_back_request_ids
     target.dead_lettered_request_ids += result.dead_lettered_request_ids
     target.failed_request_ids += result.failed_request_ids

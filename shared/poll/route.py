@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.core import deadline
 from shared.core.errors import Failure, MalformedResponseError, PublishError, RoitError
 from shared.core.logs import get_logger
 from shared.entry.failures import http_answer, report
-from shared.poll.handback import hand_back
+from shared.poll.handback import hand_back, hand_back_reserve_s
 from shared.poll.sink import Sink
 from shared.poll.summary import PageResult, Stop
 from shared.poll.triage import (
@@ -58,7 +59,7 @@ class PageRouter:
     hand_back_workers: int = 8
     _seen: set[str] = field(default_factory=set)
     _seen_lock: threading.Lock = field(default_factory=threading.Lock)
-    _repeats: list[tuple[int, list[_HandBack]]] = field(default_factory=list)
+    _repeats: dict[str, tuple[int, str | None]] = field(default_factory=dict)  # id: target
 
     @property
     def integration_id(self) -> str:
@@ -112,10 +113,12 @@ class PageRouter:
                 seen=self._seen,
             )
             self._seen.update(item.request_id for item in page.publish)
-            if page.duplicates:
-                self._repeats.append((target, page.duplicates))
+            for request_id, owner in page.duplicates:  # handed back once, however often seen
+                self._repeats.setdefault(request_id, (target, owner))
         result.duplicates += len(page.duplicates)
-        sent = self.pending.send([(item.data, item.attributes) for item in page.publish])
+        # a hung Pub/Sub must leave the time a hand-back needs (:func:`hand_back_reserve_s`)
+        with deadline.deadline_scope(deadline.remaining() - hand_back_reserve_s(self.client)):
+            sent = self.pending.send([(item.data, item.attributes) for item in page.publish])
         letters, back = list(page.dead), []
         broken: PublishError | None = None
         for item, one in zip(page.publish, sent, strict=True):
@@ -149,7 +152,8 @@ class PageRouter:
         """Dead-letter ``letters``; what cannot be is handed back (it has a request id) or
         named as failed. Returns the dead-letter topic's error, if it failed."""
         broken: PublishError | None = None
-        sent = self.dead.send([(letter.data, letter.attributes) for letter in letters])
+        with deadline.deadline_scope(deadline.remaining() - hand_back_reserve_s(self.client)):
+            sent = self.dead.send([(letter.data, letter.attributes) for letter in letters])
         for letter, one in zip(letters, sent, strict=True):
             if isinstance(one, str):
                 result.dead_lettered += 1
@@ -234,25 +238,30 @@ class PageRouter:
         hand-out would never reach the ERP. Handed back once the run fetches nothing more (not
         at once: the next page would only bring it again), the next run publishes it.
         """
+        by_target: dict[int, list[_HandBack]] = {}
+        for request_id, (target, owner) in self._repeats.items():
+            by_target.setdefault(target, []).append((request_id, owner))
         results = []
-        for target, items in self._repeats:
+        for target, items in by_target.items():
             result = PageResult()
-            self._hand_back(result, items, "ROIT handed it out again in this run", level="info")
+            self._hand_back(result, items, "ROIT handed it out again in this run", repeats=True)
             results.append((target, result))
         self._repeats.clear()
         return results
 
     def _hand_back(
-        self, result: PageResult, items: list[_HandBack], reason: str, level: str = "error"
+        self, result: PageResult, items: list[_HandBack], reason: str, repeats: bool = False
     ) -> None:
         ids = [request_id for request_id, _ in items]
         fields = {"requestIds": ids[:_LOGGED_IDS], "reason": reason}
-        if level == "error":
+        if not repeats:
             log.error("publishing failed; handing entities back to ROIT", extra={"fields": fields})
         else:
             log.info("handing entities back to ROIT", extra={"fields": fields})
         failed = hand_back(self.client, items, workers=self.hand_back_workers)
         result.handed_back += len(items) - len(failed)
+        if repeats:
+            result.handed_back_repeats += len(items) - len(failed)
         result.handed_back_request_ids.extend(i for i in ids if i not in failed)
         if failed:
             result.failed += len(failed)

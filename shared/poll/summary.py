@@ -19,9 +19,11 @@ class Stop(StrEnum):
     ROIT_ERROR = "roit_error"  # ROIT failed before it could have handed out a page
     PAGE_MAY_BE_LOST = "page_may_be_lost"  # ROIT may have handed out a page that never arrived
     CONFIG_ERROR = "config_error"  # token exchange, 401 / 403, redirect: the run stops
+    SECRET_STORE = "secret_store_unavailable"  # Secret Manager failed: the run stops
     PAGE_UNREADABLE = "page_unreadable"  # the answer had no list: kept in the dead-letter topic
     PUBLISH_FAILED = "publish_failed"  # a topic failed: the page was handed back, the run stops
     PAGE_FAILED = "page_failed"  # an unexpected error mid-page: its entities are named
+    NOTHING_NEW = "nothing_new"  # a page held only entities already taken in this run
     RUN_STOPPED = "run_stopped"  # another target's failure stopped the run
     SKIPPED = "skipped"  # not polled: the run had stopped
 
@@ -33,6 +35,7 @@ class RunOutcome(StrEnum):
     ROIT_FAILED = "roit_failed"
     PUBLISH_FAILED = "publish_failed"
     CONFIG_ERROR = "config_error"
+    SECRET_STORE_FAILED = "secret_store_failed"  # Secret Manager, not ROIT: 503
     DEADLINE = "deadline"  # every entity accounted for, but the invocation ran out of time
 
 
@@ -57,6 +60,7 @@ class TargetSummary:
     dead_lettered: int = 0
     failed: int = 0
     duplicates: int = 0
+    handed_back_repeats: int = 0  # of ``handed_back``: handed out again in this run, not a failure
     pages: int = 0
     stopped: Stop = Stop.DRAINED
     error: str | None = None  # a failure code (the HTTP answers' vocabulary), never a class name
@@ -82,6 +86,7 @@ class PageResult:
     dead_lettered: int = 0
     failed: int = 0
     duplicates: int = 0
+    handed_back_repeats: int = 0  # of ``handed_back``: handed out again in this run
     stop: Stop | None = None
     stop_run: bool = False
     error: str | None = None
@@ -104,8 +109,11 @@ class PollSummary:
         stops = {t.stopped for t in self.targets}
         if Stop.CONFIG_ERROR in stops:
             return RunOutcome.CONFIG_ERROR
+        if Stop.SECRET_STORE in stops:
+            return RunOutcome.SECRET_STORE_FAILED
         if Stop.PAGE_FAILED in stops or any(
-            t.handed_back or t.dead_lettered or t.failed for t in self.targets
+            t.handed_back > t.handed_back_repeats or t.dead_lettered or t.failed
+            for t in self.targets
         ):
             return RunOutcome.PUBLISH_FAILED
         if stops & _ROIT_STOPS:

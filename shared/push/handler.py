@@ -18,7 +18,9 @@ import flask
 from pydantic import BaseModel
 
 from shared.core import deadline
+from shared.core.budget import instance_caps
 from shared.core.errors import Failure, InvalidInputError, PermanentFailure, PublishError, RoitError
+from shared.core.jsonwalk import json_values
 from shared.core.logs import get_logger, log_context, sanitize
 from shared.core.pubsub import Publisher, fit_attribute, message_problem
 from shared.entry.failures import Decision, http_answer, push_decision, report
@@ -35,6 +37,7 @@ log = get_logger("events")
 _MAX_ATTRIBUTES = 100  # Pub/Sub's most attributes on one message
 # Pub/Sub's largest message (10 MB) grows by a third in base64, plus attributes and envelope.
 MAX_PUSH_BYTES = (10 * 1024 * 1024) * 4 // 3 + 512 * 1024
+_MAX_ENVELOPE_VALUES = 10_000  # Pub/Sub's envelope: a few fields and at most 100 attributes
 
 
 def handle_push(
@@ -54,10 +57,11 @@ def handle_push(
     settings: PushSettings = runtime.settings
     with runtime.request_context(request), deadline.deadline_scope(settings.invocation_s):
         try:  # the body is not kept: the message data alone is held from here on
-            message = read_push(
-                _non_empty(json_body(request, max_bytes=MAX_PUSH_BYTES, keep=False)),
-                dict(request.headers),
-            )
+            body = _non_empty(json_body(request, max_bytes=MAX_PUSH_BYTES, keep=False))
+            if json_values(body) > _MAX_ENVELOPE_VALUES:  # base64 data counts for nothing
+                raise InvalidInputError("the push envelope holds too many JSON values")
+            message = read_push(body, dict(request.headers))
+            del body
         except RoitError as exc:  # not from Pub/Sub: the caller's mistake, nothing to keep
             response = error_response(exc)
             log.warning(
@@ -78,6 +82,12 @@ def handle_push(
                 if age is not None and age > settings.max_message_age_s:
                     raise PermanentFailure(
                         f"message is {age:.0f}s old, over ROIT_MAX_MESSAGE_AGE_S", code="too_old"
+                    )
+                if json_values(message.data) > (cap := instance_caps(settings).message_values):
+                    raise PermanentFailure(  # what parsing it would cost: checked before it
+                        f"message data holds more than {cap} JSON values (ROIT_MAX_MESSAGE_VALUES "
+                        "for this instance's memory and concurrency)",
+                        code="invalid_message",
                     )
                 result = handler(message)
             except Exception as exc:  # noqa: BLE001 - every failure gets a decision

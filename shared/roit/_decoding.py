@@ -17,13 +17,7 @@ from collections.abc import Iterator
 
 from shared.core.errors import MalformedResponseError, ResponseTooLargeError
 
-__all__ = ["json_values", "read_capped"]
-
-
-def json_values(body: bytes) -> int:
-    """At least the number of values parsing ``body`` as JSON would create (every value but
-    the outermost follows a ``[``, a ``{`` or a ``,``; the same bytes in strings only add)."""
-    return 1 + body.count(b",") + body.count(b"[") + body.count(b"{")
+__all__ = ["read_capped"]
 
 
 class _Inflater:

@@ -8,7 +8,8 @@
   encodings the request offers) into at most ``max_bytes`` bytes; a larger answer, or one that
   would expand past that, stops being read and raises :class:`ResponseTooLargeError`, and so
   does a 2xx answer holding more than ``max_values`` JSON values (what parsing it would cost).
-  An answer the caller drops (``discard``) is read up to the cap whatever it says it is.
+  Of an answer the caller drops (``discard``) only the head is kept, to be judged
+  (:mod:`shared.roit.answers`); the rest is read and dropped up to the cap.
 
 Transport failures become :class:`RoitConnectionError` / :class:`RoitTimeoutError` with
 ``ambiguous`` saying whether the request may have reached ROIT.
@@ -17,7 +18,8 @@ Transport failures become :class:`RoitConnectionError` / :class:`RoitTimeoutErro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,15 +45,18 @@ from shared.core.errors import (
     UnexpectedStatusError,
     UnprocessableEntityError,
 )
+from shared.core.jsonwalk import json_values
 from shared.core.logs import sanitize
-from shared.roit._decoding import json_values, read_capped
+from shared.roit._decoding import read_capped
 from shared.roit._sockets import DeadlineTransport
+from shared.roit.answers import check_success, read_head
 from shared.roit.retry import parse_retry_after
 
 __all__ = ["Answer", "Transport", "status_error"]
 
 _ACCEPT_ENCODING = "gzip, deflate"
 _MAX_DETAIL = 300  # characters of ROIT's own error message relayed anywhere
+_MAX_DETAIL_SCANNED = 4 * _MAX_DETAIL  # of which no more than this is ever searched for secrets
 _MAX_ERROR_BODY = 64 * 1024  # an error body longer than this is not searched for a message
 
 
@@ -63,16 +68,19 @@ class Answer:
     headers: httpx.Headers
     body: bytes
     endpoint: str
+    complete: bool = True  # False: ``body`` is only the head of a longer answer (``discard``)
 
     def json_or_raise(self) -> Any:
         """The JSON of a 2xx answer.
 
         Raises:
             RoitStatusError: any other status (with ROIT's own message, sanitised).
-            MalformedResponseError: a 2xx that is not JSON.
+            MalformedResponseError: a 2xx that is not JSON, or is an error envelope.
         """
         self.raise_for_status()
-        return self.json()
+        body = self.json()
+        check_success(body, self.endpoint)
+        return body
 
     def raise_for_status(self) -> None:
         """Raises: RoitStatusError for any status but 2xx (ROIT's own message, sanitised)."""
@@ -97,7 +105,9 @@ class Answer:
         for key in ("message", "error_description", "error", "detail"):
             value = body.get(key)
             if isinstance(value, str) and value.strip():
-                return sanitize(value.strip())[:_MAX_DETAIL]  # a secret cut in two is not found
+                # cut before any pattern runs; sanitised before the final cut (any 12
+                # characters of a secret are found, so a secret cut in two is not shown)
+                return sanitize(value.strip()[:_MAX_DETAIL_SCANNED])[:_MAX_DETAIL]
         return None
 
     def json(self) -> Any:
@@ -164,8 +174,8 @@ class Transport:
     ) -> Answer:
         """POST once and read the whole answer, within the current deadline and the size cap.
 
-        With ``discard``, the body of a 2xx answer is read and dropped (an answer the caller
-        does not need is never held in memory); other answers are kept, for their message.
+        With ``discard``, only the head of a 2xx answer is kept (:func:`read_head`: an answer the
+        caller does not need is never held in memory); other answers are kept, for their message.
 
         Raises:
             RoitTimeoutError: the deadline (or a silence longer than the read timeout) came
@@ -200,12 +210,15 @@ class Transport:
             chunks = (
                 iter((response.content,)) if response.is_stream_consumed else response.iter_raw()
             )
-            if discard and response.is_success:  # whatever it says it holds: it is not read
-                _drop(chunks, self.max_bytes)
-                return Answer(response.status_code, response.headers, b"", endpoint)
+            if discard and response.is_success:  # whatever it says it holds: only its head
+                encoding = self._encoding(response, endpoint, capped=False)  # it is not held
+                head, whole = read_head(chunks, encoding, self.max_bytes)
+                return Answer(response.status_code, response.headers, head, endpoint, whole)
             body = read_capped(chunks, self._encoding(response, endpoint), self.max_bytes, endpoint)
         except httpx.TransportError as exc:
             raise _transport_error(exc, endpoint, sent=True) from None
+        except zlib.error:
+            raise MalformedResponseError(f"ROIT's answer on {endpoint} is corrupt") from None
         finally:
             response.close()
         if response.is_success and json_values(body) > self.max_values:
@@ -215,7 +228,7 @@ class Transport:
             )
         return Answer(response.status_code, response.headers, body, endpoint)
 
-    def _encoding(self, response: httpx.Response, endpoint: str) -> str:
+    def _encoding(self, response: httpx.Response, endpoint: str, *, capped: bool = True) -> str:
         """The answer's Content-Encoding, once it is one this reader decodes and its stated
         length fits the cap.
 
@@ -229,20 +242,12 @@ class Transport:
             raise MalformedResponseError(
                 f"ROIT answered {endpoint} with an unsupported Content-Encoding"
             )
-        if encoding in ("", "identity") and length.isdigit() and int(length) > self.max_bytes:
+        too_long = length.isdigit() and int(length) > self.max_bytes
+        if capped and encoding in ("", "identity") and too_long:
             raise ResponseTooLargeError(
                 f"ROIT's answer on {endpoint} is {length} bytes, over ROIT_MAX_RESPONSE_BYTES"
             )
         return encoding
-
-
-def _drop(chunks: Iterator[bytes], most: int) -> None:
-    """Read and forget up to ``most`` bytes (a longer answer is cut: the connection closes)."""
-    seen = 0
-    for chunk in chunks:
-        seen += len(chunk)
-        if seen > most:
-            return
 
 
 def _transport_error(exc: httpx.TransportError, endpoint: str, *, sent: bool) -> Exception:

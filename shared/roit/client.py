@@ -19,6 +19,7 @@ import httpx
 from pydantic import ValidationError
 
 from shared.core import deadline
+from shared.core.budget import instance_caps
 from shared.core.errors import (
     Failure,
     InvocationDeadlineError,
@@ -31,6 +32,7 @@ from shared.core.secret_files import provider_for
 from shared.core.secrets import SecretProvider
 from shared.core.settings import AuthScheme, RoitSettings
 from shared.roit._transport import Answer, Transport
+from shared.roit.answers import check_record_head, check_success
 from shared.roit.exchange import TokenExchange
 from shared.roit.models import (
     DeliveryHeader,
@@ -86,12 +88,13 @@ class RoitClient:
         self._policy = RetryPolicy(
             settings.retry_max_attempts, settings.retry_backoff_base_s, settings.retry_backoff_max_s
         )
+        caps = instance_caps(settings)  # per instance: memory and concurrency (shared.core.budget)
         self.transport = Transport(
             base_url=settings.base_url,
             connect_timeout_s=settings.http_connect_timeout_s,
             read_timeout_s=settings.http_timeout_s,
-            max_bytes=settings.max_response_bytes,
-            max_values=settings.max_response_values,
+            max_bytes=caps.response_bytes,
+            max_values=caps.response_values,
             transport=transport,
         )
         self.exchange = TokenExchange(settings, self.transport, secrets, sleep=sleep)
@@ -126,9 +129,10 @@ class RoitClient:
 
     def update_status(self, update: StatusUpdate) -> None:
         """Report the ERP's result for a request. ROIT's answer (the request record, which
-        repeats whatever ``metadata`` was sent) is not needed, so it is not parsed."""
+        repeats whatever ``metadata`` was sent) is not needed: only its head is read, to check
+        it is ROIT's success envelope (:mod:`shared.roit.answers`)."""
         body = update.to_roit(self.settings.integration_id)
-        self.call("status", body, read=Answer.raise_for_status, discard=True)
+        self.call("status", body, read=_recorded, discard=True)
 
     def reprocess(self, request_id: str, *, integration_id: str | None = None) -> RequestRecord:
         """Ask ROIT to reprocess a request (the sandbox puts it back to PENDING)."""
@@ -221,7 +225,15 @@ class RoitClient:
 
 def _page(answer: Answer) -> Page:
     answer.raise_for_status()
-    return read_page(answer.body, answer.endpoint)
+    page = read_page(answer.body, answer.endpoint)
+    check_success(page.answer, answer.endpoint)
+    return page
+
+
+def _recorded(answer: Answer) -> None:
+    """A record call's answer (its head) is ROIT's success envelope, or ROIT misbehaved."""
+    answer.raise_for_status()
+    check_record_head(answer.body, answer.endpoint, complete=answer.complete)
 
 
 def _encode(body: dict[str, Any]) -> bytes:
@@ -230,6 +242,8 @@ def _encode(body: dict[str, Any]) -> bytes:
 
 
 def _record(body: Any) -> RequestRecord:
+    if not isinstance(body, dict) or "data" not in body:
+        raise MalformedResponseError("ROIT's answer is not its success envelope")
     data = unwrap_data(body)
     if not isinstance(data, dict):
         raise MalformedResponseError("ROIT answer holds no request record")

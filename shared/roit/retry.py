@@ -161,7 +161,8 @@ def retrying(
                 delay_s=delay,
                 remaining_s=deadline.remaining(),
             ):
-                log.warning("ROIT call failed", extra={"fields": fields})
+                if error.failure is not Failure.SECRET_STORE:  # not ROIT's: reported as itself
+                    log.warning("ROIT call failed", extra={"fields": fields})
                 raise
             log.info(
                 "ROIT call failed; retrying",

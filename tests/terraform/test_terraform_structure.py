@@ -361,8 +361,10 @@ def test_timeouts_hold_the_codes_budgets(config: Config, deployments: dict) -> N
     assert "var.timeout_s >= var.minimum_timeout_s" in module
     assert "var.max_concurrency == 1 || tonumber(var.cpu) >= 1" in module
     # The module passes its own sizing to the code and to functions-framework.
-    assert "ROIT_FUNCTION_TIMEOUT_S = tostring(var.timeout_s)" in module
-    assert "THREADS                 = tostring(var.max_concurrency)" in module
+    assert "ROIT_FUNCTION_TIMEOUT_S   = tostring(var.timeout_s)" in module
+    assert "THREADS                   = tostring(var.max_concurrency)" in module
+    assert "ROIT_INSTANCE_MEMORY_MIB  = tostring(var.memory_mb)" in module
+    assert "ROIT_INSTANCE_CONCURRENCY = tostring(var.max_concurrency)" in module
     assert "merge(var.environment_variables, local.sizing_environment)" in module
 
 

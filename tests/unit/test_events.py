@@ -30,7 +30,16 @@ from shared.roit._transport import status_error
 pytestmark = pytest.mark.unit
 
 _app = flask.Flask(__name__)
-_SETTINGS = SimpleNamespace(invocation_s=60.0, max_message_age_s=3600.0, dead_letter_topic="dl")
+_SETTINGS = SimpleNamespace(
+    invocation_s=60.0,
+    max_message_age_s=3600.0,
+    dead_letter_topic="dl",
+    max_response_bytes=32 * 1024 * 1024,  # the caps of shared.core.budget, unsized instance
+    max_response_values=1_000_000,
+    max_message_values=1_000_000,
+    instance_memory_mib=None,
+    instance_concurrency=None,
+)
 _RUNTIME = SimpleNamespace(
     settings=_SETTINGS, request_context=lambda request: contextlib.nullcontext("c")
 )

@@ -37,7 +37,12 @@ class FakeRoit:
 
     answers: list[bytes | RoitError | Exception]
     settings: Any = field(
-        default_factory=lambda: SimpleNamespace(integration_id="int-1", retry_budget_s=1.0)
+        default_factory=lambda: SimpleNamespace(
+            integration_id="int-1",
+            retry_budget_s=1.0,
+            http_connect_timeout_s=0.1,  # a hand-back's reserve (shared.poll.handback): 0.2 s
+            http_timeout_s=0.1,
+        )
     )
     asked: int = 0
     handed_back: list[str] = field(default_factory=list)

@@ -20,6 +20,8 @@ STOPS = [
     (Stop.PAGE_MAY_BE_LOST, RunOutcome.ROIT_FAILED, 502),
     (Stop.PAGE_UNREADABLE, RunOutcome.ROIT_FAILED, 502),
     (Stop.CONFIG_ERROR, RunOutcome.CONFIG_ERROR, 502),
+    (Stop.SECRET_STORE, RunOutcome.SECRET_STORE_FAILED, 503),
+    (Stop.NOTHING_NEW, RunOutcome.OK, 200),
     (Stop.PAGE_FAILED, RunOutcome.PUBLISH_FAILED, 503),
 ]
 

@@ -4,9 +4,12 @@ locals {
   # Set here, from the sizing, so they always agree with it: the code derives each invocation's
   # deadline from the timeout (shared/core/settings.py), and functions-framework serves as many
   # requests at once as it has gunicorn threads.
+  # The code derives its memory caps from the instance's memory and concurrency (shared/core/budget.py).
   sizing_environment = {
-    ROIT_FUNCTION_TIMEOUT_S = tostring(var.timeout_s)
-    THREADS                 = tostring(var.max_concurrency)
+    ROIT_FUNCTION_TIMEOUT_S   = tostring(var.timeout_s)
+    THREADS                   = tostring(var.max_concurrency)
+    ROIT_INSTANCE_MEMORY_MIB  = tostring(var.memory_mb)
+    ROIT_INSTANCE_CONCURRENCY = tostring(var.max_concurrency)
   }
 }
 

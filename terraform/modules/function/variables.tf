@@ -167,12 +167,12 @@ variable "ingress_settings" {
 
 variable "environment_variables" {
   type        = map(string)
-  description = "The function's environment (the ROIT_ settings of docs/configuration.md), without ROIT_FUNCTION_TIMEOUT_S and THREADS, which the module sets from timeout_s and max_concurrency. No secret values: secrets are referenced by name or by the path where secret_volumes mounts them."
+  description = "The function's environment (the ROIT_ settings of docs/configuration.md), without ROIT_FUNCTION_TIMEOUT_S, THREADS, ROIT_INSTANCE_MEMORY_MIB and ROIT_INSTANCE_CONCURRENCY, which the module sets from timeout_s, memory_mb and max_concurrency. No secret values: secrets are referenced by name or by the path where secret_volumes mounts them."
   default     = {}
 
   validation {
-    condition     = !contains(keys(var.environment_variables), "ROIT_FUNCTION_TIMEOUT_S") && !contains(keys(var.environment_variables), "THREADS")
-    error_message = "ROIT_FUNCTION_TIMEOUT_S and THREADS come from timeout_s and max_concurrency: do not set them in environment_variables."
+    condition     = length(setintersection(keys(var.environment_variables), ["ROIT_FUNCTION_TIMEOUT_S", "THREADS", "ROIT_INSTANCE_MEMORY_MIB", "ROIT_INSTANCE_CONCURRENCY"])) == 0
+    error_message = "ROIT_FUNCTION_TIMEOUT_S, THREADS, ROIT_INSTANCE_MEMORY_MIB and ROIT_INSTANCE_CONCURRENCY come from timeout_s, max_concurrency and memory_mb: do not set them in environment_variables."
   }
 }
 

@@ -71,7 +71,7 @@ def test_unreachable_secret_manager_is_transient() -> None:
     provider = SecretManagerProvider(project="p", endpoint="http://127.0.0.1:9")
     with deadline_scope(1.0), pytest.raises(SecretAccessError) as info:
         provider.get("x")  # retried until the deadline
-    assert info.value.failure is Failure.UPSTREAM
+    assert info.value.failure is Failure.SECRET_STORE
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_a_failing_secret_manager_is_given_no_more_than_the_deadline(
     with deadline_scope(1.5), pytest.raises(SecretAccessError) as info:
         provider.get("x")
     assert time.monotonic() - started < 1.5 + 0.5  # not the library's own 60 s of retries
-    assert info.value.failure is Failure.UPSTREAM
+    assert info.value.failure is Failure.SECRET_STORE
     assert mode["hits"] >= 1 if stall else mode["hits"] > 1  # retried while time was left
     with deadline_scope(0), pytest.raises(SecretAccessError, match="no time left"):
         provider.get("x")

@@ -28,7 +28,6 @@ from shared.core.errors import (
 from shared.core.logs import sanitize
 from shared.core.settings import RoitSettings
 from shared.roit.client import RoitClient
-from shared.roit.models import StatusUpdate
 from shared.roit.retry import parse_retry_after
 from shared.roit.token import token_expiry
 
@@ -180,23 +179,6 @@ def test_an_answer_within_the_value_bound_is_read() -> None:
     attachments = [{"name": f"{i}.pdf", "url": f"https://x/{i}"} for i in range(1_000)]
     client, _ = _client(_attachs(httpx.Response(200, json=attachments)), max_response_values=10_000)
     assert len(client.attachments("r-1")) == 1_000
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        httpx.Response(200, content=b" " * (2 * 1024 * 1024)),  # Content-Length over the cap
-        httpx.Response(200, content=b"\x00junk", headers={"content-encoding": "br"}),
-        httpx.Response(204),
-    ],
-)
-def test_an_answer_the_caller_drops_is_never_a_reason_to_send_again(
-    answer: httpx.Response,
-) -> None:
-    client, sent = _client(_attachs(answer), max_response_bytes=1024 * 1024)
-    update = {"requestId": "r-1", "reference": "ref-1", "status": "DONE", "message": "posted"}
-    client.update_status(StatusUpdate.model_validate(update))
-    assert [path for path in sent if not path.endswith("/token")] == [sent[-1]]  # sent once
 
 
 # ----------------------------------------------------------------------------- secrets
