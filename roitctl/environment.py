@@ -27,6 +27,7 @@ __all__ = [
     "command_environment",
     "deployed_environment",
     "deployment_of",
+    "described_function",
     "read_env_file",
 ]
 
@@ -74,6 +75,28 @@ def read_env_file(path: Path) -> dict[str, str]:
             value = value[1:-1]
         values[name] = value
     return values
+
+
+def described_function(path: Path) -> Deployment | None:
+    """The function in ``path`` when it is one as ``gcloud functions describe NAME
+    --format=json`` prints it (its environment, entry point and mounted secrets), else ``None``.
+
+    Raises:
+        EnvFileError: unreadable.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnvFileError(f"{path}: cannot be read ({type(exc).__name__})") from None
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None  # read_env_file says what is wrong with it
+    if isinstance(doc, dict) and isinstance(doc.get("serviceConfig"), dict):
+        return deployment_of(doc)
+    return None
 
 
 def command_environment(

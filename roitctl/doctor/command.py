@@ -11,7 +11,7 @@ import typer
 from roitctl import gcp, output
 from roitctl.doctor.probe import DEFAULT_PROBE_REQUEST_ID
 from roitctl.environment import Deployment, command_environment, deployed_environment
-from roitctl.options import CommandError, EnvFile, Json, Project, environment
+from roitctl.options import CommandError, EnvFile, Json, Project, environment_of_file
 
 __all__ = ["doctor"]
 
@@ -71,11 +71,7 @@ def doctor(  # noqa: PLR0917 - typer: one parameter per option
 
     if env_file and function:
         raise CommandError("give --env-file or --function, not both")
-    deployment = (
-        _deployed(function, region, project)
-        if function
-        else Deployment("", None, environment(env_file))
-    )
+    deployment = _deployed(function, region, project) if function else environment_of_file(env_file)
     wanted = kind or deployment.entry_point
     try:
         chosen = Kind(wanted) if wanted else None

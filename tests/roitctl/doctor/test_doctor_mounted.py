@@ -159,3 +159,20 @@ def test_a_local_file_missing_from_a_directory_that_exists_is_a_failure(tmp_path
     credentials = {c["check"]: c for c in result.json()["checks"]}["credentials"]
     assert credentials["status"] == "failed"
     assert "cannot be read (No such file or directory)" in credentials["detail"]
+
+
+def test_an_env_file_that_describes_the_function_maps_its_mounts_too(
+    tmp_path, function, secret_manager
+) -> None:
+    """``gcloud functions describe NAME --format=json > f.json``: the same answer as the API's."""
+    path = tmp_path / "reprocess-webhook.json"
+    path.write_text(json.dumps(function))
+    result = run_cli("doctor", "--env-file", str(path), "--no-pubsub", "--json")
+    assert result.code == 0, result.out + result.err
+    checks = {c["check"]: c for c in result.json()["checks"]}
+    assert checks["settings"]["detail"] == "valid for reprocess"  # its entry point
+    assert checks["credentials"]["detail"].startswith(
+        f"mounted at {CREDENTIALS} in the function; read as secret "
+        f"{secret_name(secret_manager, function, 0)}: "
+    )
+    assert checks["webhook secrets"]["status"] == "ok"
