@@ -2,7 +2,8 @@
 
 * ``doctor <function>``: each deployed function's own settings (read from the Functions API,
   or from ``--env-dir`` files locally) checked by :func:`roitctl.doctor.run_doctor`: settings,
-  secrets, token exchange, ``Authorization`` scheme;
+  secrets (those mounted as files read by the secret's name, :mod:`roitctl.mounted`), token
+  exchange, ``Authorization`` scheme;
 * ``poll run``: poll-pending called once with ``{"maxPages": 1}``, its summary's outcome;
 * ``pubsub wiring`` and ``dead letters <sub>``: the names exist and are wired; no backlog;
 * ``alert policies`` / ``notification channels``: through a :class:`Monitoring` backend —
