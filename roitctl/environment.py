@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from roitctl.mounted import MountedSecret, mounted_secrets
+
 __all__ = [
     "Deployment",
     "EnvFileError",
@@ -25,6 +27,7 @@ __all__ = [
     "command_environment",
     "deployed_environment",
     "deployment_of",
+    "described_function",
     "read_env_file",
 ]
 
@@ -74,6 +77,28 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def described_function(path: Path) -> Deployment | None:
+    """The function in ``path`` when it is one as ``gcloud functions describe NAME
+    --format=json`` prints it (its environment, entry point and mounted secrets), else ``None``.
+
+    Raises:
+        EnvFileError: unreadable.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnvFileError(f"{path}: cannot be read ({type(exc).__name__})") from None
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None  # read_env_file says what is wrong with it
+    if isinstance(doc, dict) and isinstance(doc.get("serviceConfig"), dict):
+        return deployment_of(doc)
+    return None
+
+
 def command_environment(
     shell: Mapping[str, str], overlay: Mapping[str, str] | None = None
 ) -> dict[str, str]:
@@ -108,6 +133,9 @@ class Deployment:
     secret_variables: list[str] = field(default_factory=list)
     """Variables set from Secret Manager by the runtime (their values are not in the
     configuration, so they are not in ``environment``)."""
+    mounted: list[MountedSecret] = field(default_factory=list)
+    """The ``ROIT_*_FILE`` variables of ``environment`` that point into a secret volume: the
+    secrets doctor reads by name (:mod:`roitctl.mounted`)."""
 
 
 def deployment_of(function: dict[str, Any]) -> Deployment:
@@ -115,15 +143,17 @@ def deployment_of(function: dict[str, Any]) -> Deployment:
     it (and as ``gcloud functions describe --format=json`` prints it)."""
     service = function.get("serviceConfig") or {}
     build = function.get("buildConfig") or {}
+    name = str(function.get("name", ""))  # projects/P/locations/R/functions/N
+    environment = {str(k): str(v) for k, v in (service.get("environmentVariables") or {}).items()}
+    project = name.split("/")[1] if name.startswith("projects/") else ""
     return Deployment(
-        name=str(function.get("name", "")).rsplit("/", 1)[-1],
+        name=name.rsplit("/", 1)[-1],
         entry_point=str(build.get("entryPoint") or "") or None,
-        environment={
-            str(k): str(v) for k, v in (service.get("environmentVariables") or {}).items()
-        },
+        environment=environment,
         secret_variables=sorted(
             str(s.get("key")) for s in service.get("secretEnvironmentVariables") or []
         ),
+        mounted=mounted_secrets(environment, service.get("secretVolumes") or [], project),
     )
 
 

@@ -10,9 +10,23 @@ from typing import Annotated
 import typer
 
 from roitctl import gcp
-from roitctl.environment import EnvFileError, command_environment, read_env_file
+from roitctl.environment import (
+    Deployment,
+    EnvFileError,
+    command_environment,
+    described_function,
+    read_env_file,
+)
 
-__all__ = ["CommandError", "EnvFile", "Json", "Project", "environment", "project"]
+__all__ = [
+    "CommandError",
+    "EnvFile",
+    "Json",
+    "Project",
+    "environment",
+    "environment_of_file",
+    "project",
+]
 
 
 class CommandError(Exception):
@@ -51,6 +65,23 @@ def environment(env_file: Path | None) -> dict[str, str]:
         return command_environment(os.environ, read_env_file(env_file))
     except EnvFileError as exc:
         raise CommandError(str(exc)) from None
+
+
+def environment_of_file(env_file: Path | None) -> Deployment:
+    """:func:`environment`, and when the env file is a described function (``gcloud functions
+    describe --format=json``) its entry point and the secrets it mounts too.
+
+    Raises:
+        CommandError: the env file cannot be read.
+    """
+    try:
+        described = described_function(env_file) if env_file else None
+    except EnvFileError as exc:
+        raise CommandError(str(exc)) from None
+    if described is None:
+        return Deployment("", None, environment(env_file))
+    env = command_environment(os.environ, described.environment)
+    return Deployment(described.name, described.entry_point, env, mounted=described.mounted)
 
 
 def project(given: str | None) -> str:

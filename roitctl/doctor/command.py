@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
 from roitctl import gcp, output
 from roitctl.doctor.probe import DEFAULT_PROBE_REQUEST_ID
-from roitctl.environment import command_environment, deployed_environment
-from roitctl.options import CommandError, EnvFile, Json, Project, environment
+from roitctl.environment import Deployment, command_environment, deployed_environment
+from roitctl.options import CommandError, EnvFile, Json, Project, environment_of_file
 
 __all__ = ["doctor"]
 
 
-def _deployed(function: str, region: str | None, project: str | None) -> tuple[dict[str, str], str]:
-    """A deployed function's environment, and its entry point (which function it runs)."""
+def _deployed(function: str, region: str | None, project: str | None) -> Deployment:
+    """A deployed function's configuration, with the command's environment."""
     if not region:
         raise CommandError("--function needs --region (where the function is deployed)")
     where = project or gcp.default_project()
@@ -30,8 +31,7 @@ def _deployed(function: str, region: str | None, project: str | None) -> tuple[d
     if deployment.secret_variables:
         names = ", ".join(deployment.secret_variables)
         output.note(f"not read (set from Secret Manager by the runtime): {names}")
-    env = command_environment(os.environ, deployment.environment)
-    return env, deployment.entry_point or ""
+    return replace(deployment, environment=command_environment(os.environ, deployment.environment))
 
 
 def doctor(  # noqa: PLR0917 - typer: one parameter per option
@@ -71,14 +71,14 @@ def doctor(  # noqa: PLR0917 - typer: one parameter per option
 
     if env_file and function:
         raise CommandError("give --env-file or --function, not both")
-    env, entry = _deployed(function, region, project) if function else (environment(env_file), "")
-    wanted = kind or entry
+    deployment = _deployed(function, region, project) if function else environment_of_file(env_file)
+    wanted = kind or deployment.entry_point
     try:
         chosen = Kind(wanted) if wanted else None
     except ValueError:
         raise CommandError(f"--as must be one of {', '.join(k.value for k in Kind)}") from None
-    options = DoctorOptions(chosen, probe_request_id, pubsub, project)
-    checks = run_doctor(env, options)
+    options = DoctorOptions(chosen, probe_request_id, pubsub, project, tuple(deployment.mounted))
+    checks = run_doctor(deployment.environment, options)
     if as_json:
         output.emit({"passed": passed(checks), "checks": [c.to_json() for c in checks]})
     else:

@@ -4,7 +4,10 @@ One :class:`~roitctl.doctor.checks.Check` per line, in order: the settings, the 
 (and the webhook secret, for a webhook ``reprocess``), the token exchange, the
 ``Authorization`` scheme, then Pub/Sub. A check that cannot run because an earlier one
 failed is skipped, saying why. The whole run happens inside the command's environment
-(:func:`roitctl.environment.applied`), exactly as the function would read it.
+(:func:`roitctl.environment.applied`), exactly as the function would read it — except that a
+secret the function reads from a mounted file (``ROIT_*_FILE`` into one of its secret volumes,
+given as :attr:`DoctorOptions.mounted`) is read here by its Secret Manager name, and a mounted
+path with no volume to map it to is reported as mounted only in the function.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from roitctl.doctor.checks import Check, Status
 from roitctl.doctor.probe import DEFAULT_PROBE_REQUEST_ID, probe_scheme, probe_token, token_check
 from roitctl.doctor.pubsub import pubsub_checks
 from roitctl.environment import applied
-from roitctl.layout import Layout, short_name
+from roitctl.layout import Layout
+from roitctl.mounted import MountedSecret, absent_mount, by_name, by_name_variable
+from roitctl.mounted import conventional_secret as mount_convention
 from shared.core.errors import ConfigurationError, RoitError
 from shared.core.secret_files import provider_for
 from shared.core.secrets import RoitCredentials, credentials_source, load_credentials
@@ -78,11 +83,13 @@ class DoctorOptions:
     probe_request_id: str = DEFAULT_PROBE_REQUEST_ID
     pubsub: bool = True
     project: str | None = None  # the Pub/Sub project; default: the settings'
+    mounted: tuple[MountedSecret, ...] = ()  # a deployed function's secrets mounted as files
 
 
 def run_doctor(env: Mapping[str, str], options: DoctorOptions | None = None) -> list[Check]:
     """Every check, run inside ``env``."""
     options = options or DoctorOptions()
+    env = by_name(env, options.mounted)
     with applied(env):
         return _checks(env, options)
 
@@ -93,11 +100,12 @@ def _checks(env: Mapping[str, str], options: DoctorOptions) -> list[Check]:
     checks = [check]
     skip = "settings invalid"
     credentials: RoitCredentials | None = None
+    mounted = {m.by_name: m for m in options.mounted}
     if settings is not None:
-        credentials, check = _credentials(settings)
+        credentials, check = _credentials(settings, mounted)
         checks.append(check)
         if isinstance(settings, ReprocessSettings):
-            checks.append(_webhook_secrets(settings))
+            checks.append(_webhook_secrets(settings, mounted))
         skip = "no credentials"
     if settings is None or credentials is None:
         checks += [Check(name, Status.SKIPPED, skip) for name in _ROIT_CHECKS]
@@ -131,7 +139,37 @@ def _settings(kind: Kind | None) -> tuple[RoitSettings | None, Check]:
         return None, problem
 
 
-def _credentials(settings: RoitSettings) -> tuple[RoitCredentials | None, Check]:
+Mounted = Mapping[str, MountedSecret]
+"""The secrets read by name that the function reads from a mounted file, by the variable."""
+
+
+def _secret_id(name: str) -> str:
+    """``projects/P/secrets/S[/versions/V]`` or ``S`` -> ``S``."""
+    return name.split("/")[3] if name.startswith("projects/") else name
+
+
+def _source(name: str, variable: str, mounted: Mounted) -> str:
+    """Where a secret was read, for doctor's line."""
+    return mounted[variable].describe() if variable in mounted else f"secret {name} ({variable})"
+
+
+def _mounted_elsewhere(check: str, variable: str, path: str) -> Check:
+    """A mounted file with no secret volume to map it to (an env file, this shell)."""
+    secret = mount_convention(path)
+    there = f"secret {secret}" if secret else "the secret mounted there"
+    detail = f"{variable}={path} is mounted only in the deployed function ({there}), not here"
+    return Check(
+        check,
+        Status.SKIPPED,
+        detail,
+        [
+            "check it as the function reads it: roitctl doctor --function NAME --region REGION",
+            f"or here: {by_name_variable(variable)}={secret or 'SECRET'} instead of {variable}",
+        ],
+    )
+
+
+def _credentials(settings: RoitSettings, mounted: Mounted) -> tuple[RoitCredentials | None, Check]:
     name, variable = credentials_source(settings)
     if not name:
         source = (
@@ -139,6 +177,8 @@ def _credentials(settings: RoitSettings) -> tuple[RoitCredentials | None, Check]
             "(deployed functions use ROIT_CREDENTIALS_SECRET)"
         )
         return load_credentials(settings, None), Check("credentials", Status.OK, source)
+    if settings.credentials_file and absent_mount(name):
+        return None, _mounted_elsewhere("credentials", variable, name)
     try:
         credentials = load_credentials(settings, provider_for(settings))
     except RoitError as exc:
@@ -146,32 +186,38 @@ def _credentials(settings: RoitSettings) -> tuple[RoitCredentials | None, Check]
             "check the secret exists and your credentials may read it "
             "(roles/secretmanager.secretAccessor)",
             'store it: printf \'{"client_id":"…","client_secret":"…"}\' | gcloud secrets '
-            f"versions add {short_name(settings.credentials_secret or 'SECRET')} --data-file=-",
+            f"versions add {_secret_id(settings.credentials_secret or 'SECRET')} --data-file=-",
         ]
-        return None, Check("credentials", Status.FAILED, exc.message, fix)
-    detail = f"secret {name} ({variable}) readable: JSON with client_id and client_secret"
+        where = (
+            f"mounted at {mounted[variable].path} in the function: " if variable in mounted else ""
+        )
+        return None, Check("credentials", Status.FAILED, where + exc.message, fix)
+    detail = f"{_source(name, variable, mounted)}: readable JSON with client_id and client_secret"
     return credentials, Check("credentials", Status.OK, detail)
 
 
-def _webhook_secrets(settings: ReprocessSettings) -> Check:
+def _webhook_secrets(settings: ReprocessSettings, mounted: Mounted) -> Check:
     name = "webhook secrets"
     if settings.reprocess_caller_auth is not CallerAuth.WEBHOOK:
         return Check(name, Status.SKIPPED, "ROIT_REPROCESS_CALLER_AUTH=iam: no signatures")
+    secret = settings.webhook_secrets_file or settings.webhook_secrets_secret
+    variable = "ROIT_WEBHOOK_SECRETS_" + ("FILE" if settings.webhook_secrets_file else "SECRET")
+    if settings.webhook_secrets_file and absent_mount(settings.webhook_secrets_file):
+        return _mounted_elsewhere(name, variable, settings.webhook_secrets_file)
     try:
-        if settings.webhook_secrets_file or settings.webhook_secrets_secret:
-            secret = settings.webhook_secrets_file or settings.webhook_secrets_secret
-            variable = "ROIT_WEBHOOK_SECRETS_" + (
-                "FILE" if settings.webhook_secrets_file else "SECRET"
-            )
-            raw = provider_for(settings).get(str(secret), setting=variable)
-            source = f"secret {secret}"
+        if secret:
+            raw = provider_for(settings).get(secret, setting=variable)
+            source = _source(secret, variable, mounted)
         else:
             assert settings.webhook_secrets is not None  # enforced by ReprocessSettings
             raw, source = settings.webhook_secrets.get_secret_value(), "ROIT_WEBHOOK_SECRETS"
         count = len(parse_webhook_secrets(raw))
     except (RoitError, ValueError) as exc:
         message = exc.message if isinstance(exc, RoitError) else f"the secret {exc}"
-        return Check(name, Status.FAILED, message, ["store one or two whsec_… secrets"])
+        where = (
+            f"mounted at {mounted[variable].path} in the function: " if variable in mounted else ""
+        )
+        return Check(name, Status.FAILED, where + message, ["store one or two whsec_… secrets"])
     return Check(name, Status.OK, f"{source}: {count} valid whsec_ secret(s)")
 
 

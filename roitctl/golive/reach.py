@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from roitctl.environment import Deployment
 from roitctl.golive.smoke import EnvSource
 
 __all__ = ["cloud_source", "env_dir_source", "identity_post", "plain_post"]
@@ -17,15 +18,15 @@ def env_dir_source(directory: Path) -> EnvSource:
     import os
 
     from roitctl.doctor.run import Kind
-    from roitctl.environment import command_environment, read_env_file
+    from roitctl.environment import Deployment, command_environment, read_env_file
 
-    def env_of(name: str) -> tuple[dict[str, str], str]:
+    def env_of(name: str) -> Deployment:
         label = name.replace("-", "_")
         path = directory / f"{label}.env"
         if not path.exists():
             path = directory / f"{name}.env"
-        entry = label if label in {k.value for k in Kind} else ""
-        return command_environment(os.environ, read_env_file(path)), entry
+        entry = label if label in {k.value for k in Kind} else None
+        return Deployment(name, entry, command_environment(os.environ, read_env_file(path)))
 
     return env_of
 
@@ -33,12 +34,15 @@ def env_dir_source(directory: Path) -> EnvSource:
 def cloud_source(project: str, region: str) -> EnvSource:
     """In the cloud: each function's configuration from the Functions API."""
     import os
+    from dataclasses import replace
 
     from roitctl.environment import command_environment, deployed_environment
 
-    def env_of(name: str) -> tuple[dict[str, str], str]:
+    def env_of(name: str) -> Deployment:
         deployment = deployed_environment(name, project=project, region=region)
-        return command_environment(os.environ, deployment.environment), deployment.entry_point or ""
+        return replace(
+            deployment, environment=command_environment(os.environ, deployment.environment)
+        )
 
     return env_of
 

@@ -2,7 +2,8 @@
 
 * ``doctor <function>``: each deployed function's own settings (read from the Functions API,
   or from ``--env-dir`` files locally) checked by :func:`roitctl.doctor.run_doctor`: settings,
-  secrets, token exchange, ``Authorization`` scheme;
+  secrets (those mounted as files read by the secret's name, :mod:`roitctl.mounted`), token
+  exchange, ``Authorization`` scheme;
 * ``poll run``: poll-pending called once with ``{"maxPages": 1}``, its summary's outcome;
 * ``pubsub wiring`` and ``dead letters <sub>``: the names exist and are wired; no backlog;
 * ``alert policies`` / ``notification channels``: through a :class:`Monitoring` backend —
@@ -13,11 +14,12 @@ Every check can fail: each has a test that makes it fail (tests/roitctl/test_gol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from roitctl.doctor.checks import Check, Status
+from roitctl.environment import Deployment
 from roitctl.golive.deployed import Deployed
 
 __all__ = [
@@ -91,25 +93,29 @@ class CloudMonitoring:
         return [channel_row(c) for c in found]
 
 
-EnvSource = Callable[[str], tuple[dict[str, str], str]]
-"""A deployment's name -> its environment and entry point."""
+EnvSource = Callable[[str], Deployment]
+"""A deployment's name -> its environment (the command's), entry point and mounted secrets."""
 
 Poster = Callable[[str, dict[str, Any]], tuple[int, Any]]
 """POST a JSON body to a URL -> (HTTP status, the JSON answer or ``None``)."""
 
 
-def doctor_check(name: str, env: Mapping[str, str], entry_point: str) -> Check:
-    """One line: doctor against the function's own settings (Pub/Sub is checked once, apart)."""
+def doctor_check(name: str, deployment: Deployment) -> Check:
+    """One line: doctor against the function's own settings (Pub/Sub is checked once, apart);
+    a secret the function reads from a mounted file is read by name, and the line says so."""
     from roitctl.doctor.run import DoctorOptions, Kind, run_doctor
 
+    entry_point = deployment.entry_point or ""
     kind = Kind(entry_point) if entry_point in {k.value for k in Kind} else None
-    checks = run_doctor(env, DoctorOptions(kind=kind, pubsub=False))
+    options = DoctorOptions(kind=kind, pubsub=False, mounted=tuple(deployment.mounted))
+    checks = run_doctor(deployment.environment, options)
     failed = [c for c in checks if c.status is Status.FAILED]
     if failed:
         first = failed[0]
         return Check(f"doctor {name}", Status.FAILED, f"{first.name}: {first.detail}", first.fix)
     ran = [c.name for c in checks if c.status is Status.OK]
-    return Check(f"doctor {name}", Status.OK, "passed: " + ", ".join(ran))
+    mounts = "".join(f"; {m.variable}: {m.describe()}" for m in deployment.mounted)
+    return Check(f"doctor {name}", Status.OK, "passed: " + ", ".join(ran) + mounts)
 
 
 def poll_check(deployed: Deployed, post: Poster) -> Check:
@@ -217,11 +223,11 @@ def run_smoke(deployed: Deployed, parts: SmokeParts) -> list[Check]:
     checks = []
     for name in sorted(deployed.function_uris):
         try:
-            env, entry = parts.env_of(name)
+            deployment = parts.env_of(name)
         except Exception as exc:  # noqa: BLE001 - API or file: say which
             checks.append(Check(f"doctor {name}", Status.FAILED, f"settings unreadable: {exc}"))
             continue
-        checks.append(doctor_check(name, env, entry))
+        checks.append(doctor_check(name, deployment))
     if not deployed.function_uris:
         checks.append(Check("functions", Status.FAILED, "no function in the outputs"))
     checks.append(poll_check(deployed, parts.post))
