@@ -185,7 +185,7 @@ def verifier_for(runtime: Runtime[ReprocessSettings]) -> WebhookVerifier | None:
         try:
             values = parse_webhook_secrets(raw)
         except ValueError as exc:
-            raise ConfigurationError(f"{variable}: {exc}", setting=variable) from None
+            raise ConfigurationError(f"webhook secrets: {exc}", setting=variable) from None
         for value in values:
             register_secret(value)
         return values

@@ -22,6 +22,8 @@ from roitctl.mounted import (
 from shared.core.settings import RoitSettings
 from shared.entry.settings import ReprocessSettings
 
+pytestmark = pytest.mark.unit
+
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[2]
 CREDENTIALS = "/etc/secrets/roit-api-credentials/credentials.json"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 import subprocess
 import sys
 import uuid
@@ -202,7 +203,7 @@ def test_the_client_reads_credentials_from_a_file_and_survives_a_rotation(
 
 
 def _whsec() -> str:
-    return "whsec_" + base64.b64encode(uuid.uuid4().bytes * 2).decode()
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def test_webhook_secrets_from_a_file_follow_a_rotation(
