@@ -19,7 +19,8 @@ from devstack.soak.erp import SoakErp
 from devstack.soak.faults import SoakFaults, Sources
 from devstack.soak.observe import LogEvents, RssSampler, wait_until
 from devstack.soak.plan import EVENTS, TOGETHER, SoakOptions
-from devstack.soak.reconcile.evidence import ErpView, Evidence, difference, held_keys, outstanding
+from devstack.soak.reconcile.evidence import ErpView, Evidence, difference, held_keys
+from devstack.soak.settle import wait_settled
 from devstack.soak.workload import bad_status_messages, delivery_plan, seed_waves
 from devstack.stack.local import LocalStack
 
@@ -259,32 +260,17 @@ class Soak:
         return len(messages)
 
     def _settle(self, *, timeout_s: float, stall_s: float, operator: bool = False) -> bool:
-        """Wait until nothing is PENDING, nothing PROCESSING outside a dropped page, and every
-        message had its effect; give up after `stall_s` without progress."""
-        deadline, last, changed = time.monotonic() + timeout_s, None, time.monotonic()
-        while time.monotonic() < deadline:
-            e = self.evidence()
-            if operator:  # what a poller named failed and is still PROCESSING: reprocess it
-                for rid in set(e.summary_ids("failedRequestIds")) & e.with_status("PROCESSING"):
-                    if rid not in self.chosen:
-                        self.chosen.add(rid)
-                        self.caller.reprocess(rid, "operator")
-            left = outstanding(e)
-            left["PENDING"] = len(e.with_status("PENDING"))
-            left["PROCESSING"] = len(e.with_status("PROCESSING") - e.dropped_ids)
-            if not sum(left.values()) and self.erp.outbox_empty():
-                return True
-            state = (tuple(left.items()), len(e.erp.receipts), len(e.deliveries))
-            if state != last:
-                last, changed = state, time.monotonic()
-            elif time.monotonic() - changed > stall_s:
-                self.say(f"nothing moved for {stall_s:g} s; still outstanding: {left}")
-                return False
-            if not self.scheduler.in_flight():
-                self.scheduler.fire_together()
-            time.sleep(1.0)
-        self.say(f"gave up waiting after {timeout_s:g} s")
-        return False
+        """Wait until the stack settled; as the operator, reprocess what a poller named failed."""
+        return wait_settled(
+            self.evidence, self.erp, self.scheduler, self.say,
+            timeout_s=timeout_s, stall_s=stall_s,
+            on_failed=self._reprocess_failed if operator else None,
+        )  # fmt: skip
+
+    def _reprocess_failed(self, request_ids: set[str]) -> None:
+        for rid in request_ids - self.chosen:
+            self.chosen.add(rid)
+            self.caller.reprocess(rid, "operator")
 
     # -- evidence --------------------------------------------------------------------------
     def evidence(self, **final: Any) -> Evidence:
