@@ -8,6 +8,7 @@ import flask
 import functions_framework
 
 from shared.http import raw_body, read_json
+from shared.idempotency import store_for
 from shared.logs import log_context
 from shared.models import ReprocessInput
 from shared.runtime import Runtime
@@ -17,7 +18,8 @@ from shared.webhooks import verifier_for
 RUNTIME = Runtime(ReprocessSettings)
 # webhook: every request must be signed (secrets checked now: a bad one stops the instance).
 # iam: the deployment is private, so Cloud Run has already authenticated the caller.
-VERIFIER = verifier_for(RUNTIME)
+STORE = store_for(RUNTIME.settings)  # shared: a replay is refused on every instance
+VERIFIER = verifier_for(RUNTIME, STORE)
 
 
 def _reprocess(request: flask.Request) -> dict[str, Any]:

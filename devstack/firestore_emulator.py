@@ -1,0 +1,48 @@
+"""The real Firestore emulator (`gcloud emulators firestore start`), as a managed process.
+
+The shared idempotency store (:mod:`shared.idempotency.firestore`) runs against it locally and
+in the tests; the client library finds it through `FIRESTORE_EMULATOR_HOST`.
+"""
+
+from __future__ import annotations
+
+from devstack.managed import LOOPBACK, ManagedProcess, free_port
+from devstack.processes import find_gcloud
+
+__all__ = ["FIRESTORE_INSTALL_HINT", "firestore_emulator_process"]
+
+FIRESTORE_INSTALL_HINT = (
+    "the Google Cloud CLI with the Firestore emulator and a Java runtime (>= 11): "
+    "`gcloud components install cloud-firestore-emulator` "
+    "(or `apt-get install google-cloud-cli-firestore-emulator default-jre-headless`)"
+)
+
+
+def firestore_emulator_process(
+    port: int | None = None, project: str = "roit-local"
+) -> ManagedProcess:
+    """The Firestore emulator on loopback, empty (it keeps nothing on disk).
+
+    Ready when its root answers ``Ok``.
+
+    Raises:
+        ToolMissingError: gcloud or java is missing.
+    """
+    gcloud = find_gcloud()
+    port = port or free_port()
+    argv = [
+        gcloud,
+        "emulators",
+        "firestore",
+        "start",
+        f"--host-port={LOOPBACK}:{port}",
+        f"--project={project}",
+        "--quiet",
+    ]
+    return ManagedProcess(
+        "firestore-emulator",
+        argv,
+        port=port,
+        env={"CLOUDSDK_CORE_DISABLE_PROMPTS": "1"},
+        health_path="/",
+    )
