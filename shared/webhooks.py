@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import standardwebhooks
 
@@ -142,7 +142,8 @@ class WebhookVerifier:
         """
         if self._store is not None:  # shared: replays refused on every instance
             webhook_id, stamp = self._check(body, headers)
-            return run_webhook_once(self._store, webhook_id, stamp, TOLERANCE_S, work)
+            answer = run_webhook_once(self._store, webhook_id, stamp, TOLERANCE_S, work)
+            return cast(T, answer)  # work's result, or the stored answer as a response
         webhook_id = self.verify(body, headers)
         try:
             return work()
