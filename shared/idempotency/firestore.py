@@ -5,7 +5,7 @@ Every change is an optimistic compare-and-set: read the document, decide (:mod:`
 then write with a precondition (``create`` if it was absent, ``update`` / ``delete`` only if
 its ``update_time`` is still the one read); a lost race reads again. Unlike a Firestore
 transaction, every call here carries its own timeout, so a store that does not answer costs at
-most :data:`~shared.idempotency.base.STORE_CALL_S` (never past the invocation's deadline),
+most :data:`~shared.idempotency.base.STORE_CALL_S` (never past the invocation's reserve),
 not the client library's default minute of retries. ``FIRESTORE_EMULATOR_HOST`` is honoured
 by the client library itself. Records carry ``expires_at``: Terraform sets Firestore's TTL
 policy on that field, which deletes them some time after it.
@@ -23,6 +23,7 @@ from shared._lazy import Lazy
 from shared.idempotency.base import STORE_CALL_S, IdempotencyStore
 from shared.idempotency.exceptions import StoreUnavailableError
 from shared.idempotency.records import DELETE, KEEP, Change
+from shared.settings import DEADLINE_RESERVE_S
 
 __all__ = ["FirestoreStore", "document_id"]
 
@@ -70,7 +71,10 @@ class FirestoreStore(IdempotencyStore):
 
         client = self._client.get()
         ref = client.collection(self.collection).document(document_id(key))
-        ends = time.monotonic() + min(STORE_CALL_S, deadline.remaining())
+        # Within the invocation's reserve too: a failed attempt's outcome is still recorded
+        # after its deadline, as a dead letter is still published (a second kept for the answer).
+        budget = min(STORE_CALL_S, deadline.remaining() + DEADLINE_RESERVE_S - 1.0)
+        ends = time.monotonic() + budget
 
         def bounded() -> dict[str, Any]:
             left = ends - time.monotonic()
