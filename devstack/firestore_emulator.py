@@ -9,7 +9,32 @@ from __future__ import annotations
 from devstack.managed import LOOPBACK, ManagedProcess, free_port
 from devstack.processes import find_gcloud
 
-__all__ = ["FIRESTORE_INSTALL_HINT", "firestore_emulator_process"]
+__all__ = [
+    "FIRESTORE_INSTALL_HINT",
+    "STORE_SERVICE",
+    "firestore_emulator_process",
+    "store_env",
+    "uses_store",
+]
+
+STORE_SERVICE = "firestore-emulator"
+"""The emulator's process name in the local stack."""
+_STORE_TARGETS = frozenset({"poll_pending", "update_status", "register_delivery"})
+_STORE_LABELS = frozenset({"reprocess-webhook"})  # reprocess through IAM verifies no webhook
+
+
+def uses_store(label: str, target: str) -> bool:
+    """Whether a deployment uses the idempotency store (as terraform/idempotency.tf says)."""
+    return target in _STORE_TARGETS or label in _STORE_LABELS
+
+
+def store_env(label: str, target: str, host: str, backend: str = "firestore") -> dict[str, str]:
+    """The store's settings for one function process of the local stack (none for the
+    deployments that do not use it)."""
+    if not uses_store(label, target):
+        return {}
+    return {"ROIT_IDEMPOTENCY_STORE": backend, "FIRESTORE_EMULATOR_HOST": host}
+
 
 FIRESTORE_INSTALL_HINT = (
     "the Google Cloud CLI with the Firestore emulator and a Java runtime (>= 11): "

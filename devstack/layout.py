@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack import wiring
+from devstack.firestore_emulator import STORE_SERVICE
 from devstack.processes import free_port
 
 __all__ = [
@@ -105,6 +106,7 @@ class StackOptions:
     pollers: int = 1  # poll_pending deployments
     client_secret: str = SANDBOX_CLIENT_SECRET  # accepted by the sandbox, in Secret Manager
     function_env: dict[str, str] = field(default_factory=dict)  # ROIT_* for every function
+    idempotency_store: str = "firestore"  # "memory": effects once per instance only
     log_level: str = "INFO"
     log_dir: Path | None = None
     keep_logs: bool = False  # keep a temporary log directory after stop (it is printed)
@@ -113,8 +115,8 @@ class StackOptions:
 
 def port_layout(base_port: int | None, pollers: int = 1) -> dict[str, int]:
     """Process name -> port: `base_port` + SERVICES order then FUNCTIONS order (then the
-    extra pollers), or free ports."""
-    names = [*SERVICES, *(spec.label for spec in function_specs(pollers))]
+    extra pollers, then the Firestore emulator), or free ports."""
+    names = [*SERVICES, *(spec.label for spec in function_specs(pollers)), STORE_SERVICE]
     if base_port is None:
         return {name: free_port() for name in names}
     return {name: base_port + offset for offset, name in enumerate(names)}
