@@ -190,7 +190,7 @@ def _parser() -> argparse.ArgumentParser:
     soak.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
     soak.add_argument(
         "--sabotage",
-        choices=("drop-published", "skip-hand-back", "lose-status"),
+        choices=("drop-published", "skip-hand-back", "lose-status", "store-bypassed"),
         help="break the connector on purpose, to see the soak fail (devstack/sabotage)",
     )
     soak.set_defaults(run=cmd_soak)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from devstack.report import Check, reconciled, render
 from devstack.soak_checks import reconcile
+from devstack.soak_effects import effect_checks
 from devstack.soak_evidence import ErpView, Evidence
 from devstack.soak_observe import LogEvents, read_events, scan_secrets
 from devstack.stack import CREDENTIALS_SECRET, SANDBOX_CLIENT_ID
@@ -111,7 +112,7 @@ def finish(soak: Soak, settled: bool, lines: list[str]) -> tuple[bool, list[Chec
         alive={label: stack.processes[label].running() for label in labels},
         rotation_ok=_rotation_ok(soak),
     )
-    checks = reconcile(evidence)
+    checks = [*reconcile(evidence), *effect_checks(stack, soak.control)]  # the probe: last
     ok = settled and reconciled(checks)
     print()
     print(render(checks))

@@ -183,9 +183,7 @@ class LocalStack:
             "ROIT_LOG_LEVEL": self.options.log_level,
             "PUBSUB_EMULATOR_HOST": self.pubsub_host,
             "GOOGLE_CLOUD_PROJECT": self.options.project,
-            **store_env(
-                spec.label, spec.target, self.store_host, self.options.idempotency_store
-            ),
+            **store_env(spec.label, spec.target, self.store_host, self.options.idempotency_store),
             **self.options.function_env,
         }
         if spec.target == "poll_pending":
