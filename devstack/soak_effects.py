@@ -34,7 +34,7 @@ from devstack.tools import signed_headers
 
 __all__ = ["effect_checks"]
 
-SECTION = "9. effects once across instances (the idempotency store)"
+SECTION = "10. effects once across instances (the idempotency store)"
 TWINS = ("update_status", "register_delivery", "reprocess-webhook")
 
 

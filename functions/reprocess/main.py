@@ -12,13 +12,15 @@ from shared.idempotency import store_for
 from shared.logs import log_context
 from shared.models import ReprocessInput
 from shared.runtime import Runtime
-from shared.settings import ReprocessSettings
+from shared.settings import CallerAuth, ReprocessSettings
 from shared.webhooks import verifier_for
 
 RUNTIME = Runtime(ReprocessSettings)
 # webhook: every request must be signed (secrets checked now: a bad one stops the instance).
 # iam: the deployment is private, so Cloud Run has already authenticated the caller.
-STORE = store_for(RUNTIME.settings)  # shared: a replay is refused on every instance
+# webhook: the store refuses a replay on every instance (IAM callers need none)
+WEBHOOK = RUNTIME.settings.reprocess_caller_auth is CallerAuth.WEBHOOK
+STORE = store_for(RUNTIME.settings) if WEBHOOK else None
 VERIFIER = verifier_for(RUNTIME, STORE)
 
 

@@ -26,7 +26,7 @@ from shared.idempotency.records import Claim, ClaimState
 from shared.logs import get_logger
 from shared.push import PushMessage
 
-__all__ = ["AppliedElsewhereError", "Effect", "once"]
+__all__ = ["AppliedElsewhereError", "Effect", "message_key", "once"]
 
 log = get_logger("idempotency.push")
 
@@ -34,9 +34,10 @@ Handler = Callable[[PushMessage, "Effect"], dict[str, Any]]
 
 
 class AppliedElsewhereError(RoitError):
-    """Another instance is applying this message now: retry later (503)."""
+    """Another instance is applying this message now: retry later (503, ``busy``; not a
+    store failure, which alerts)."""
 
-    failure = Failure.STORE
+    failure = Failure.BUSY
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def once(
     """
 
     def run(message: PushMessage) -> dict[str, Any]:
-        claim = store.claim(f"push/{scope}/{message.message_id}", until=invocation_end(store.clock))
+        claim = store.claim(message_key(scope, message), until=invocation_end(store.clock))
         if claim.state is ClaimState.COMPLETED:
             log.info(
                 "redelivery of an applied message acknowledged without calling ROIT",
@@ -109,6 +110,13 @@ def once(
         return result
 
     return run
+
+
+def message_key(scope: str, message: PushMessage) -> str:
+    """The message id, with its publish time: a redelivery has both the same, while an id used
+    again for another message (the emulator counts from 1 after a restart) has not."""
+    published = f"@{message.publish_time.isoformat()}" if message.publish_time else ""
+    return f"push/{scope}/{message.message_id}{published}"
 
 
 def _finish(finish: Callable[..., bool], claim: Claim, outcome: Any, keep_until: float) -> None:

@@ -146,3 +146,18 @@ def test_firestore_unavailable_is_a_store_error_within_its_budget(
     with deadline.deadline_scope(30), pytest.raises(StoreUnavailableError):
         store.claim("k", until=time.time() + 60)
     assert time.monotonic() - started < 8
+
+
+def test_a_message_id_used_again_for_another_message_is_not_a_redelivery() -> None:
+    """The Pub/Sub emulator numbers messages from 1 again after a restart; a redelivery keeps
+    its publish time."""
+    from datetime import UTC, datetime
+
+    from shared.idempotency.push import message_key
+    from shared.push import PushMessage
+
+    def message(published: float) -> PushMessage:
+        return PushMessage(b"x", {}, "105", datetime.fromtimestamp(published, UTC))
+
+    assert message_key("s", message(1.0)) == message_key("s", message(1.0))
+    assert message_key("s", message(1.0)) != message_key("s", message(2.0))
