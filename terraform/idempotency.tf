@@ -45,3 +45,32 @@ resource "google_firestore_field" "expires_at" {
   # Records are read by id only: no single-field index is needed on the expiry.
   index_config {}
 }
+
+# What the store prevented, counted (the code logs one event each): a redelivered message
+# acknowledged without calling ROIT (push_duplicate), an older status not applied after a newer
+# one (status_out_of_order), a webhook replay refused or answered from the store (webhook_replay).
+resource "google_logging_metric" "idempotency_events" {
+  project     = var.project_id
+  name        = "roit_idempotency_events"
+  description = "Effects the idempotency store kept from happening twice or out of order, by event."
+  filter      = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${local.function_services_logging}) AND jsonPayload.event=(\"push_duplicate\" OR \"status_out_of_order\" OR \"webhook_replay\")"
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "ROIT effects kept once"
+
+    labels {
+      key         = "event"
+      value_type  = "STRING"
+      description = "push_duplicate, status_out_of_order or webhook_replay."
+    }
+  }
+
+  label_extractors = {
+    event = "EXTRACT(jsonPayload.event)"
+  }
+
+  depends_on = [google_project_service.main]
+}

@@ -90,3 +90,11 @@ def test_a_store_failure_alerts(root: Plan) -> None:
     log_filter = condition["condition_matched_log"][0]["filter"]
     assert 'jsonPayload.failure="store"' in log_filter
     assert 'jsonPayload.event="idempotency_record_lost"' in log_filter
+
+
+def test_what_the_store_prevented_is_counted(root: Plan) -> None:
+    metrics = root.of_type("google_logging_metric")
+    (counted,) = [m for a, m in metrics.items() if "idempotency_events" in a]
+    for event in ("push_duplicate", "status_out_of_order", "webhook_replay"):
+        assert f'"{event}"' in counted["filter"]
+    assert counted["label_extractors"] == {"event": "EXTRACT(jsonPayload.event)"}
