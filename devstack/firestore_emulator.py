@@ -6,12 +6,15 @@ in the tests; the client library finds it through `FIRESTORE_EMULATOR_HOST`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from devstack.managed import LOOPBACK, ManagedProcess, free_port
 from devstack.processes import find_gcloud
 
 __all__ = [
     "FIRESTORE_INSTALL_HINT",
     "STORE_SERVICE",
+    "firestore_emulator_installed",
     "firestore_emulator_process",
     "store_env",
     "uses_store",
@@ -41,6 +44,12 @@ FIRESTORE_INSTALL_HINT = (
     "`gcloud components install cloud-firestore-emulator` "
     "(or `apt-get install google-cloud-cli-firestore-emulator default-jre-headless`)"
 )
+
+
+def firestore_emulator_installed(gcloud: str) -> bool:
+    """Whether the Cloud CLI at ``gcloud`` has the Firestore emulator component."""
+    root = Path(gcloud).resolve().parent.parent  # <sdk root>/bin/gcloud
+    return (root / "platform" / "cloud-firestore-emulator").is_dir()
 
 
 def firestore_emulator_process(

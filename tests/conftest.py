@@ -16,7 +16,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from devstack.firestore_emulator import FIRESTORE_INSTALL_HINT, firestore_emulator_process
+from devstack.firestore_emulator import (
+    FIRESTORE_INSTALL_HINT,
+    firestore_emulator_installed,
+    firestore_emulator_process,
+)
 from devstack.processes import (
     GCLOUD_INSTALL_HINT,
     ManagedProcess,
@@ -167,8 +171,10 @@ class FirestoreEmulator:
 @pytest.fixture(scope="session")
 def firestore_emulator() -> Iterator[FirestoreEmulator]:
     """The real Firestore emulator (gcloud + Java) for the whole session; sets no env var."""
-    require_tool("gcloud", FIRESTORE_INSTALL_HINT)
+    gcloud = require_tool("gcloud", FIRESTORE_INSTALL_HINT)
     require_tool("java", FIRESTORE_INSTALL_HINT)
+    if not firestore_emulator_installed(gcloud):
+        tool_missing(f"the Firestore emulator is not installed; install {FIRESTORE_INSTALL_HINT}")
     process = _start(firestore_emulator_process(project=PUBSUB_PROJECT), timeout=90)
     try:
         yield FirestoreEmulator(
