@@ -47,8 +47,9 @@ def store_for(settings: RoitSettings) -> IdempotencyStore:
             collection=settings.idempotency_collection,
         )
     log.warning(
-        "no shared idempotency store (ROIT_IDEMPOTENCY_STORE=memory): replays, redeliveries "
-        "and out-of-order statuses are recognised per instance only",
+        "no shared idempotency store (ROIT_IDEMPOTENCY_STORE=memory): webhook replays and poll "
+        "runs are checked per instance only; push redeliveries and out-of-order statuses are "
+        "not recognised",
         extra={"fields": {"event": "idempotency_per_instance"}},
     )
     return MemoryStore()

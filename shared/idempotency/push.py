@@ -45,13 +45,13 @@ class Effect:
     """The claim a handler works under: how far an earlier attempt got, and how to record."""
 
     store: IdempotencyStore
-    claim: Claim
+    claim: Claim | None  # None: no shared store, nothing is recorded (as before the store)
     keep_until: float
 
     @property
     def progress(self) -> int:
         """How far an earlier attempt of this message got (0 for a first one)."""
-        return self.claim.progress
+        return self.claim.progress if self.claim else 0
 
     def record(self, progress: int) -> None:
         """Record how far this attempt got (a delivery: the items ROIT accepted).
@@ -59,7 +59,8 @@ class Effect:
         Raises:
             StoreUnavailableError: the store failed (the message is then retried).
         """
-        self.store.record_progress(self.claim, progress)
+        if self.claim is not None:
+            self.store.record_progress(self.claim, progress)
 
     def newest(self, request_id: str, message: PushMessage) -> bool:
         """Whether ``message`` is the newest status for ``request_id`` applied so far (then
@@ -68,7 +69,7 @@ class Effect:
         Raises:
             StoreUnavailableError: the store failed.
         """
-        if message.publish_time is None:  # nothing to order by: applied, as before
+        if message.publish_time is None or self.claim is None:  # as before the store
             return True
         stamp = message.publish_time.timestamp()
         if self.store.advance(f"order/{request_id}", stamp, keep_until=self.keep_until):
@@ -83,13 +84,16 @@ class Effect:
 def once(
     store: IdempotencyStore, scope: str, keep_s: float, handler: Handler
 ) -> Callable[[PushMessage], dict[str, Any]]:
-    """``handler`` applied at most once per Pub/Sub message id of ``scope`` (the function).
+    """``handler`` applied at most once per Pub/Sub message id of ``scope`` (the function),
+    when ``store`` is shared; with the per-instance store, as without one.
 
     Args:
         keep_s: how long records live after the message was published (its largest age).
     """
 
     def run(message: PushMessage) -> dict[str, Any]:
+        if not store.shared:  # per instance: the functions behave as they did without a store
+            return handler(message, Effect(store, None, keep_until=0.0))
         claim = store.claim(message_key(scope, message), until=invocation_end(store.clock))
         if claim.state is ClaimState.COMPLETED:
             log.info(
