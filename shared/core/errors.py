@@ -53,6 +53,8 @@ class Failure(StrEnum):
     CONFIGURATION = "configuration"  # settings or upstream auth: token exchange, 401, 403, 3xx
     PUBSUB = "pubsub"  # Pub/Sub failed about a topic (missing, forbidden, unavailable)
     DEADLINE = "deadline"  # the invocation's own deadline came before the work was done
+    STORE = "store"  # the idempotency store (Firestore) failed: nothing was done, try again
+    BUSY = "busy"  # another instance is doing this very thing now: try again later
 
 
 _PERMANENT = frozenset({Failure.INPUT, Failure.REJECTED})

@@ -116,6 +116,10 @@ def http_answer(error: BaseException) -> HttpAnswer:
         return HttpAnswer(504, "deadline_exceeded", "the request did not finish in time")
     if failure is Failure.PUBSUB:
         return HttpAnswer(503, "pubsub_unavailable", "Pub/Sub is unavailable; try again later")
+    if failure is Failure.STORE:
+        return HttpAnswer(503, "store_unavailable", "the connector's store is unavailable; retry")
+    if failure is Failure.BUSY:
+        return HttpAnswer(409, "in_progress", "this is being done already; try again later")
     return HttpAnswer(503, "misconfigured", _MISCONFIGURED)
 
 
