@@ -127,7 +127,7 @@ def parser(run: Mapping[str, Command], description: str | None = None) -> argpar
     soak.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
     soak.add_argument(
         "--sabotage",
-        choices=("drop-published", "skip-hand-back", "lose-status"),
+        choices=("drop-published", "skip-hand-back", "lose-status", "store-bypassed"),
         help="break the connector on purpose, to see the soak fail (devstack/soak/sabotage)",
     )
     soak.add_argument(

@@ -72,6 +72,17 @@ MEANING: dict[str, str] = {
     "ROIT_RETRY_BACKOFF_BASE_S": "First backoff between attempts (exponential, with jitter).",
     "ROIT_RETRY_BACKOFF_MAX_S": "Longest backoff between attempts.",
     "ROIT_LOG_LEVEL": "`DEBUG`, `INFO`, `WARNING` or `ERROR`.",
+    "ROIT_IDEMPOTENCY_STORE": "Where the records that make effects happen once are kept "
+    "(used by poll_pending, update_status, register_delivery and reprocess): `firestore`, the "
+    "shared store (Terraform and the local stack set it), so webhook replays, push "
+    "redeliveries, out-of-order statuses and overlapping poll runs are recognised on every "
+    "instance (needs `ROIT_GCP_PROJECT`); `memory`, as without a store: webhook replays and "
+    "poll runs checked per instance, push redeliveries and out-of-order statuses not "
+    "recognised (said once at start, `event=idempotency_per_instance`).",
+    "ROIT_IDEMPOTENCY_DATABASE": "The Firestore database id of the shared store (Terraform: "
+    "`roit-idempotency`).",
+    "ROIT_IDEMPOTENCY_COLLECTION": "The Firestore collection holding the records, each with an "
+    "`expires_at` field that Firestore's TTL policy deletes after.",
     "ROIT_PENDING_TOPIC": "Where pending entities are published: a topic id or "
     "`projects/P/topics/T`.",
     "ROIT_DEAD_LETTER_TOPIC": "Where permanent failures go (for poll_pending: entities it cannot "

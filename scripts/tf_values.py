@@ -121,6 +121,22 @@ class _Reader:
         raise ValueError(f"scripts/tf_values.py cannot put this expression in words: {expression}")
 
 
+def _idempotency(root: Path) -> tuple[set[str], dict[str, str]]:
+    """idempotency.tf: the deployments given the store's settings, and those settings in words
+    (the database and collection are its own locals)."""
+    store = _locals(root / "idempotency.tf")
+    users = set(re.findall(r'"([\w-]+)"', store["idempotency_deployments"]))
+    named = {
+        "${google_firestore_database.main.name}": store["idempotency_database"],
+        "${local.idempotency_collection}": store["idempotency_collection"],
+    }
+    words = {
+        key: f"`{_unquote(named.get(value, value))}` (terraform/idempotency.tf)"
+        for key, value in store["idempotency_environment"].items()
+    }
+    return users, words
+
+
 def deployments(root: Path) -> list[Deployment]:
     """Every deployment of ``root`` (the terraform/ folder) with its environment in words."""
     reader = _Reader(root)
@@ -128,10 +144,13 @@ def deployments(root: Path) -> list[Deployment]:
     sizing = _locals(root / "modules" / "function" / "main.tf")["sizing_environment"]
     common = functions["common_environment"]
     defaults = functions["deployment_defaults"]
+    store_users, store_environment = _idempotency(root)
     result = []
     for name, settings in functions["deployment_settings"].items():
         merged = {**defaults, **settings}
         environment = {key: reader.words(value) for key, value in common.items()}
+        if _unquote(name) in store_users:
+            environment.update(store_environment)
         environment.update(
             {key: reader.words(value) for key, value in settings.get("environment", {}).items()}
         )

@@ -44,8 +44,9 @@ locals {
       ingress_settings = "ALLOW_ALL"
       invokers         = ["scheduler", "team"]
       # One poll run at a time (a second one is refused: Cloud Run answers 429 when the only
-      # instance is busy, and the code 409 poll_in_progress), with room for its poll budget; the
-      # Scheduler's interval must exceed this timeout (scheduler.tf).
+      # instance is busy, and the code 409 poll_in_progress, through a lease in the idempotency
+      # store across instances), with room for its poll budget; the Scheduler's interval must
+      # exceed this timeout (scheduler.tf).
       timeout_s         = 240
       max_instances     = 1
       max_concurrency   = 1
@@ -181,7 +182,12 @@ module "function" {
   max_instances         = coalesce(try(var.function_settings[each.key].max_instances, null), each.value.max_instances)
   max_concurrency       = coalesce(try(var.function_settings[each.key].max_concurrency, null), each.value.max_concurrency)
   minimum_timeout_s     = each.value.minimum_timeout_s
-  environment_variables = merge(local.common_environment, each.value.environment, local.secret_environment[each.key])
+  environment_variables = merge(
+    local.common_environment,
+    contains(local.idempotency_deployments, each.key) ? local.idempotency_environment : {},
+    each.value.environment,
+    local.secret_environment[each.key],
+  )
   secret_volumes = var.mount_secrets ? {
     for secret in local.secrets_read[each.key] : secret => {
       secret     = google_secret_manager_secret.main[secret].secret_id
@@ -197,5 +203,6 @@ module "function" {
   depends_on = [
     google_project_service.main,
     google_secret_manager_secret_iam_member.accessor,
+    google_firestore_field.expires_at,
   ]
 }

@@ -9,6 +9,7 @@
 #   structured log events: poll_run, poll_overlap, page_may_be_lost), and Scheduler attempts that
 #   fail (a run that never answered, or was refused because one was still running);
 # - a function that cannot start (config_error names the setting to fix);
+# - the idempotency store failing (a store failure, or an outcome that could not be recorded);
 # - functions answering 500 (a bug) or 504 (out of time), and functions whose answers are mostly
 #   5xx for half an hour. A single 502 / 503 is not an alert: push functions answer 503 by design
 #   so Pub/Sub redelivers (a ROIT blip), and 502 means ROIT failed one call.
@@ -50,6 +51,12 @@ locals {
       severity     = "CRITICAL"
       filter       = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${local.function_services_logging}) AND jsonPayload.event=\"config_error\""
       content      = "A function refused to start because a ROIT_* setting is missing or invalid; the log entry's `setting` names the variable (never its value). Every request to that function fails until it is fixed: correct the Terraform variable or the secret and redeploy."
+    }
+    idempotency_store_failed = {
+      display_name = "ROIT connector: the idempotency store (Firestore) failed"
+      severity     = "ERROR"
+      filter       = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${local.function_services_logging}) AND (jsonPayload.failure=\"store\" OR jsonPayload.event=\"idempotency_record_lost\")"
+      content      = "A function could not read or write the idempotency store (Firestore database roit-idempotency) in time. Nothing was done twice: push messages were answered 503 (Pub/Sub retries), webhooks 503 (the partner retries) and poll runs did not start; an outcome that could not be recorded (idempotency_record_lost) is forgotten when that invocation's claim lapses, so one redelivery of it may be applied again. Check Firestore's status and quota, and the functions' roles/datastore.user grant (terraform/bootstrap)."
     }
     poll_schedule_failed = {
       display_name = "ROIT connector: a scheduled poll run failed"

@@ -23,6 +23,11 @@ from devstack.processes.factories import (
     sandbox_process,
     secret_manager_process,
 )
+from devstack.processes.firestore_emulator import (
+    FIRESTORE_INSTALL_HINT,
+    firestore_emulator_installed,
+    firestore_emulator_process,
+)
 from devstack.processes.secret_client import local_client, put_secret
 from devstack.testing import require_tool, tool_missing
 from sandbox.control import SandboxControl
@@ -146,6 +151,35 @@ def pubsub_emulator() -> Iterator[PubSubEmulator]:
     process = _start(pubsub_emulator_process(project=PUBSUB_PROJECT), timeout=90)
     try:
         yield PubSubEmulator(host=f"{process.host}:{process.port}", project=PUBSUB_PROJECT)
+    finally:
+        process.stop()
+
+
+# --- Firestore emulator ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FirestoreEmulator:
+    """The running emulator. Tests set `FIRESTORE_EMULATOR_HOST` to `.host` themselves and
+    use a collection of their own (the emulator is shared by the session)."""
+
+    host: str
+    project: str
+    process: ManagedProcess
+
+
+@pytest.fixture(scope="session")
+def firestore_emulator() -> Iterator[FirestoreEmulator]:
+    """The real Firestore emulator (gcloud + Java) for the whole session; sets no env var."""
+    gcloud = require_tool("gcloud", FIRESTORE_INSTALL_HINT)
+    require_tool("java", FIRESTORE_INSTALL_HINT)
+    if not firestore_emulator_installed(gcloud):
+        tool_missing(f"the Firestore emulator is not installed; install {FIRESTORE_INSTALL_HINT}")
+    process = _start(firestore_emulator_process(project=PUBSUB_PROJECT), timeout=90)
+    try:
+        yield FirestoreEmulator(
+            host=f"{process.host}:{process.port}", project=PUBSUB_PROJECT, process=process
+        )
     finally:
         process.stop()
 

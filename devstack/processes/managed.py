@@ -43,7 +43,12 @@ __all__ = [
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The caller's own settings must not leak into the stack's processes: each gets exactly the
 # ROIT_* / emulator settings the stack gives it.
-INHERITED_ENV_DROPPED = ("ROIT_", "PUBSUB_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS")
+INHERITED_ENV_DROPPED = (
+    "ROIT_",
+    "PUBSUB_EMULATOR_HOST",
+    "FIRESTORE_EMULATOR_HOST",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+)
 
 
 class ProcessStartError(RuntimeError):

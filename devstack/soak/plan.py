@@ -70,7 +70,7 @@ class SoakOptions:
             outage_s=3.0,
             freeze_s=2.0,
             rotation_gap_s=2.0,
-            stall_s=45.0,
+            stall_s=75.0,  # > 60 s: a killed push function's claims lapse with its invocation
         )
 
     def describe(self) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack.processes.factories import free_port
+from devstack.processes.firestore_emulator import STORE_SERVICE
 from devstack.stack import wiring
 
 __all__ = [
@@ -108,6 +109,7 @@ class StackOptions:
     client_secret: str = SANDBOX_CLIENT_SECRET  # accepted by the sandbox, in Secret Manager
     fill_secrets: bool = True  # False: the secrets exist without a value (as after an apply)
     function_env: dict[str, str] = field(default_factory=dict)  # ROIT_* for every function
+    idempotency_store: str = "firestore"  # "memory": effects once per instance only
     log_level: str = "INFO"
     log_dir: Path | None = None
     keep_logs: bool = False  # keep a temporary log directory after stop (it is printed)
@@ -119,11 +121,11 @@ class StackOptions:
 
 def port_layout(base_port: int | None, pollers: int = 1) -> dict[str, int]:
     """Process name -> port: `base_port` + SERVICES order then FUNCTIONS order (then the
-    extra pollers), or free ports. Without `base_port`, the sandbox and the Secret Manager
-    stand-in get 0: they bind a free port themselves and say which (nothing needs their port
-    before they run); the emulator's and the functions' ports are chosen up front, as the
-    push subscriptions and a restart on the same port need them."""
-    names = [*SERVICES, *(spec.label for spec in function_specs(pollers))]
+    extra pollers, then the Firestore emulator), or free ports. Without `base_port`, the sandbox
+    and the Secret Manager stand-in get 0: they bind a free port themselves and say which
+    (nothing needs their port before they run); the emulators' and the functions' ports are
+    chosen up front, as the push subscriptions and a restart on the same port need them."""
+    names = [*SERVICES, *(spec.label for spec in function_specs(pollers)), STORE_SERVICE]
     if base_port is None:
         chosen_by_child = ("sandbox", "secret-manager")
         return {name: 0 if name in chosen_by_child else free_port() for name in names}

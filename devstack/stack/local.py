@@ -1,4 +1,4 @@
-"""The local stack: sandbox, Pub/Sub emulator, Secret Manager stand-in and every function.
+"""The local stack: sandbox, Pub/Sub and Firestore emulators, Secret Manager stand-in, functions.
 
     with LocalStack(StackOptions()) as stack:
         stack.function_url("poll_pending")
@@ -34,6 +34,11 @@ from devstack.processes.factories import (
     sandbox_process,
     secret_manager_process,
 )
+from devstack.processes.firestore_emulator import (
+    STORE_SERVICE,
+    firestore_emulator_process,
+    store_env,
+)
 from devstack.processes.secret_client import create_secret, local_client, put_secret
 from devstack.stack import wiring
 from devstack.stack.layout import (
@@ -67,6 +72,7 @@ class LocalStack:
         self.wiring: wiring.Wiring | None = None
         self.functions = function_specs(self.options.pollers)
         self._ports = port_layout(self.options.base_port, self.options.pollers)
+        self.store_host = f"127.0.0.1:{self._ports[STORE_SERVICE]}"  # FIRESTORE_EMULATOR_HOST
 
     # -- addresses -------------------------------------------------------------------------
     @property
@@ -138,9 +144,10 @@ class LocalStack:
             self._add(pubsub_emulator_process(ports["pubsub-emulator"], self.options.project)),
             self._add(sandbox_process(ports["sandbox"], **sandbox_cli)),
             self._add(secret_manager_process(ports["secret-manager"])),
+            self._add(firestore_emulator_process(ports[STORE_SERVICE], self.options.project)),
         ]
         for process in started:
-            process.wait_ready(timeout=90 if process.name == "pubsub-emulator" else 30)
+            process.wait_ready(timeout=90 if process.name.endswith("emulator") else 30)
 
     def _fill_secrets(self) -> None:
         client = local_client(self.secret_manager_endpoint)
@@ -174,6 +181,7 @@ class LocalStack:
             "ROIT_LOG_LEVEL": self.options.log_level,
             "PUBSUB_EMULATOR_HOST": self.pubsub_host,
             "GOOGLE_CLOUD_PROJECT": self.options.project,
+            **store_env(spec.label, spec.target, self.store_host, self.options.idempotency_store),
             **self.options.function_env,
         }
         if spec.target == "poll_pending":
@@ -265,6 +273,7 @@ class LocalStack:
             "sandbox": self.sandbox_url,
             "secretManager": self.secret_manager_endpoint,
             "pubsubEmulatorHost": self.pubsub_host,
+            "firestoreEmulatorHost": self.store_host,
             "functions": {spec.label: self.function_url(spec.label) for spec in self.functions},
             "integrationId": INTEGRATION_ID,
             "logDir": str(self.log_dir),

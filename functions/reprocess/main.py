@@ -11,14 +11,18 @@ from shared.core.logs import log_context
 from shared.entry.handler import handle_http
 from shared.entry.integrations import check_partner_integration
 from shared.entry.runtime import Runtime
-from shared.entry.settings import ReprocessSettings
+from shared.entry.settings import CallerAuth, ReprocessSettings
 from shared.entry.webhooks import verifier_for
+from shared.idempotency import store_for
 from shared.roit.models import ReprocessInput
 
 RUNTIME = Runtime(ReprocessSettings)
 # webhook: every request must be signed (secrets checked now: a bad one stops the instance).
 # iam: the deployment is private, so Cloud Run has already authenticated the caller.
-VERIFIER = verifier_for(RUNTIME)
+# webhook: the store refuses a replay on every instance (IAM callers need none)
+WEBHOOK = RUNTIME.settings.reprocess_caller_auth is CallerAuth.WEBHOOK
+STORE = store_for(RUNTIME.settings) if WEBHOOK else None
+VERIFIER = verifier_for(RUNTIME, STORE)
 
 
 def _reprocess(body: ReprocessInput) -> dict[str, Any]:

@@ -54,6 +54,8 @@ class Failure(StrEnum):
     PUBSUB = "pubsub"  # Pub/Sub failed about a topic (missing, forbidden, unavailable)
     SECRET_STORE = "secret_store"  # Secret Manager unavailable, hanging or answering garbage
     DEADLINE = "deadline"  # the invocation's own deadline came before the work was done
+    STORE = "store"  # the idempotency store (Firestore) failed: nothing was done, try again
+    BUSY = "busy"  # another instance is doing this very thing now: try again later
 
 
 _PERMANENT = frozenset({Failure.INPUT, Failure.REJECTED})

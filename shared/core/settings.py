@@ -24,6 +24,7 @@ __all__ = [
     "DEADLINE_RESERVE_S",
     "AuthScheme",
     "ClientAuth",
+    "IdempotencyBackend",
     "LogLevel",
     "RoitSettings",
     "TokenRequestFormat",
@@ -63,6 +64,13 @@ class ClientAuth(StrEnum):
 
     BODY = "body"  # as two body fields
     BASIC = "basic"  # HTTP Basic (RFC 6749 §2.3.1)
+
+
+class IdempotencyBackend(StrEnum):
+    """Where the records that make effects happen once are kept."""
+
+    MEMORY = "memory"  # per instance: replays and redeliveries reaching another one pass
+    FIRESTORE = "firestore"  # shared by every instance (shared.idempotency.firestore)
 
 
 class LogLevel(StrEnum):
@@ -123,6 +131,12 @@ class RoitSettings(BaseSettings):
     def _any_case(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
 
+    idempotency_store: IdempotencyBackend = IdempotencyBackend.MEMORY
+    idempotency_database: str = Field(default="(default)", min_length=1, max_length=63)
+    idempotency_collection: str = Field(
+        default="roit-idempotency", pattern=r"^[A-Za-z0-9_-]{1,100}$"
+    )
+
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -153,6 +167,8 @@ class RoitSettings(BaseSettings):
             require_project(
                 self.credentials_secret, self.gcp_project, "ROIT_CREDENTIALS_SECRET", "secret"
             )
+        if self.idempotency_store is IdempotencyBackend.FIRESTORE and not self.gcp_project:
+            raise ValueError("ROIT_IDEMPOTENCY_STORE=firestore needs ROIT_GCP_PROJECT")
         if self.retry_budget_s + DEADLINE_RESERVE_S > self.function_timeout_s:
             raise ValueError(
                 f"ROIT_RETRY_BUDGET_S + {DEADLINE_RESERVE_S} s must fit in "

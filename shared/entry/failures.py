@@ -121,6 +121,10 @@ def http_answer(error: BaseException) -> HttpAnswer:
         return HttpAnswer(
             503, "secret_store_unavailable", "Secret Manager is unavailable; try again later"
         )
+    if failure is Failure.STORE:
+        return HttpAnswer(503, "store_unavailable", "the connector's store is unavailable; retry")
+    if failure is Failure.BUSY:
+        return HttpAnswer(409, "in_progress", "this is being done already; try again later")
     return HttpAnswer(503, "misconfigured", _MISCONFIGURED)
 
 

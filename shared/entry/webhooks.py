@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import standardwebhooks
 
@@ -25,7 +25,9 @@ from shared.core.secrets import SecretAccessError
 from shared.entry.failures import report
 from shared.entry.runtime import Runtime, cold_start
 from shared.entry.settings import CallerAuth, ReprocessSettings
+from shared.entry.webhook_once import run_webhook_once
 from shared.entry.webhook_secrets import parse_webhook_secrets
+from shared.idempotency.base import IdempotencyStore
 
 __all__ = ["TOLERANCE_S", "WebhookVerifier", "verifier_for"]
 
@@ -69,8 +71,11 @@ class WebhookVerifier:
         max_ids: how many recent ``webhook-id``s are remembered to refuse replays.
         clock: epoch-seconds clock.
 
-    Replays are refused per instance; a replay reaching another instance within the
-    tolerance would pass, which the 5-minute window bounds.
+        store: a shared idempotency store: :meth:`run` then claims the ``webhook-id`` there
+            (:mod:`shared.entry.webhook_once`), so a replay is refused on every instance.
+
+    Without a store, replays are refused per instance; a replay reaching another instance
+    within the tolerance would pass, which the 5-minute window bounds.
     """
 
     def __init__(
@@ -79,8 +84,10 @@ class WebhookVerifier:
         *,
         max_ids: int = 100_000,
         clock: Callable[[], float] = time.time,
+        store: IdempotencyStore | None = None,
     ) -> None:
         self._secrets = secrets
+        self._store = store
         self._max_ids = max_ids
         self._clock = clock
         self._seen: OrderedDict[str, float] = OrderedDict()
@@ -92,6 +99,12 @@ class WebhookVerifier:
         Raises:
             WebhookVerificationError: with a short reason safe to show the caller.
         """
+        webhook_id, _ = self._check(body, headers)
+        self._remember(webhook_id)
+        return webhook_id
+
+    def _check(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, datetime]:
+        """The signature check alone: the ``webhook-id`` and its signed timestamp."""
         lowered = {k.lower(): v for k, v in headers.items()}
         webhook_id = lowered.get("webhook-id", "")
         stamp, header = lowered.get("webhook-timestamp", ""), lowered.get("webhook-signature", "")
@@ -113,8 +126,7 @@ class WebhookVerifier:
             signed = standardwebhooks.Webhook(secret).sign(webhook_id, timestamp, text)
             expected = base64.b64decode(signed.partition(",")[2])
             if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
-                self._remember(webhook_id)
-                return webhook_id
+                return webhook_id, timestamp
         raise WebhookVerificationError("signature does not match")
 
     def run(self, body: bytes, headers: Mapping[str, str], work: Callable[[], T]) -> T:
@@ -128,6 +140,10 @@ class WebhookVerifier:
         Raises:
             WebhookVerificationError: the signature check failed; and whatever ``work`` raises.
         """
+        if self._store is not None:  # shared: replays refused on every instance
+            webhook_id, stamp = self._check(body, headers)
+            answer = run_webhook_once(self._store, webhook_id, stamp, TOLERANCE_S, work)
+            return cast(T, answer)  # work's result, or the stored answer as a response
         webhook_id = self.verify(body, headers)
         try:
             return work()
@@ -155,7 +171,9 @@ class WebhookVerifier:
             self._seen[webhook_id] = now + 2 * TOLERANCE_S
 
 
-def verifier_for(runtime: Runtime[ReprocessSettings]) -> WebhookVerifier | None:
+def verifier_for(
+    runtime: Runtime[ReprocessSettings], store: IdempotencyStore | None = None
+) -> WebhookVerifier | None:
     """The deployment's verifier, or ``None`` when Cloud Run IAM vouches for callers.
 
     The secrets are read and checked now, at cold start: a malformed value stops the instance
@@ -197,4 +215,4 @@ def verifier_for(runtime: Runtime[ReprocessSettings]) -> WebhookVerifier | None:
     except RoitError as exc:
         with cold_start():
             raise ConfigurationError(f"{variable}: {exc.message}", setting=variable) from None
-    return WebhookVerifier(secrets)
+    return WebhookVerifier(secrets, store=store if store and store.shared else None)

@@ -17,6 +17,7 @@ acknowledged, so every invocation moves the message forward.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -32,6 +33,7 @@ from shared.core.logs import get_logger
 from shared.core.pubsub import Publisher, fit_attribute
 from shared.entry.failures import Decision, push_decision
 from shared.push.envelope import PushMessage
+from shared.push.once import Effect
 from shared.push.settings import DeliverySettings
 from shared.roit.client import RoitClient
 from shared.roit.models import DeliveryHeader
@@ -91,10 +93,20 @@ def read_delivery(data: bytes) -> Delivery:
 
 
 def deliver(
-    client: RoitClient, delivery: Delivery, *, batch_size: int, reserve_s: float = 0.0
+    client: RoitClient,
+    delivery: Delivery,
+    *,
+    batch_size: int,
+    reserve_s: float = 0.0,
+    start: int = 0,
+    on_batch: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Send every item of ``delivery`` to ROIT; returns a small summary. Batches stop
     ``reserve_s`` before the invocation's deadline (time kept to hand the rest on).
+
+    ``start``: the items before it were accepted by an earlier attempt (the message's record
+    in the idempotency store), so they are not sent again; ``on_batch(n)`` is told each time
+    ROIT accepted the items before ``n``.
 
     Raises:
         PermanentFailure: ROIT refused a batch after earlier ones went through: carries only
@@ -104,12 +116,18 @@ def deliver(
         RoitError: any failure of the first batch, or a passing one of a later batch.
     """
     with deadline.deadline_scope(max(0.0, deadline.remaining() - reserve_s)):
-        return _deliver(client, delivery, batch_size)
+        return _deliver(client, delivery, batch_size, start, on_batch)
 
 
-def _deliver(client: RoitClient, delivery: Delivery, batch_size: int) -> dict[str, Any]:
+def _deliver(
+    client: RoitClient,
+    delivery: Delivery,
+    batch_size: int,
+    start: int,
+    on_batch: Callable[[int], None] | None,
+) -> dict[str, Any]:
     header, items = delivery.header, delivery.items
-    starts = range(0, len(items), batch_size)
+    starts = range(min(start, len(items)), len(items), batch_size)
     for sent in starts:
         if deadline.remaining() <= 0:
             _stop(delivery, sent, None)
@@ -127,7 +145,10 @@ def _deliver(client: RoitClient, delivery: Delivery, batch_size: int) -> dict[st
                     attributes={"itemsDelivered": str(sent), "itemsTotal": str(len(items))},
                 ) from exc
             raise
-    return {"entity": header.entity.value, "items": len(items), "calls": len(starts)}
+        if on_batch is not None:
+            on_batch(min(sent + batch_size, len(items)))
+    summary = {"entity": header.entity.value, "items": len(items), "calls": len(starts)}
+    return {**summary, "resumedAt": start} if start else summary
 
 
 def _stop(delivery: Delivery, sent: int, cause: Exception | None) -> NoReturn:
@@ -168,17 +189,30 @@ def hand_on(
 
 
 def register(
-    client: RoitClient, settings: DeliverySettings, publisher: Publisher, message: PushMessage
+    client: RoitClient,
+    settings: DeliverySettings,
+    publisher: Publisher,
+    message: PushMessage,
+    effect: Effect | None = None,
 ) -> dict[str, Any]:
     """register_delivery's work on one message: deliver it; what the deadline leaves is handed
     on to ``ROIT_DELIVERIES_TOPIC`` when one is set (else Pub/Sub redelivers the whole message).
+    ``effect``: the message's record in the idempotency store (:mod:`shared.push.once`): a
+    redelivery resumes after the items an earlier attempt had delivered.
     """
     delivery = read_delivery(message.data)
     summary = {"entity": delivery.header.entity.value, "itemsTotal": len(delivery.items)}
     # Time kept to hand the rest on; at most a quarter of the invocation, however short it is.
     reserve = min(HAND_ON_RESERVE_S, settings.invocation_s / 4) if settings.deliveries_topic else 0
     try:
-        return deliver(client, delivery, batch_size=settings.delivery_max_batch, reserve_s=reserve)
+        return deliver(
+            client,
+            delivery,
+            batch_size=settings.delivery_max_batch,
+            reserve_s=reserve,
+            start=effect.progress if effect else 0,
+            on_batch=effect.record if effect else None,
+        )
     except Unfinished as rest:
         if not settings.deliveries_topic:
             raise  # Pub/Sub redelivers the whole message

@@ -33,6 +33,7 @@ locals {
     "roles/browser",                         # data.google_project (the project number)
     "roles/cloudfunctions.viewer",           # the functions
     "roles/cloudscheduler.viewer",           # the poll job
+    "roles/datastore.viewer",                # the idempotency store's database and TTL field
     "roles/iam.securityReviewer",            # the IAM policies of every resource
     "roles/iam.serviceAccountViewer",        # the runtime identities the root module looks up
     "roles/logging.logWriter",               # the build's own logs
@@ -52,6 +53,7 @@ locals {
     "roles/browser",                              # data.google_project (the project number)
     "roles/cloudfunctions.developer",             # the functions
     "roles/cloudscheduler.admin",                 # the poll job
+    "roles/datastore.owner",                      # the idempotency store's database and TTL field
     "roles/logging.configWriter",                 # log-based metrics
     "roles/logging.logWriter",                    # the build's own logs
     "roles/monitoring.alertPolicyEditor",         # alert policies
@@ -184,4 +186,20 @@ resource "google_project_iam_member" "approver" {
   project = var.project_id
   role    = "roles/cloudbuild.builds.approver"
   member  = each.value
+}
+
+# The deployments that keep effects once across instances read and write the idempotency store
+# (the root module's terraform/idempotency.tf): roles/datastore.user, on that database only.
+resource "google_project_iam_member" "function_idempotency_store" {
+  for_each = toset([for name in var.idempotency_deployments : name if contains(var.deployments, name)])
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = google_service_account.function[each.value].member
+
+  condition {
+    title       = "idempotency store only"
+    description = "The Firestore database ${var.idempotency_database} and nothing else."
+    expression  = "resource.name == \"projects/${var.project_id}/databases/${var.idempotency_database}\""
+  }
 }

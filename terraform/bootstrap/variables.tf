@@ -57,6 +57,23 @@ variable "deployments" {
   }
 }
 
+variable "idempotency_deployments" {
+  type        = list(string)
+  description = "The deployments that read and write the idempotency store (the root module's local.idempotency_deployments): each gets roles/datastore.user on that database only."
+  default     = ["poll-pending", "update-status", "register-delivery", "reprocess-webhook"]
+}
+
+variable "idempotency_database" {
+  type        = string
+  description = "The Firestore database id of the idempotency store (the root module's local.idempotency_database)."
+  default     = "roit-idempotency"
+
+  validation {
+    condition     = can(regex("^[a-z][-a-z0-9]{2,61}[a-z0-9]$", var.idempotency_database))
+    error_message = "A Firestore database id: 4-63 lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
 variable "github_owner" {
   type        = string
   description = "The GitHub owner (user or organization) of the connector's repository; the Cloud Build GitHub App must be installed on it."

@@ -18,7 +18,8 @@ CODES = set(
         (REPO / "shared" / "entry" / "failures.py").read_text(encoding="utf-8"),
     )
 )
-NOT_FOR_REPROCESS = {"pubsub_unavailable"}  # reprocess publishes nothing
+# reprocess publishes nothing; in_progress (busy) is a push message applied on another instance
+NOT_FOR_REPROCESS = {"pubsub_unavailable", "in_progress"}
 
 
 def _column(page: str, heading: str, column: int) -> set[str]:

@@ -30,6 +30,7 @@ def test_the_short_soak_reconciles_under_every_fault() -> None:
     rows = {c.id: c for c in result.checks}
     assert rows["pending.pages_lost_injected"].observed == 2
     assert rows["polls.overlap_seen"].observed == 1
+    assert rows["polls.overlapping_pairs"].ok
     assert rows["faults.rotation_seen_both_ends"].observed == 1
     assert rows["dead_letters.bad_messages_dead_lettered"].ok
     assert rows["processes.secret_in_logs"].observed == 0
@@ -38,6 +39,9 @@ def test_the_short_soak_reconciles_under_every_fault() -> None:
     }
     assert {rows[i].observed for i in killed} == {1}
     assert rows["faults.emulator_restart.runs_ended"].observed == 1
+    effects = ("webhook_replays_accepted", "status_applied_twice", "older_status_applied")
+    assert all(rows[f"effects.{name}"].observed == 0 for name in effects)
+    assert rows["effects.delivery_items_resent"].observed == 0
 
 
 def test_the_soak_fails_when_the_poller_drops_a_published_message() -> None:

@@ -21,7 +21,7 @@ from devstack.testing import require_tool
 
 pytestmark = pytest.mark.integration
 
-EXPECTED_PROCESSES = {"sandbox", "secret-manager", "pubsub-emulator"} | {
+EXPECTED_PROCESSES = {"sandbox", "secret-manager", "pubsub-emulator", "firestore-emulator"} | {
     spec.label for spec in FUNCTIONS
 }
 

@@ -45,9 +45,10 @@ def import_closure(function: str) -> set[str]:
         seen_files.add(path)
         for name in _imports(path):
             if name == "shared" or name.startswith("shared."):
-                module = REPO / Path(*name.split(".")).with_suffix(".py")
-                if module.exists():
-                    todo.append(module)
+                base = REPO / Path(*name.split("."))
+                for module in (base.with_suffix(".py"), base / "__init__.py"):
+                    if module.exists():  # a module, or a package (shared/idempotency/)
+                        todo.append(module)
             else:
                 external.add(name)
     return external

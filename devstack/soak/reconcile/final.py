@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from devstack.report import Check, reconciled, render
+from devstack.soak.effects import effect_checks
 from devstack.soak.observe import read_events, scan_secrets
 from devstack.soak.reconcile.checks import reconcile
 from devstack.stack.layout import CREDENTIALS_SECRET, SANDBOX_CLIENT_ID
@@ -65,7 +66,7 @@ def finish(soak: Soak, settled: bool, lines: list[str]) -> tuple[bool, list[Chec
         alive={label: stack.processes[label].running() for label in labels},
         rotation_ok=_rotation_ok(soak),
     )
-    checks = reconcile(evidence)
+    checks = [*reconcile(evidence), *effect_checks(stack, soak.control)]  # the probe: last
     ok = settled and reconciled(checks)
     print()
     print(render(checks))

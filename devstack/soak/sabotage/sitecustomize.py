@@ -7,7 +7,9 @@ directory on the function processes' `PYTHONPATH` only with `--sabotage KIND`, a
 * `drop-published` — poll_pending leaves every 10th entity off the pending topic but counts it
   as published (a message lost between ROIT and the ERP);
 * `skip-hand-back` — poll_pending says it handed entities back to ROIT, without asking ROIT;
-* `lose-status` — update_status acknowledges every 10th status without reporting it to ROIT.
+* `lose-status` — update_status acknowledges every 10th status without reporting it to ROIT;
+* `store-bypassed` — every function's idempotency store grants every claim and every publish
+  time (nothing is ever a duplicate, a replay, older, or held by another run).
 """
 
 from __future__ import annotations
@@ -60,10 +62,25 @@ def _lose_status() -> None:
     RoitClient.update_status = update_status  # type: ignore[method-assign]
 
 
+def _store_bypassed() -> None:
+    from shared.idempotency.base import IdempotencyStore
+    from shared.idempotency.records import Claim, ClaimState
+
+    def claim(self: IdempotencyStore, key: str, *, until: float) -> Claim:
+        return Claim(key, ClaimState.NEW, token="bypassed")
+
+    def advance(self: IdempotencyStore, key: str, stamp: float, *, keep_until: float) -> bool:
+        return True
+
+    IdempotencyStore.claim = claim  # type: ignore[method-assign]
+    IdempotencyStore.advance = advance  # type: ignore[method-assign]
+
+
 _KINDS = {
     "drop-published": _drop_published,
     "skip-hand-back": _skip_hand_back,
     "lose-status": _lose_status,
+    "store-bypassed": _store_bypassed,
 }
 KINDS = tuple(_KINDS)
 

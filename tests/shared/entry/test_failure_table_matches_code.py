@@ -25,6 +25,8 @@ from shared.core.errors import (
 )
 from shared.core.secrets import SecretAccessError
 from shared.entry.failures import Decision, http_answer, push_decision
+from shared.idempotency.exceptions import StoreUnavailableError
+from shared.push.once import AppliedElsewhereError
 from shared.roit._transport import status_error
 
 CONCEPTS = Path(__file__).resolve().parents[3] / "docs" / "concepts.md"
@@ -60,6 +62,8 @@ ROWS: dict[str, list[BaseException]] = {
     ],
     "Pub/Sub, about a topic": [PublishError("topic missing")],
     "the invocation's deadline": [InvocationDeadlineError("late")],
+    "the idempotency store": [StoreUnavailableError("Firestore is unavailable")],
+    "the same effect again": [AppliedElsewhereError("being applied on another instance")],
     "anything unexpected": [ValueError("a bug")],
 }
 _ANSWER = re.compile(r"\b(\d{3}|4xx) `([a-z_]+)`")
