@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -214,3 +214,30 @@ def secret_manager() -> Iterator[SecretManagerHandle]:
         yield SecretManagerHandle(endpoint=process.url)
     finally:
         process.stop()
+
+
+@pytest.fixture
+def processing(sandbox: SandboxHandle) -> dict[str, Any]:
+    """One request the ERP has received: a document ROIT handed out in a pending page, as
+    polled (PROCESSING at ROIT); its sandbox state."""
+    from shared.core.settings import RoitSettings
+    from shared.roit.client import RoitClient
+    from shared.roit.models import PendingEntity, PendingItem
+
+    sandbox.control.reset(documents=1)
+    (state,) = sandbox.control.requests()
+    settings = RoitSettings(
+        base_url=sandbox.url,
+        integration_id=sandbox.integration_id,
+        client_id=sandbox.client_id,
+        client_secret=sandbox.client_secret,
+    )
+    client = RoitClient(settings)
+    try:
+        page = client.pending_page(client.pending_request(PendingEntity.DOCUMENT))  # as polled
+    finally:
+        client.close()
+    assert page.items is not None, page.problem
+    ((raw, _),) = page.items
+    assert PendingItem.from_raw(raw).record.request_id == state["requestId"]
+    return dict(state)

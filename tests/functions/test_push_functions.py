@@ -29,31 +29,6 @@ def delivery_fn(load_function, base_env, dead_letter):
     return load_function("register_delivery", env)
 
 
-@pytest.fixture
-def processing(sandbox):
-    """One request the ERP has received (PROCESSING at ROIT)."""
-    from shared.core.settings import RoitSettings
-    from shared.roit.client import RoitClient
-    from shared.roit.models import PendingEntity, PendingItem
-
-    sandbox.control.reset(documents=1)
-    (state,) = sandbox.control.requests()
-    settings = RoitSettings(
-        base_url=sandbox.url,
-        integration_id=sandbox.integration_id,
-        client_id=sandbox.client_id,
-        client_secret=sandbox.client_secret,
-    )
-    client = RoitClient(settings)
-    try:
-        page = client.pending_page(client.pending_request(PendingEntity.DOCUMENT))  # as polled
-        (item,) = [PendingItem.from_raw(raw) for raw, _ in page.items or []]
-    finally:
-        client.close()
-    assert item.record.request_id == state["requestId"]
-    return state
-
-
 def _status(state, status="DONE", **extra):
     return {
         "requestId": state["requestId"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import time
 import uuid
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from devstack.processes.ports import free_port
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-SECRET = "whsec_" + base64.b64encode(b"partner-secret-store-down-0001").decode()
+SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 @pytest.fixture

@@ -3,8 +3,10 @@ and only on first use: a cold start never imports it."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +25,7 @@ ENV = {
     "ROIT_GCP_PROJECT": "roit-local",
     "ROIT_PENDING_TOPIC": "roit-pending",
     "ROIT_DEAD_LETTER_TOPIC": "roit-dead-letter",
-    "ROIT_WEBHOOK_SECRETS": "whsec_" + "A" * 32,
+    "ROIT_WEBHOOK_SECRETS": "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
     "ROIT_IDEMPOTENCY_STORE": "firestore",
 }
 PROBE = """

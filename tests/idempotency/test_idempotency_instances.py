@@ -8,6 +8,7 @@ import base64
 import contextlib
 import json
 import os
+import secrets
 import threading
 import time
 import uuid
@@ -26,7 +27,7 @@ from shared.push.once import message_key
 
 pytestmark = pytest.mark.integration
 
-SECRET = "whsec_" + base64.b64encode(b"partner-secret-two-instances-01").decode()
+SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 @pytest.fixture
@@ -160,33 +161,6 @@ def test_a_webhook_retried_after_a_gateway_failure_is_processed_by_another_insta
 
 
 # --- push messages -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def processing(sandbox) -> dict[str, Any]:
-    """One request the ERP has received (PROCESSING at ROIT)."""
-    sandbox.control.reset(documents=1)
-    (state,) = sandbox.control.requests()
-    from shared.core.settings import RoitSettings
-    from shared.roit.client import RoitClient
-    from shared.roit.models import PendingEntity, PendingItem
-
-    settings = RoitSettings(
-        base_url=sandbox.url,
-        integration_id=sandbox.integration_id,
-        client_id=sandbox.client_id,
-        client_secret=sandbox.client_secret,
-    )
-    client = RoitClient(settings)
-    try:
-        page = client.pending_page(client.pending_request(PendingEntity.DOCUMENT))  # as polled
-    finally:
-        client.close()
-    assert page.items is not None, page.problem
-    ((raw, _),) = page.items
-    item = PendingItem.from_raw(raw)
-    assert item.record.request_id == state["requestId"]
-    return state
 
 
 def _status(state: dict, status: str) -> dict:
