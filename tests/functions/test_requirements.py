@@ -8,6 +8,7 @@ installed distributions that provide those modules.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata as md
 import re
 import sys
@@ -54,12 +55,22 @@ def import_closure(function: str) -> set[str]:
     return external
 
 
+@functools.cache
+def _providers() -> dict[str, list[str]]:
+    return dict(md.packages_distributions())
+
+
+@functools.cache
+def _files_of(dist: str) -> tuple[str, ...]:
+    return tuple(str(f) for f in md.distribution(dist).files or [])
+
+
+@functools.cache
 def _dist_of(module: str) -> str | None:
     top = module.split(".")[0]
     if top in sys.stdlib_module_names or top == "__future__":
         return None
-    providers = md.packages_distributions()
-    candidates = providers.get(top, [])
+    candidates = _providers().get(top, [])
     if top == "google":  # namespace package: find the distribution owning the submodule
         parts = module.split(".")
         for depth in (3, 2):  # the most specific match wins: google/cloud/pubsub_v1 first
@@ -67,7 +78,7 @@ def _dist_of(module: str) -> str | None:
                 continue
             prefix = "/".join(parts[:depth]) + "/"
             for dist in candidates:
-                if any(str(f).startswith(prefix) for f in md.distribution(dist).files or []):
+                if any(f.startswith(prefix) for f in _files_of(dist)):
                     return _norm(dist)
         return None  # e.g. `google.cloud` itself
     return _norm(candidates[0]) if candidates else None
