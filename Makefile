@@ -14,6 +14,7 @@ help:
 	@echo "make demo   - start the local stack and run one whole cycle, with a reconciled report"
 	@echo "make up     - start the local stack and keep it up until Ctrl-C"
 	@echo "make test   - lint, type-check and run every test tier that can run here"
+	@echo "make unit   - the unit tier: every decision, in process, in seconds"
 	@echo "make soak   - the local stack under mixed faults for a few minutes, every document reconciled;"
 	@echo "             its table is written to docs/testing-results/soak.md"
 	@echo "make rehearse - a go-live on the local stack: roitctl setup, token-settings, handover, smoke"
