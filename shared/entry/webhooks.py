@@ -203,7 +203,7 @@ def verifier_for(
         try:
             values = parse_webhook_secrets(raw)
         except ValueError as exc:
-            raise ConfigurationError(f"webhook secrets: {exc}", setting=variable) from None
+            raise ConfigurationError(str(exc), setting=variable) from None
         for value in values:
             register_secret(value)
         return values

@@ -161,11 +161,10 @@ def poller(load_function, base_env, pubsub):
     topic, sub = pubsub.topic("roit-pending")
     dead_topic, dead_sub = pubsub.topic("roit-pending-dead-letter")
 
-    def load(**env: str):
-        return load_function(
-            "poll_pending",
-            {**base_env, "ROIT_PENDING_TOPIC": topic, "ROIT_DEAD_LETTER_TOPIC": dead_topic, **env},
-        )
+    def load(**env: str | None):  # None: leave that variable of base_env out
+        merged = {**base_env, "ROIT_PENDING_TOPIC": topic, "ROIT_DEAD_LETTER_TOPIC": dead_topic}
+        merged.update(env)
+        return load_function("poll_pending", {k: v for k, v in merged.items() if v is not None})
 
     load.topic, load.sub, load.dead_sub = topic, sub, dead_sub
     return load

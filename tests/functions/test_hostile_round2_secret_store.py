@@ -194,7 +194,10 @@ def test_the_poller_stops_on_secret_manager_failing_and_says_so(
     misbehaving.mode = "html"  # type: ignore[attr-defined]
     sandbox.control.reset(documents=3)
     env = _env({}, secret_manager, "creds", f"http://127.0.0.1:{misbehaving.server_port}")
-    fn = poller(ROIT_POLL_TARGETS="DOCUMENT,SUPPLIER", **env)
+    # the credentials come from the secret only (one source: not also from the environment)
+    fn = poller(
+        ROIT_POLL_TARGETS="DOCUMENT,SUPPLIER", ROIT_CLIENT_ID=None, ROIT_CLIENT_SECRET=None, **env
+    )
     response = fn.post("/", json={})
     summary = response.get_json()
     assert (response.status_code, summary["outcome"]) == (503, "secret_store_failed")
