@@ -1,12 +1,10 @@
 """One error tree for everything the connector can fail on, and the facts every decision needs.
 
-Three facts live on the root, :class:`RoitError`, with their defaults; they are set where an
-error is made and read where a decision is taken (``shared.roit.retry``, ``shared.entry.failures``,
-``shared.poll.loop``): :attr:`~RoitError.failure` (*what* failed: one row of the failure table
-in docs/concepts.md), :attr:`~RoitError.ambiguous` (ROIT may have acted on the request) and
-:attr:`~RoitError.setting` (for a configuration failure, what an operator should check).
-``transient`` follows from ``failure``. Messages never carry tokens, secrets or request bodies;
-ROIT's own text is sanitised where it enters (``shared.roit._transport.Answer.detail``).
+Three facts live on :class:`RoitError`, set where an error is made and read where a decision is
+taken: :attr:`~RoitError.failure` (*what* failed: a row of the failure table, docs/concepts.md),
+:attr:`~RoitError.ambiguous` (ROIT may have acted) and :attr:`~RoitError.setting` (what an
+operator should check); ``transient`` follows from ``failure``. Messages never carry tokens,
+secrets or bodies; ROIT's text is sanitised where it enters (``shared.roit._transport``).
 """
 
 from __future__ import annotations
