@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 
 import flask
 from pydantic import BaseModel
-from werkzeug.exceptions import HTTPException
 
 from shared.core.errors import InvalidInputError
 from shared.core.inputs import loads_strict, parse_input
 from shared.core.logs import sanitize
 from shared.entry.failures import http_answer
+from shared.entry.frontdoor import SlowClientError, unreadable_body_errors
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -34,17 +34,7 @@ M = TypeVar("M", bound=BaseModel)
 _BODY_KEY = "roit.raw_body"
 
 
-def _unreadable_body_errors() -> tuple[type[BaseException], ...]:
-    """What reading a malformed request body raises under the servers we run on."""
-    errors: tuple[type[BaseException], ...] = (OSError, ValueError, HTTPException)
-    try:  # gunicorn (functions-framework's server) reports broken chunked encoding so
-        from gunicorn.http.errors import ParseException
-    except ImportError:  # pragma: no cover - not every server is gunicorn
-        return errors
-    return (*errors, ParseException)
-
-
-_UNREADABLE = _unreadable_body_errors()
+_UNREADABLE = unreadable_body_errors()
 
 
 def json_response(
@@ -68,8 +58,9 @@ def raw_body(
     exact bytes again; a large push message should not stay in memory twice).
 
     Raises:
-        InvalidInputError: 413 when longer than ``max_bytes``; 400 when the body cannot be
-            read at all (e.g. broken chunked encoding).
+        InvalidInputError: 413 when longer than ``max_bytes``; 408 when it arrives too slowly
+            (:mod:`shared.entry.frontdoor`); 400 when the body cannot be read at all (e.g.
+            broken chunked encoding).
     """
     cached = request.environ.get(_BODY_KEY)
     if isinstance(cached, bytes):
@@ -79,6 +70,8 @@ def raw_body(
         raise InvalidInputError(f"body is larger than {max_bytes} bytes", status_code=413)
     try:
         data = request.stream.read(max_bytes + 1)
+    except SlowClientError:
+        raise InvalidInputError("the request body arrived too slowly", status_code=408) from None
     except _UNREADABLE:
         raise InvalidInputError("the request body could not be read (malformed transfer)") from None
     if len(data) > max_bytes:

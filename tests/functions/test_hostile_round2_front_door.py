@@ -90,7 +90,7 @@ def _exchange(url: str, raw: bytes) -> tuple[int, dict, bytes]:
 def served(base_env):
     from devstack.processes.factories import function_process
 
-    env = {**base_env, "ROIT_REPROCESS_CALLER_AUTH": "iam"}
+    env = {**base_env, "ROIT_REPROCESS_CALLER_AUTH": "iam", "THREADS": "2"}  # 2 threads to hold
     process = function_process("reprocess", env=env, label="front-door")
     process.start().wait_ready(60)
     yield process.url
@@ -125,3 +125,84 @@ def test_a_normal_request_is_served_after_them(served, sandbox) -> None:
     (state,) = sandbox.control.requests()
     answer = httpx.post(served, json={"requestId": state["requestId"]}, timeout=30)
     assert answer.status_code == 200, answer.text
+
+
+# ----------------------------------------------------------------------------- slow clients
+
+
+class Trickle:
+    """A client that sends ``head`` and then one byte of ``drip`` every 0.3 s, for as long as
+    the server keeps the connection open (at most 120 s); what the server answered, if anything."""
+
+    def __init__(self, url: str, head: bytes, drip: bytes = b"b") -> None:
+        import socket
+        import threading
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=60)
+        self.sock.sendall(head)
+        self.drip, self.stop = drip, threading.Event()
+        self.thread = threading.Thread(target=self._drip, daemon=True)
+        self.thread.start()
+
+    def _drip(self) -> None:
+        for _ in range(400):
+            if self.stop.wait(0.3):  # pacing the client, not waiting for the server
+                return
+            try:
+                self.sock.send(self.drip)
+            except OSError:
+                return  # the server closed the connection
+
+    def answer(self) -> bytes:
+        """Everything the server sent until it closed the connection (a socket timeout fails)."""
+        answer = b""
+        while chunk := self.sock.recv(65536):
+            answer += chunk
+        return answer
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+        self.thread.join(5)
+
+
+SLOW_HEAD = b"POST / HTTP/1.1\r\nHost: x\r\nX-Slow: "
+SLOW_BODY = (
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b'Content-Length: 4000\r\n\r\n{"requestId": "'
+)
+
+
+def _status_and_error(answer: bytes) -> tuple[int, dict]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head.lower(), head
+    return int(head.split()[1]), json.loads(body)["error"]
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("head", [SLOW_HEAD, SLOW_BODY], ids=["headers", "body"])
+def test_a_request_that_trickles_in_is_refused_with_408_and_closed(served, head) -> None:
+    client = Trickle(served, head)
+    try:
+        status, error = _status_and_error(client.answer())
+    finally:
+        client.close()
+    assert status == 408 and error["code"] == "invalid_input"
+    assert b"requestId" not in json.dumps(error).encode()  # nothing of the request echoed
+
+
+@pytest.mark.timeout(90)
+def test_slow_clients_do_not_hold_the_instance_from_a_normal_request(served, sandbox) -> None:
+    import httpx
+
+    sandbox.control.reset(documents=1)
+    (state,) = sandbox.control.requests()
+    slow = [Trickle(served, head) for head in (SLOW_HEAD, SLOW_BODY, SLOW_HEAD, SLOW_BODY)]
+    try:  # twice as many slow clients as the instance has threads
+        answer = httpx.post(served, json={"requestId": state["requestId"]}, timeout=45)
+        assert answer.status_code == 200, answer.text
+    finally:
+        for client in slow:
+            client.close()
