@@ -29,6 +29,15 @@ resource "google_firestore_database" "main" {
   delete_protection_state           = "DELETE_PROTECTION_ENABLED"
   deletion_policy                   = "DELETE"
 
+  # With kms_key_name, the records are encrypted with that key (terraform/bootstrap grants the
+  # Firestore service agent its use). Firestore takes the key only when the database is created.
+  dynamic "cmek_config" {
+    for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+    content {
+      kms_key_name = cmek_config.value
+    }
+  }
+
   depends_on = [google_project_service.main]
 }
 

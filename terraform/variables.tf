@@ -381,7 +381,7 @@ variable "notification_channels" {
 
 variable "kms_key_name" {
   type        = string
-  description = "A Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) in the data region that encrypts the topics, the secrets and the source bucket, or null for Google-managed encryption. terraform/bootstrap grants the service agents their use of it."
+  description = "A Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) in the data region that encrypts the topics, the secrets, the source bucket and the idempotency store (Firestore, only when its database is created), or null for Google-managed encryption. terraform/bootstrap grants the service agents their use of it."
   default     = null
 
   validation {

@@ -13,6 +13,10 @@ locals {
   # gcloud beta services identity create --service=secretmanager.googleapis.com (README.md).
   secretmanager_service_agent = "serviceAccount:service-${data.google_project.main.number}@gcp-sa-secretmanager.iam.gserviceaccount.com"
 
+  # The Firestore service agent, likewise (only needed with a key):
+  # gcloud beta services identity create --service=firestore.googleapis.com (README.md).
+  firestore_service_agent = "serviceAccount:service-${data.google_project.main.number}@gcp-sa-firestore.iam.gserviceaccount.com"
+
   # Every API the root module uses: enabled here, minutes before its first apply, so that the
   # service agents they create (Cloud Functions, Cloud Run, Cloud Scheduler ...) exist and have
   # their roles by then. The root enables them too (a no-op once done).
@@ -127,7 +131,7 @@ resource "google_artifact_registry_repository" "ci_images" {
 }
 
 # With a key: the service agents that encrypt the root module's data with it (Pub/Sub topics,
-# Secret Manager replicas, the source and state buckets) may use it. The deploying identity gets
+# Secret Manager replicas, the source and state buckets, the Firestore store) may use it. The deploying identity gets
 # no rights on the key.
 data "google_storage_project_service_account" "main" {
   count = var.kms_key_name == null ? 0 : 1
@@ -142,6 +146,7 @@ resource "google_kms_crypto_key_iam_member" "service_agent" {
     pubsub        = local.pubsub_service_agent
     storage       = data.google_storage_project_service_account.main[0].member
     secretmanager = local.secretmanager_service_agent
+    firestore     = local.firestore_service_agent
   }
 
   crypto_key_id = var.kms_key_name

@@ -108,7 +108,7 @@ variable "state_bucket_name" {
 
 variable "kms_key_name" {
   type        = string
-  description = "The root module's kms_key_name (projects/P/locations/L/keyRings/R/cryptoKeys/K), or null: the Pub/Sub, Cloud Storage and Secret Manager service agents get roles/cloudkms.cryptoKeyEncrypterDecrypter on it, and it encrypts the state bucket too."
+  description = "The root module's kms_key_name (projects/P/locations/L/keyRings/R/cryptoKeys/K), or null: the Pub/Sub, Cloud Storage, Secret Manager and Firestore service agents get roles/cloudkms.cryptoKeyEncrypterDecrypter on it, and it encrypts the state bucket too."
   default     = null
 
   validation {

@@ -190,6 +190,7 @@ def test_the_key_is_granted_to_the_service_agents_only(prod: Plan, plan: Plan) -
         "pubsub",
         "storage",
         "secretmanager",
+        "firestore",
     }
     for values in grants.values():
         assert values["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
@@ -197,7 +198,7 @@ def test_the_key_is_granted_to_the_service_agents_only(prod: Plan, plan: Plan) -
             "/locations/southamerica-east1/keyRings/roit-connector/cryptoKeys/data"
         )
     grant = Config(BOOTSTRAP_DIR).resource("google_kms_crypto_key_iam_member", "service_agent")
-    for agent in ("pubsub_service_agent", "secretmanager_service_agent"):
+    for agent in ("pubsub_service_agent", "secretmanager_service_agent", "firestore_service_agent"):
         assert f"local.{agent}" in grant["for_each"]
     assert "data.google_storage_project_service_account.main[0].member" in grant["for_each"]
     bucket = prod.after("google_storage_bucket.state")

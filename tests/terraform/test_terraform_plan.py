@@ -92,7 +92,7 @@ def test_data_rests_in_the_data_region(plan: Plan) -> None:
     assert plan.after("google_storage_bucket.sources")["location"].lower() == REGION
 
 
-def test_the_key_encrypts_topics_secrets_and_sources(prod: Plan) -> None:
+def test_the_key_encrypts_topics_secrets_sources_and_the_store(prod: Plan) -> None:
     key = prod.document["variables"]["kms_key_name"]["value"]
     assert f"/locations/{REGION}/" in key
     for address, topic in prod.of_type("google_pubsub_topic").items():
@@ -102,6 +102,13 @@ def test_the_key_encrypts_topics_secrets_and_sources(prod: Plan) -> None:
         assert replica["customer_managed_encryption"] == [{"kms_key_name": key}], address
     bucket = prod.after("google_storage_bucket.sources")
     assert bucket["encryption"] == [{"default_kms_key_name": key}]
+    store = prod.after("google_firestore_database.main")
+    assert [config["kms_key_name"] for config in store["cmek_config"]] == [key]
+
+
+def test_without_a_key_the_store_uses_google_managed_encryption(plan: Plan) -> None:
+    if plan.document["variables"]["kms_key_name"]["value"] is None:
+        assert not plan.after("google_firestore_database.main").get("cmek_config")
 
 
 def test_the_erp_gets_exactly_its_three_grants(plan: Plan) -> None:
