@@ -241,7 +241,7 @@ def summary(document: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a smoke run (under a minute)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run (a few minutes)")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma list of sections")
     parser.add_argument("--json", type=Path, help="write the whole result here")
     parser.add_argument("--markdown", type=Path, help="write the table here, in Markdown")

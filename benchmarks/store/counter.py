@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from concurrent import futures
 from typing import Any
 
-import grpc
+import grpc  # type: ignore[import-untyped]
 
 __all__ = ["READS", "WRITES", "CountingProxy"]
 
