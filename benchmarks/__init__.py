@@ -9,6 +9,8 @@
 * :mod:`benchmarks.memory`: 4. peak RSS of one push message near 10 MB;
 * :mod:`benchmarks.concurrency`: 4b. peak RSS of one instance at full concurrency (10 such
   messages at once);
+* :mod:`benchmarks.store`: 6. the idempotency store's cost: cold start, warm latency and CPU
+  of each function that uses it against itself without it, and its Firestore calls per request;
 * :mod:`benchmarks.runner`: the command (budgets, table, JSON);
 * :mod:`benchmarks.profile`: profiles for finding what costs (not part of ``make bench``).
 

@@ -1,7 +1,7 @@
 """``python -m benchmarks``: every figure, the connector against an anchor measured in the same
 run on the same machine; prints a table and writes JSON (and optionally Markdown).
 
-    python -m benchmarks [--quick] [--only cold,warm,drain,memory,capacity]
+    python -m benchmarks [--quick] [--only cold,warm,drain,memory,capacity,store]
                          [--json build/bench.json] [--markdown build/bench.md]
                          [--results docs/testing-results/bench.md]
 
@@ -18,14 +18,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import capacity, coldstart, concurrency, drain, instance, memory
+from benchmarks import capacity, coldstart, concurrency, drain, instance, memory, store
 from benchmarks.report import Figure, machine, markdown_table, text_table, write_json
 from benchmarks.results import commit, results_page
 from benchmarks.stack import FUNCTIONS, BenchStack, hello_instance
 
 __all__ = ["BUDGETS", "Budget", "main", "run"]
 
-SECTIONS = ("cold", "warm", "drain", "memory", "capacity")
+SECTIONS = ("cold", "warm", "drain", "memory", "capacity", "store")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,10 @@ class Budget:
     latencies_ms: tuple[int, ...]
     page_sizes: tuple[int, ...]
     push_seconds: float
+    store_cold_rounds: int
+    store_warmup: int
+    store_latency_requests: int
+    store_counted_requests: int
 
 
 BUDGETS = {
@@ -72,6 +76,10 @@ BUDGETS = {
         latencies_ms=(50, 200, 500),
         page_sizes=(50, 200),
         push_seconds=2.0,
+        store_cold_rounds=3,
+        store_warmup=100,
+        store_latency_requests=1000,
+        store_counted_requests=50,
     ),
     "quick": Budget(
         cold_rounds=1,
@@ -89,6 +97,10 @@ BUDGETS = {
         latencies_ms=(50,),
         page_sizes=(50,),
         push_seconds=0.5,
+        store_cold_rounds=1,
+        store_warmup=10,
+        store_latency_requests=40,
+        store_counted_requests=5,
     ),
 }
 
@@ -107,8 +119,11 @@ def run(budget: Budget, sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
     }
     figures: list[Figure] = []
     details: dict[str, Any] = {}
-    _say("starting the sandbox, the Pub/Sub emulator and the Secret Manager stand-in")
-    stack = BenchStack.start()
+    _say(
+        "starting the sandbox, the Pub/Sub emulator and the Secret Manager stand-in"
+        + (" (and the Firestore emulator)" if "store" in sections else "")
+    )
+    stack = BenchStack.start(store="store" in sections)
     try:
         if "cold" in sections:
             _say(
@@ -165,6 +180,19 @@ def run(budget: Budget, sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
                 push_seconds=budget.push_seconds,
             )
             figures += found
+        if "store" in sections:
+            _say(
+                f"idempotency store: {', '.join(store.STORE_FUNCTIONS)} with and without it; "
+                f"{budget.store_latency_requests:,} requests each"
+            )
+            found, details["store"] = store.run(
+                stack,
+                rounds=budget.store_cold_rounds,
+                warmup=budget.store_warmup,
+                latency=budget.store_latency_requests,
+                counted=budget.store_counted_requests,
+            )
+            figures += found
     finally:
         stack.stop()
     document["elapsed_s"] = round(time.perf_counter() - started, 1)
@@ -181,6 +209,7 @@ _ORDER = (
     "capacity",
     "memory",
     "tokens/secrets",
+    *store.SECTIONS,
 )
 
 
@@ -212,7 +241,7 @@ def summary(document: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a smoke run (under a minute)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run (a few minutes)")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma list of sections")
     parser.add_argument("--json", type=Path, help="write the whole result here")
     parser.add_argument("--markdown", type=Path, help="write the table here, in Markdown")

@@ -9,7 +9,9 @@
   functions/F/main.py`` (gunicorn, like the deployed runtime), credentials from the Secret
   Manager stand-in, ``PUBSUB_EMULATOR_HOST`` for the functions that publish;
 * the anchor: a functions-framework hello-world (``benchmarks/anchors/hello.py``) started by
-  the same command.
+  the same command;
+* for the idempotency store's figures only (:mod:`benchmarks.store`), the real Firestore
+  emulator (``devstack.processes.firestore_emulator``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from devstack.processes.factories import (
     sandbox_process,
     secret_manager_process,
 )
+from devstack.processes.firestore_emulator import firestore_emulator_process
 from devstack.processes.managed import REPO_ROOT, ManagedProcess
 from devstack.processes.secret_client import local_client, put_secret
 from sandbox.control import SandboxControl
@@ -149,6 +152,7 @@ class BenchStack:
     secrets: ManagedProcess
     control: SandboxControl
     scratch: Path
+    firestore: ManagedProcess | None = None  # started for the store's figures only
     _token: str | None = None
 
     @property
@@ -157,26 +161,29 @@ class BenchStack:
         return self.scratch / "credentials.json"
 
     @classmethod
-    def start(cls) -> BenchStack:
-        """Start the three services in parallel and fill the secret and the topics."""
+    def start(cls, *, store: bool = False) -> BenchStack:
+        """Start the services in parallel (the Firestore emulator too if ``store``) and fill
+        the secret and the topics."""
         processes = [
             sandbox_process(seed=0, seed_master=0, seed_received=0),
             pubsub_emulator_process(project=PROJECT),
             secret_manager_process(),
+            *([firestore_emulator_process(project=PROJECT)] if store else []),
         ]
         try:
             for process in processes:
                 process.start()
-            sandbox, emulator, secrets = processes
-            sandbox.wait_ready(30)
-            secrets.wait_ready(30)
-            emulator.wait_ready(120)
+            sandbox, emulator, secrets, *stores = processes
+            for process in (sandbox, secrets, emulator, *stores):
+                process.wait_ready(120)
         except BaseException:
             for process in processes:
                 process.stop()
             raise
         scratch = Path(tempfile.mkdtemp(prefix="bench-"))
-        stack = cls(sandbox, emulator, secrets, SandboxControl(sandbox.url), scratch)
+        control = SandboxControl(sandbox.url)
+        firestore = stores[0] if stores else None
+        stack = cls(sandbox, emulator, secrets, control, scratch, firestore)
         try:
             stack._fill()
         except BaseException:
@@ -203,8 +210,9 @@ class BenchStack:
 
     def stop(self) -> None:
         self.control.close()
-        for process in (self.sandbox, self.emulator, self.secrets):
-            process.stop()
+        for process in (self.sandbox, self.emulator, self.secrets, self.firestore):
+            if process is not None:
+                process.stop()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     # -- addresses and counters ----------------------------------------------------------

@@ -13,8 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes.factories import GCLOUD_INSTALL_HINT
-from devstack.testing import require_tool
+from devstack.processes.factories import find_gcloud
+from devstack.processes.firestore_emulator import (
+    FIRESTORE_INSTALL_HINT,
+    firestore_emulator_installed,
+)
+from devstack.testing import require_tool, tool_missing
 
 pytestmark = pytest.mark.integration
 
@@ -28,8 +32,10 @@ def _positive(value: float | None) -> bool:
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, str]:
-    require_tool("gcloud", GCLOUD_INSTALL_HINT)
-    require_tool("java", GCLOUD_INSTALL_HINT)
+    require_tool("gcloud", FIRESTORE_INSTALL_HINT)
+    require_tool("java", FIRESTORE_INSTALL_HINT)
+    if not firestore_emulator_installed(find_gcloud()):  # the store's figures
+        tool_missing(f"the Firestore emulator is not installed; install {FIRESTORE_INSTALL_HINT}")
     out = tmp_path_factory.mktemp("bench")
     done = subprocess.run(
         [
@@ -47,7 +53,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, str]
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=280,
+        timeout=400,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
@@ -60,7 +66,7 @@ def _section(document: dict, section: str) -> list[dict]:
     return [f for f in document["figures"] if f["section"] == section]
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(420)
 def test_the_quick_run_prints_and_writes_every_figure(quick_run) -> None:
     document, stdout, markdown = quick_run
     assert "figure" in stdout and "anchor (same run)" in stdout
@@ -74,6 +80,10 @@ def test_the_quick_run_prints_and_writes_every_figure(quick_run) -> None:
         "capacity",
         "memory",
         "tokens/secrets",
+        "store cold start",
+        "store cold start CPU",
+        "store warm overhead",
+        "store operations",
     }
     assert document["machine"]["cores"] >= 1
     for figure in document["figures"]:
@@ -161,3 +171,25 @@ def test_capacity_against_the_ideal(quick_run) -> None:
     for case in capacity["poller"]:
         assert _positive(case["docs_per_s"]), case
         assert case["docs_per_s"] <= case["ideal_docs_per_s"] * 1.1, case
+
+
+def test_the_store_against_no_store_and_its_calls_per_request(quick_run) -> None:
+    document, _, _ = quick_run
+    store = document["details"]["store"]
+    assert (
+        set(store["warm"])
+        == set(store["operations"])
+        == {
+            "poll_pending",
+            "update_status",
+            "register_delivery",
+            "reprocess",
+        }
+    )
+    timed = _section(document, "store cold start") + _section(document, "store warm overhead")
+    for figure in timed:
+        assert _positive(figure["connector"]) and _positive(figure["anchor"]), figure
+    for name, run in store["warm"].items():  # every request left its record (none for a lease)
+        assert sum(run["records"].values()) >= (run["requests"] if name != "poll_pending" else 0)
+    for figure in _section(document, "store operations"):
+        assert figure["met"] is True, figure  # no more Firestore calls than designed
