@@ -59,6 +59,7 @@ def test_ctrl_c_midway_loses_and_duplicates_nothing(family) -> None:
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
+    assert err.strip().splitlines() == ["interrupted"]
     report = json.loads(out)
     assert report["interrupted"] is True
     seen += family.observed()
