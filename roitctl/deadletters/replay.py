@@ -127,7 +127,8 @@ class _Run:
         """Decide and replay one pulled batch; False when the run must stop."""
         again = [m for m in batch if m.message_id in self.done]
         if again and not self.options.dry_run:  # replayed, then handed out again: acknowledge
-            self.lease.ack(again)
+            with interrupts.held():
+                self.lease.ack(again)
         now = datetime.now(UTC)
         chosen: dict[str, list[Received]] = {}
         for message in batch:
