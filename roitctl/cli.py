@@ -77,6 +77,9 @@ def _root(
     """The options taken before any command (the help is :data:`HELP`)."""
 
 
+_INTERRUPTED = 130  # Ctrl-C or SIGTERM
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -99,13 +102,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         args = _json_last(sys.argv[1:] if argv is None else argv)
         code = app(args=args, prog_name="roitctl", standalone_mode=False)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        code = 130
+    except KeyboardInterrupt:  # before a command ran (typer makes it exit status 130 in one)
+        code = _INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - each kind said in one line, bugs re-raised
         code = _failed(exc)
     finally:
         connector.setLevel(level)
+    if code == _INTERRUPTED:  # said here only, whoever stopped: a command, typer, click
+        print("interrupted", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -118,7 +122,7 @@ def _failed(exc: Exception) -> int:
     from google.api_core.exceptions import GoogleAPIError
 
     if isinstance(exc, typer.Abort):
-        return 130
+        return _INTERRUPTED
     show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
     if callable(show) and isinstance(code, int):  # the parser's usage errors, as it words them
         show()

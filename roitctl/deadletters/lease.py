@@ -5,6 +5,10 @@ own lease, so a message it holds is not handed out again while it works; :meth:`
 acknowledges, :meth:`Lease.release` gives messages back at once (ack deadline 0). Leaving the
 ``with`` block for any reason (done, Ctrl-C, an error) releases everything still held; after
 a crash, Pub/Sub hands them out again once their lease ends.
+
+A pull is never cut by Ctrl-C (:func:`~roitctl.deadletters.interrupts.held`): what Pub/Sub
+handed out is held, hence given back, before the interrupt is raised. Cut, its answer would
+be lost, and its messages out of reach until Pub/Sub's own ack deadline.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
+
+from roitctl.deadletters import interrupts
 
 __all__ = ["MAX_ACK_DEADLINE_S", "Lease", "Received"]
 
@@ -79,16 +85,17 @@ class Lease:
             "return_immediately": self._return_immediately,
         }
         timeout = _CALL_TIMEOUT_S if self._return_immediately else self._wait_s
-        try:
-            response = self.subscriber.pull(request=request, timeout=timeout, retry=None)
-        except DeadlineExceeded:
-            return []
-        received = [_received(m) for m in response.received_messages]
-        if received:
-            self._set_deadline([r.ack_id for r in received], self.ack_deadline_s)
+        with interrupts.held():  # answered means handed out: held before Ctrl-C is raised
+            try:
+                response = self.subscriber.pull(request=request, timeout=timeout, retry=None)
+            except DeadlineExceeded:
+                return []
+            received = [_received(m) for m in response.received_messages]
             ends = time.monotonic() + self.ack_deadline_s
             for message in received:
                 self._held[message.message_id] = (message.ack_id, ends)
+        if received:  # held already: given back on the way out even if this fails
+            self._set_deadline([r.ack_id for r in received], self.ack_deadline_s)
         return received
 
     def keep_alive(self) -> None:
@@ -154,7 +161,8 @@ class Lease:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        with contextlib.suppress(Exception):  # their lease ends anyway; keep the first error
+        # a second Ctrl-C waits for the release; their lease ends anyway; keep the first error
+        with interrupts.held(), contextlib.suppress(Exception):
             self.release()
 
 

@@ -9,23 +9,24 @@ stays in place, reported with why (:mod:`~roitctl.deadletters.policy`), and so d
 Pub/Sub refuses as such.
 
 Nothing is lost or left half-done whenever the run stops: a dead letter is acknowledged only
-once its copy is on the topic, Ctrl-C is held off while a batch is published and acknowledged,
-and everything still held is given back on the way out (after a crash, once its lease ends).
-At worst a message is replayed twice (at-least-once), never dropped.
+once its copy is on the topic; Ctrl-C (or SIGTERM) is held off while a batch is published and
+acknowledged, and while a pull answers (:mod:`~roitctl.deadletters.interrupts`); everything
+still held is given back at once on the way out (after a crash, once its lease ends). A
+publish whose outcome is unknown (the call failed, yet Pub/Sub may have the copy) is not
+acknowledged: its dead letter is given back, so it may be replayed twice (at-least-once),
+never dropped.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from roitctl import gcp
+from roitctl.deadletters import interrupts
 from roitctl.deadletters.lease import Lease, Received
 from roitctl.deadletters.messages import error_of, replay_attributes
 from roitctl.deadletters.policy import ReplayOptions, refusal
@@ -64,22 +65,6 @@ class ReplayReport:
             "interrupted": self.interrupted,
             "replays": self.replayed,
         }
-
-
-@contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Ctrl-C waits until the block is done (a batch published *and* acknowledged)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
 
 
 def replay(
@@ -142,7 +127,8 @@ class _Run:
         """Decide and replay one pulled batch; False when the run must stop."""
         again = [m for m in batch if m.message_id in self.done]
         if again and not self.options.dry_run:  # replayed, then handed out again: acknowledge
-            self.lease.ack(again)
+            with interrupts.held():
+                self.lease.ack(again)
         now = datetime.now(UTC)
         chosen: dict[str, list[Received]] = {}
         for message in batch:
@@ -186,7 +172,7 @@ def _send(
     """Republish ``messages`` to ``topic``; acknowledge each once Pub/Sub took its copy.
     Returns why the run must stop (the topic failed), or ``None``."""
     stop: str | None = None
-    with _interrupts_held():
+    with interrupts.held():  # a batch published *and* acknowledged, whole
         outcomes = Sink(publisher, topic).send(
             [(m.data, replay_attributes(m.attributes)) for m in messages]
         )

@@ -6,6 +6,8 @@ that project) does; and ``--version``."""
 
 from __future__ import annotations
 
+import signal
+import threading
 import tomllib
 from collections.abc import Iterator
 from concurrent import futures
@@ -71,13 +73,19 @@ def test_no_application_default_credentials_says_what_to_run(tmp_path, args) -> 
 
 
 class _Refuse(grpc.GenericRpcHandler):
-    """Answers every call, whatever the method, with one status."""
+    """Answers every call, whatever the method, with one status; with ``held`` set, only once
+    that is set too (``called`` says a call came)."""
 
     def __init__(self) -> None:
         self.code = grpc.StatusCode.PERMISSION_DENIED
+        self.called = threading.Event()
+        self.held: threading.Event | None = None
 
     def service(self, handler_call_details: Any) -> grpc.RpcMethodHandler:
         def answer(request: bytes, context: grpc.ServicerContext) -> bytes:
+            self.called.set()
+            if self.held is not None:
+                self.held.wait(60)
             context.abort(self.code, "refused by the test's server")
             raise AssertionError("abort returns only by raising")
 
@@ -134,6 +142,24 @@ def test_no_such_project_lists_each_subscription_as_missing(tmp_path, refusing) 
     assert "Traceback" not in out + err
     rows = [line for line in out.splitlines() if "-dead-letter-sub" in line]
     assert len(rows) == 3 and all("does not exist" in row for row in rows)
+
+
+def test_ctrl_c_in_a_command_says_interrupted(tmp_path, refusing) -> None:
+    host, handler = refusing
+    handler.called.clear()
+    handler.held = threading.Event()
+    env = {**no_credentials(tmp_path), "PUBSUB_EMULATOR_HOST": host}
+    args = ("dead-letters", "replay", "roit-status-dead-letter-sub", "--project", "acme-erp-prod")
+    process = cli_process(*args, env=env)
+    try:
+        assert handler.called.wait(60), "the command never called Pub/Sub"
+        process.send_signal(signal.SIGINT)  # while it waits for Pub/Sub's answer
+        out, err = process.communicate(timeout=60)
+    finally:
+        handler.held.set()
+        handler.held = None
+    assert process.returncode == 130, (out, err)
+    assert err.strip().splitlines() == ["interrupted"]
 
 
 def test_tables_never_break_a_name_off_a_terminal(pubsub_emulator) -> None:
