@@ -4,7 +4,8 @@ Two steps are such: a pull, because Pub/Sub hands the messages out as it answers
 the answer is lost and the messages stay out of everyone's reach until their lease ends), and
 a publish with the acknowledgement of what it published (cut there, a copy already on the
 topic would be replayed again). The signal is raised as :class:`KeyboardInterrupt` once the
-step is done; every step ends within its calls' timeouts.
+step is done; every step ends within its calls' timeouts. A second signal during the same step
+stops at once (the user insists: what the step held may then stay leased until its deadline).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 @contextmanager
 def held() -> Iterator[None]:
     """Run the block whole: a Ctrl-C or SIGTERM that comes meanwhile is raised after it, as
-    :class:`KeyboardInterrupt` (even when the block failed: the stop asked for comes first).
-    Off the main thread, where no signal is delivered, the block just runs.
+    :class:`KeyboardInterrupt` (even when the block failed: the stop asked for comes first); a
+    second one is raised at once. Off the main thread, where no signal is delivered, the block
+    just runs.
 
     Raises:
         KeyboardInterrupt: a signal came while the block ran.
@@ -36,6 +38,8 @@ def held() -> Iterator[None]:
 
     def hold(signum: int, frame: FrameType | None) -> None:
         caught.append(signum)
+        if len(caught) > 1:
+            raise KeyboardInterrupt
 
     previous = {number: signal.signal(number, hold) for number in _SIGNALS}
     try:

@@ -28,6 +28,17 @@ def test_a_signal_waits_for_the_end_of_the_block(signum: int) -> None:
     assert handlers() == before
 
 
+def test_a_second_signal_stops_the_block_at_once() -> None:
+    before, done = handlers(), []
+    with pytest.raises(KeyboardInterrupt), interrupts.held():
+        os.kill(os.getpid(), signal.SIGINT)
+        done.append("after the first")
+        os.kill(os.getpid(), signal.SIGINT)
+        done.append("after the second")
+    assert done == ["after the first"]
+    assert handlers() == before
+
+
 def test_the_stop_asked_for_wins_over_an_error_of_the_block() -> None:
     with pytest.raises(KeyboardInterrupt) as raised, interrupts.held():
         os.kill(os.getpid(), signal.SIGINT)
