@@ -59,7 +59,8 @@ class ToolMissingError(RuntimeError):
 
 
 def _cli_flags(options: Mapping[str, object]) -> list[str]:
-    """`{"token_ttl_s": 60, "verbose": True}` -> `["--token-ttl-s", "60", "--verbose"]`."""
+    """`{"token_ttl_s": 60, "verbose": True}` -> `["--token-ttl-s=60", "--verbose"]` (one word
+    per value: a value that starts with `-`, as a random secret may, is not read as a flag)."""
     flags: list[str] = []
     for key, value in options.items():
         flag = "--" + key.replace("_", "-")
@@ -68,10 +69,9 @@ def _cli_flags(options: Mapping[str, object]) -> list[str]:
         if value is True:
             flags.append(flag)
         elif isinstance(value, list | tuple):
-            for item in value:
-                flags += [flag, str(item)]
+            flags += [f"{flag}={item}" for item in value]
         else:
-            flags += [flag, str(value)]
+            flags.append(f"{flag}={value}")
     return flags
 
 

@@ -67,7 +67,9 @@ def test_each_function_with_the_store_against_itself_without(section) -> None:
     names = set(store.STORE_FUNCTIONS)
     for figure in found:
         assert figure.connector is not None and math.isfinite(figure.connector), figure
-        assert figure.anchor is not None and figure.anchor > 0, figure
+        assert figure.anchor is not None, figure
+        # a difference's anchor may be 0 ms of CPU over a few requests (10 ms clock ticks)
+        assert figure.anchor > 0 or (figure.kind == "diff" and figure.anchor == 0), figure
     for cold in ("store cold start", "store cold start CPU"):
         rows = [f for f in found if f.section == cold]
         assert {f.name.split(",")[0] for f in rows} == names

@@ -55,11 +55,20 @@ def test_free_port_is_bindable():
 
 def test_cli_flags():
     assert _cli_flags({"token_ttl_s": 60, "verbose": True, "quiet": False, "x": None}) == [
-        "--token-ttl-s",
-        "60",
+        "--token-ttl-s=60",
         "--verbose",
     ]
-    assert _cli_flags({"fault": ["a", "b"]}) == ["--fault", "a", "--fault", "b"]
+    assert _cli_flags({"fault": ["a", "b"]}) == ["--fault=a", "--fault=b"]
+
+
+@pytest.mark.parametrize("secret", ["-vieAEuChm-MGzffYA3", "--looks-like-a-flag", "a b=c"])
+def test_a_value_that_starts_with_a_dash_reaches_the_sandbox_as_given(secret):
+    """A random secret (``secrets.token_urlsafe``) starts with ``-`` one time in 64: the
+    sandbox's own parser must read it as the value (a go-live rehearsal once died of it)."""
+    from sandbox.__main__ import _parser
+
+    args = _parser().parse_args(_cli_flags({"client_secret": secret, "seed": 3}))
+    assert args.client_secret == secret and args.seed == 3
 
 
 def test_ready_by_line_port_and_health_then_stop_kills_the_whole_group(tmp_path):
