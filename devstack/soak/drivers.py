@@ -57,8 +57,9 @@ class PollScheduler:
         # the server just as a call goes out on it, which says nothing about the connector.
         self._http = httpx.Client(timeout=420, limits=httpx.Limits(max_keepalive_connections=0))
         self._lock = threading.Lock()
+        self._resumed = threading.Condition(self._lock)
         self._in_flight = 0
-        self._paused = threading.Event()
+        self._paused = False  # read and changed under the lock, with the count of calls
         self._stop = threading.Event()
         self._rng = random.Random(7)
         self._threads = [
@@ -78,11 +79,17 @@ class PollScheduler:
         self._http.close()
 
     def pause(self) -> None:
-        """No new call is made (calls in progress go on)."""
-        self._paused.set()
+        """No new call is made (calls in progress go on): once this returns, every call that
+        started is counted by :meth:`in_flight`, so :meth:`wait_idle` sees it (a call checked
+        "not paused" and was counted in one step: a poll run that slipped in between once
+        published to an emulator about to stop)."""
+        with self._lock:
+            self._paused = True
 
     def resume(self) -> None:
-        self._paused.clear()
+        with self._lock:
+            self._paused = False
+            self._resumed.notify_all()
 
     def in_flight(self) -> int:
         with self._lock:
@@ -95,21 +102,33 @@ class PollScheduler:
             time.sleep(0.1)
         return not self.in_flight()
 
-    def fire_together(self) -> None:
-        """Call every deployment at the same moment."""
-        for label in self.urls:
-            self.fire(label)
-
-    def fire(self, label: str) -> None:
+    def fire_together(self, timeout_s: float = 300) -> bool:
+        """Call every deployment at the same moment (once resumed, when paused); False if
+        still paused after `timeout_s`."""
         with self._lock:
+            if not self._resumed.wait_for(lambda: not self._paused, timeout=timeout_s):
+                return False
+            self._in_flight += len(self.urls)
+        for label in self.urls:
+            self._start(label)
+        return True
+
+    def fire(self, label: str) -> bool:
+        """Call `label` now, unless paused (False)."""
+        with self._lock:
+            if self._paused:
+                return False
             self._in_flight += 1
+        self._start(label)
+        return True
+
+    def _start(self, label: str) -> None:
         threading.Thread(target=self._call, args=(label,), daemon=True).start()
 
     def _loop(self, label: str) -> None:
         self._stop.wait(self._rng.uniform(0, self.interval_s))
         while not self._stop.is_set():
-            if not self._paused.is_set():
-                self.fire(label)
+            self.fire(label)
             self._stop.wait(self.interval_s * self._rng.uniform(0.75, 1.25))
 
     def _call(self, label: str) -> None:
