@@ -56,7 +56,7 @@ class Evidence:
     runs: list[PollRun]
     calls: list[Call]
     faults: list[FaultRecord]
-    lost_pages_armed: int
+    lost_pages_armed: int  # armed and taken before the faults ended
     logs: LogEvents
     rss: list[RssSample] = field(default_factory=list)
     rss_since: dict[str, float] = field(default_factory=dict)  # label -> baseline time

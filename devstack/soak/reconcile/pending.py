@@ -125,7 +125,7 @@ def pending_checks(e: Evidence) -> list[Check]:
     )
     add(
         "pending.pages_lost_injected",
-        "pending pages lost after commit (injected)",
+        "pending pages lost after commit (injected, taken before the faults ended)",
         e.lost_pages_armed,
         len(e.dropped_pages),
         SUMMARY,
