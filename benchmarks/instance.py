@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.measure import percentile
+from benchmarks.measure import latency_summary
 from benchmarks.report import Figure
 from benchmarks.stack import FUNCTIONS, BenchStack, Instance
 from benchmarks.workload import HELLO_CALL, POLL_TARGET, Call, Workload
@@ -119,14 +119,7 @@ def measure(
     return {
         "requests_after_warmup": latency + bulk_count,
         "warmup_requests": warmup,
-        "latency_ms": {
-            label: {
-                "p50": round(percentile(values, 50), 3),
-                "p99": round(percentile(values, 99), 3),
-                "n": len(values),
-            }
-            for label, values in samples.items()
-        },
+        "latency_ms": latency_summary(samples),
         "bulk": {
             "requests": bulk_count,
             "threads": threads,

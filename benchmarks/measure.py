@@ -19,6 +19,7 @@ import psutil
 __all__ = [
     "CpuMeter",
     "gunicorn_worker",
+    "latency_summary",
     "median",
     "percentile",
     "reset_peak",
@@ -39,6 +40,18 @@ def percentile(values: Sequence[float], q: float) -> float:
         return math.nan
     rank = max(1, math.ceil(q / 100 * len(ordered)))
     return float(ordered[rank - 1])
+
+
+def latency_summary(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """Per label: p50 and p99 (ms, 3 decimals) and how many samples."""
+    return {
+        label: {
+            "p50": round(percentile(values, 50), 3),
+            "p99": round(percentile(values, 99), 3),
+            "n": len(values),
+        }
+        for label, values in samples.items()
+    }
 
 
 def _status_kib(pid: int, key: str) -> int:

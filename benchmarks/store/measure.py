@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from benchmarks.coldstart import POLL_DOCUMENTS, first_200
-from benchmarks.measure import percentile
+from benchmarks.measure import latency_summary
 from benchmarks.stack import PROJECT, BenchStack, Instance
 from benchmarks.store.calls import (
     check_answer,
@@ -141,14 +141,7 @@ def warm(
     return {
         "requests": requests,
         "warmup_requests": warmup,
-        "latency_ms": {
-            label: {
-                "p50": round(percentile(values, 50), 3),
-                "p99": round(percentile(values, 99), 3),
-                "n": len(values),
-            }
-            for label, values in samples.items()
-        },
+        "latency_ms": latency_summary(samples),
         "worker_cpu_ms_per_request": {label: round(v, 3) for label, v in cpu_ms.items()},
         "records": records,
     }

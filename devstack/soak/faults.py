@@ -138,6 +138,11 @@ class SoakFaults:
         self._done(self._record("lose_page", "pending page lost after commit"))
         self.say("fault: the next pending page will be lost after ROIT commits it")
 
+    def lost_pages_taken(self) -> int:
+        """Lost pages armed, less those no page came for before the faults ended."""
+        armed = sum(record.kind == "lose_page" for record in self.records)
+        return armed - self.lost_pages_untaken
+
     def revoke_tokens(self) -> None:
         self.control.revoke_tokens()
         self._done(self._record("revoke_tokens", "tokens revoked"))

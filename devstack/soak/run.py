@@ -291,8 +291,7 @@ class Soak:
             runs=list(self.scheduler.runs),
             calls=list(self.caller.calls),
             faults=list(self.faults.records),
-            lost_pages_armed=sum(f.kind == "lose_page" for f in self.faults.records)
-            - self.faults.lost_pages_untaken,
+            lost_pages_armed=self.faults.lost_pages_taken(),
             logs=final.pop("logs", None) or LogEvents(),
             rss_limit_mib=self.options.rss_limit_mib,
             fault_stats=self.fault_stats,

@@ -42,3 +42,37 @@ def test_calling_every_deployment_together_waits_for_the_resume(scheduler) -> No
     made.resume()
     waiting.join(30)
     assert fired == [True] and sorted(calls) == ["a", "b"] and made.in_flight() == 2
+
+
+class FakeBoard:
+    """The sandbox's fault board as `SoakFaults` reads and sets it (in process)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, int] = {}
+
+    def faults(self) -> dict[str, dict[str, int]]:
+        return {"pending": dict(self.pending)} if self.pending else {}
+
+    def set_fault(self, endpoint: str, **spec: int) -> None:
+        self.pending = {"drop_after_commit_next": spec["drop_after_commit_next"]}
+
+    def take(self) -> None:  # a page with an entity came: the sandbox dropped it
+        self.pending["drop_after_commit_next"] -= 1
+
+    def clear_faults(self) -> None:
+        self.pending = {}
+
+
+def test_a_lost_page_armed_but_never_taken_is_not_expected_lost() -> None:
+    from types import SimpleNamespace
+
+    from devstack.soak.faults import FaultRates, SoakFaults
+
+    board = FakeBoard()
+    stack = SimpleNamespace(options=SimpleNamespace(client_secret="s"))
+    faults = SoakFaults(stack, board, FaultRates(), clock=lambda: 0.0, say=lambda _: None)  # type: ignore[arg-type]
+    faults.lose_page()
+    board.take()
+    faults.lose_page()  # armed late: no page comes before the faults end
+    faults.clear()
+    assert faults.lost_pages_untaken == 1 and faults.lost_pages_taken() == 1

@@ -106,9 +106,10 @@ def test_the_key_encrypts_topics_secrets_sources_and_the_store(prod: Plan) -> No
     assert [config["kms_key_name"] for config in store["cmek_config"]] == [key]
 
 
-def test_without_a_key_the_store_uses_google_managed_encryption(plan: Plan) -> None:
-    if plan.document["variables"]["kms_key_name"]["value"] is None:
-        assert not plan.after("google_firestore_database.main").get("cmek_config")
+def test_the_store_is_encrypted_with_the_key_or_google_managed_without(plan: Plan) -> None:
+    key = plan.document["variables"]["kms_key_name"]["value"]
+    configs = plan.after("google_firestore_database.main").get("cmek_config") or []
+    assert [config["kms_key_name"] for config in configs] == ([key] if key else [])
 
 
 def test_the_erp_gets_exactly_its_three_grants(plan: Plan) -> None:
