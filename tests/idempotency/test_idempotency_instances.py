@@ -108,13 +108,20 @@ def webhook_env(env) -> dict[str, str]:
     return {**env, "ROIT_REPROCESS_CALLER_AUTH": "webhook", "ROIT_WEBHOOK_SECRETS": SECRET}
 
 
+def _one_request_two_webhook_instances(sandbox, two, env) -> tuple[dict, Any, Any, dict]:
+    """A fresh sandbox with one request, two reprocess-webhook instances sharing the store, and
+    a signed call (a new ``webhook-id``) that names the request."""
+    sandbox.control.reset(documents=1)
+    (state,) = sandbox.control.requests()
+    a, b = two("reprocess", env)
+    call = _signed({"requestId": state["requestId"]}, msg_id=f"msg_{uuid.uuid4().hex}")
+    return state, a, b, call
+
+
 def test_a_webhook_replayed_to_another_instance_or_after_a_restart_reaches_roit_once(
     sandbox, two, webhook_env
 ) -> None:
-    sandbox.control.reset(documents=1)
-    (state,) = sandbox.control.requests()
-    a, b = two("reprocess", webhook_env)
-    call = _signed({"requestId": state["requestId"]}, msg_id=f"msg_{uuid.uuid4().hex}")
+    _, a, b, call = _one_request_two_webhook_instances(sandbox, two, webhook_env)
     first = httpx.post(a.url, **call, timeout=30)
     assert first.status_code == 200, first.text
     replayed = httpx.post(b.url, **call, timeout=30)
@@ -129,11 +136,8 @@ def test_a_webhook_replayed_to_another_instance_or_after_a_restart_reaches_roit_
 def test_a_webhook_replayed_while_the_first_is_in_progress_is_refused(
     sandbox, two, webhook_env
 ) -> None:
-    sandbox.control.reset(documents=1)
-    (state,) = sandbox.control.requests()
-    a, b = two("reprocess", webhook_env)
+    _, a, b, call = _one_request_two_webhook_instances(sandbox, two, webhook_env)
     sandbox.control.set_fault("reprocess", latency_ms=2500)
-    call = _signed({"requestId": state["requestId"]}, msg_id=f"msg_{uuid.uuid4().hex}")
     answers: list[httpx.Response] = []
     slow = threading.Thread(target=lambda: answers.append(httpx.post(a.url, **call, timeout=30)))
     slow.start()
@@ -148,11 +152,8 @@ def test_a_webhook_replayed_while_the_first_is_in_progress_is_refused(
 def test_a_webhook_retried_after_a_gateway_failure_is_processed_by_another_instance(
     sandbox, two, webhook_env
 ) -> None:
-    sandbox.control.reset(documents=1)
-    (state,) = sandbox.control.requests()
-    a, b = two("reprocess", webhook_env)
+    state, a, b, call = _one_request_two_webhook_instances(sandbox, two, webhook_env)
     sandbox.control.set_fault("reprocess", fail_next=1, error_status=502)
-    call = _signed({"requestId": state["requestId"]}, msg_id=f"msg_{uuid.uuid4().hex}")
     assert httpx.post(a.url, **call, timeout=30).status_code == 502
     retried = httpx.post(b.url, **call, timeout=30)
     assert retried.status_code == 200, retried.text
